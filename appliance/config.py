@@ -1,0 +1,151 @@
+"""The one typed settings object, read once at start-up from the config file and the environment."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from appliance.errors import ConfigError
+from appliance.settings_errors import describe_validation_error
+
+CONFIG_ENV = "RECEPTIONIST_CONFIG"
+LAN_AND_LOOPBACK = ["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fe80::/10"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Registration(_Section):
+    """An account registered at a PBX or trunk, so it can send calls to the box."""
+
+    registrar: str = Field(pattern=r"^sips?:")
+    user: str = Field(min_length=1)
+    domain: str = ""
+    password_file: Path | None = None
+
+
+class SipSettings(_Section):
+    """Where the box listens for calls and whom it accepts them from."""
+
+    bind_address: str = "0.0.0.0"
+    port: int = Field(default=5060, ge=1, le=65535)
+    transports: list[Literal["udp", "tcp"]] = Field(default_factory=lambda: ["udp", "tcp"], min_length=1)
+    rtp_port: int = Field(default=4000, ge=1024, le=65000)
+    rtp_port_range: int = Field(default=200, ge=2, le=20000)
+    allowed_sources: list[str] = Field(default_factory=lambda: list(LAN_AND_LOOPBACK))
+    codecs: list[Literal["G722", "PCMU", "PCMA"]] = Field(default_factory=lambda: ["G722", "PCMU", "PCMA"])
+    identity: str = "receptionist"
+    registrations: list[Registration] = Field(default_factory=list)
+
+    @field_validator("allowed_sources")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for net in value:
+            try:
+                ipaddress.ip_network(net, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"'{net}' is not an address or network like 192.168.1.0/24") from exc
+        return value
+
+    @field_validator("bind_address")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        try:
+            ipaddress.ip_address(value)
+        except ValueError as exc:
+            raise ValueError(f"'{value}' is not an IP address (use 0.0.0.0 for all)") from exc
+        return value
+
+
+class WebSettings(_Section):
+    """The admin panel's listener."""
+
+    bind_address: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+
+
+class ModelSettings(_Section):
+    """Model files; empty means the embedded default model."""
+
+    whisper: Path | None = None
+    whisper_device: Literal["auto", "cpu", "cuda"] = "auto"
+    llm: Path | None = None
+    llm_context: int = Field(default=2048, ge=512, le=131072)
+    llm_gpu_layers: int = Field(default=0, ge=-1)
+    voice: Path | None = None
+    voice_config: Path | None = None
+
+
+class CallSettings(_Section):
+    """Timing of a conversation."""
+
+    silence_window_ms: int = Field(default=500, ge=200, le=3000)
+    no_input_timeout_s: float = Field(default=10.0, ge=2.0, le=120.0)
+    max_call_s: float = Field(default=600.0, ge=30.0, le=7200.0)
+    barge_in_ms: int = Field(default=400, ge=100, le=3000)
+    max_concurrent_calls: int = Field(default=4, ge=1, le=64)
+
+
+class BusinessSettings(_Section):
+    """Which business profile the receptionist speaks for."""
+
+    profile: Path = Path("business.toml")
+
+
+class Settings(_Section):
+    """All settings of the appliance."""
+
+    data_dir: Path = Path(".")
+    sip: SipSettings = Field(default_factory=SipSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
+    models: ModelSettings = Field(default_factory=ModelSettings)
+    call: CallSettings = Field(default_factory=CallSettings)
+    business: BusinessSettings = Field(default_factory=BusinessSettings)
+
+    @property
+    def database_path(self) -> Path:
+        """The SQLite file holding the call records."""
+        return self.data_dir / "receptionist.db"
+
+
+def default_config_path() -> Path:
+    """$RECEPTIONIST_CONFIG, or data/config.toml under the working directory."""
+    return Path(os.environ.get(CONFIG_ENV, "data/config.toml"))
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read and validate the config file; relative paths in it are relative to the file's folder."""
+    path = path or default_config_path()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(
+            f"config file {path} not found; run 'scripts/setup.sh' (or 'receptionist init') to create one, "
+            f"or set {CONFIG_ENV}"
+        ) from exc
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from exc
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(path, exc)) from exc
+    return _anchor_paths(settings, path.parent)
+
+
+def _anchor(base: Path, value: Path | None) -> Path | None:
+    return None if value is None else (value if value.is_absolute() else base / value)
+
+
+def _anchor_paths(settings: Settings, base: Path) -> Settings:
+    models = settings.models.model_copy(
+        update={k: _anchor(base, getattr(settings.models, k)) for k in ("whisper", "llm", "voice", "voice_config")}
+    )
+    business = BusinessSettings(profile=_anchor(base, settings.business.profile) or base)
+    data_dir = _anchor(base, settings.data_dir) or base
+    return settings.model_copy(update={"models": models, "business": business, "data_dir": data_dir})

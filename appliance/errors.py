@@ -1,0 +1,39 @@
+"""Coded errors of a call run and of the appliance's start-up."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    """Stable codes stored with a call's error event and shown to admins."""
+
+    CONFIG = "config-invalid"
+    MODEL = "model-unavailable"
+    STT = "stt-failed"
+    LLM = "llm-failed"
+    TTS = "tts-failed"
+    MEDIA = "media-failed"
+    STORE = "store-failed"
+    INTERNAL = "internal"
+
+
+class ApplianceError(Exception):
+    """An error with a code and a message that says what went wrong and what to do."""
+
+    code: ErrorCode = ErrorCode.INTERNAL
+
+    def __init__(self, message: str, *, code: ErrorCode | None = None) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+
+
+class ConfigError(ApplianceError):
+    """The config file is missing, unreadable or has a bad value."""
+
+    code = ErrorCode.CONFIG
+
+
+class StageError(ApplianceError):
+    """One stage of a call run (STT, LLM, TTS, media) failed."""

@@ -1,0 +1,81 @@
+"""Typed events of one call's run: the same stream feeds the call log, the live view and the tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Outcome(StrEnum):
+    """How a call ended, from the business's point of view."""
+
+    ANSWERED = "answered"
+    TRANSFERRED = "transferred"
+    MESSAGE_TAKEN = "message-taken"
+    AFTER_HOURS = "after-hours"
+    ABANDONED = "abandoned"
+    FAILED = "failed"
+
+
+class Speaker(StrEnum):
+    """Who said a turn."""
+
+    CALLER = "caller"
+    RECEPTIONIST = "receptionist"
+
+
+@dataclass(frozen=True)
+class CallStarted:
+    """The call was answered."""
+
+    call_id: str
+    caller: str
+    called: str
+    at: float
+
+
+@dataclass(frozen=True)
+class TurnSpoken:
+    """One turn's words, with its offsets from the answer time in seconds."""
+
+    speaker: Speaker
+    text: str
+    start: float
+    end: float
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Interrupted:
+    """The caller spoke over the receptionist; playout was cut."""
+
+    at: float
+
+
+@dataclass(frozen=True)
+class DtmfPressed:
+    """The caller pressed a key (RFC 4733)."""
+
+    digit: str
+    at: float
+
+
+@dataclass(frozen=True)
+class ErrorRaised:
+    """A coded error ended or degraded the call."""
+
+    code: str
+    message: str
+    at: float
+
+
+@dataclass(frozen=True)
+class CallEnded:
+    """The call is over."""
+
+    outcome: Outcome
+    reason: str
+    at: float
+
+
+CallEvent = CallStarted | TurnSpoken | Interrupted | DtmfPressed | ErrorRaised | CallEnded

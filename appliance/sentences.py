@@ -1,0 +1,57 @@
+"""Split streamed LLM text into sentences, so each can be spoken as soon as it is complete."""
+
+from __future__ import annotations
+
+import re
+
+_ABBREVIATIONS = frozenset(
+    {"dr", "mr", "mrs", "ms", "st", "ave", "blvd", "rd", "no", "vs", "etc", "e.g", "i.e", "a.m", "p.m", "jr", "sr"}
+)
+_END = re.compile(r"[.!?]+[\"')\]]*(?=\s)")
+_LONG = 160
+
+
+class SentenceSplitter:
+    """Feed text pieces with push(); get back the sentences they complete; flush() returns the rest."""
+
+    def __init__(self) -> None:
+        self._buffer = ""
+
+    def push(self, piece: str) -> list[str]:
+        """Add streamed text; return the complete sentences it finished, in order."""
+        self._buffer += piece
+        sentences: list[str] = []
+        while (cut := _find_cut(self._buffer)) is not None:
+            sentence, self._buffer = self._buffer[:cut].strip(), self._buffer[cut:].lstrip()
+            if sentence:
+                sentences.append(sentence)
+        return sentences
+
+    def flush(self) -> list[str]:
+        """The text left after the stream ended, as a final sentence if any."""
+        rest, self._buffer = self._buffer.strip(), ""
+        return [rest] if rest else []
+
+
+def _find_cut(text: str) -> int | None:
+    for match in _END.finditer(text):
+        if not _is_abbreviation(text, match.start()):
+            return match.end()
+    if len(text) > _LONG:
+        # A very long clause: break at the last comma or space so speech can start.
+        cut = max(text.rfind(", ", 0, _LONG), text.rfind(" ", 0, _LONG))
+        return cut + 1 if cut > 0 else _LONG
+    return None
+
+
+def _is_abbreviation(text: str, dot: int) -> bool:
+    if text[dot] != ".":
+        return False
+    word = re.split(r"\s", text[:dot])[-1].lower()
+    return word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())
+
+
+def split_sentences(text: str) -> list[str]:
+    """All sentences of a whole text."""
+    splitter = SentenceSplitter()
+    return splitter.push(text + " ") + splitter.flush()

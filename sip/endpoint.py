@@ -1,0 +1,207 @@
+"""The PJSIP endpoint on its own thread: one thread owns pjsua2; other threads send it commands."""
+
+from __future__ import annotations
+
+import gc
+import itertools
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pjsua2 as pj
+
+from sip.bridge import FrameBridge, connect
+from sip.calls import PjAccount, PjCall
+from sip.config import EndpointConfig, SipError
+from sip.events import CallInfo, SipListener
+from sip.lib import create_library, make_account_config
+from sip.media import FrameQueue
+from sip.uri import SourceFilter, parse_party
+
+_LOGGER = logging.getLogger(__name__)
+Command = Callable[[], None]
+
+
+class SipEndpoint:
+    """Answers calls from allowed sources and bridges their audio to a SipListener."""
+
+    def __init__(self, config: EndpointConfig, listener: SipListener) -> None:
+        self.config = config
+        self.listener = listener
+        self._filter = SourceFilter(list(config.allowed_sources))
+        self._commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
+        self._ready = threading.Event()
+        self._stopping = threading.Event()
+        self._error: SipError | None = None
+        self._thread = threading.Thread(target=self._run, name="pjsip", daemon=True)
+        self._keys = itertools.count(1)
+        self._calls: dict[str, PjCall] = {}
+        self._graveyard: list[Any] = []
+        self._accounts: list[PjAccount] = []
+        self._ep: Any = None
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Start the PJSIP thread and wait until it listens; raise SipError if it cannot."""
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise SipError("the SIP endpoint did not start in time; check the log for PJSIP errors")
+        if self._error is not None:
+            self._thread.join(timeout)
+            raise self._error
+
+    def hangup(self, key: str) -> None:
+        """Hang up a call (from any thread)."""
+        self._commands.put(lambda: self._hangup(key))
+
+    def dial(self, uri: str) -> str:
+        """Place an outgoing call (test callers and transfers only); returns its key."""
+        key = f"c{next(self._keys)}"
+        self._commands.put(lambda: self._dial(key, uri))
+        return key
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Hang up every call, free PJSIP and end the thread."""
+        self._stopping.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    @property
+    def active_calls(self) -> int:
+        """Calls not yet disconnected."""
+        return len(self._calls)
+
+    # --- everything below runs on the PJSIP thread ---
+
+    def _run(self) -> None:
+        try:
+            self._ep = create_library(self.config)
+            self._create_accounts()
+        except SipError as exc:
+            self._error = exc
+            self._destroy()
+            self._ready.set()
+            return
+        self._ready.set()
+        _LOGGER.info("SIP listening on %s:%s (%s)", self.config.bind_address, self.config.port,
+                     "/".join(self.config.transports))
+        while not self._stopping.is_set():
+            self._ep.libHandleEvents(10)
+            self._drain_commands()
+            self._graveyard.clear()
+        self._shutdown()
+
+    def _create_accounts(self) -> None:
+        default = PjAccount(self, "default")
+        default.create(make_account_config(self.config, None), True)
+        self._accounts.append(default)
+        for reg in self.config.registrations:
+            account = PjAccount(self, f"{reg.user}@{reg.registrar}")
+            account.create(make_account_config(self.config, reg))
+            self._accounts.append(account)
+
+    def _drain_commands(self) -> None:
+        while True:
+            try:
+                command = self._commands.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                command()
+            except pj.Error as exc:
+                _LOGGER.warning("SIP command failed: %s", exc.info())
+
+    def incoming_call(self, account: PjAccount, call_id: int, source: str) -> None:
+        """Answer an INVITE from an allowed source, or refuse it."""
+        key = f"c{next(self._keys)}"
+        call = PjCall(self, account, call_id, key, source)
+        self._calls[key] = call
+        status = self._refusal(source)
+        prm = pj.CallOpParam()
+        prm.statusCode = status or 200
+        if status:
+            _LOGGER.warning("refused call from %s with %s", source, status)
+            call.hangup(prm)
+        else:
+            call.answer(prm)
+
+    def _refusal(self, source: str) -> int:
+        if self._stopping.is_set():
+            return 503
+        if not self._filter.allows(source):
+            return 403
+        if len(self._calls) > self.config.max_calls:
+            return 486
+        return 0
+
+    def call_media_changed(self, call: PjCall) -> None:
+        """Wire the call's audio to its bridge; tell the listener the first time."""
+        info = call.getInfo()
+        media = info.media
+        for mi in media:
+            if mi.type == pj.PJMEDIA_TYPE_AUDIO and mi.status == pj.PJSUA_CALL_MEDIA_ACTIVE:
+                self._attach(call, info, mi.index)
+                return
+
+    def _attach(self, call: PjCall, info: Any, index: int) -> None:
+        audio = call.getAudioMedia(index)
+        if call.bridge is None:
+            playout = FrameQueue()
+            key = call.key
+            call.bridge = FrameBridge(key, playout, lambda frame: self.listener.on_audio(key, frame))
+        connect(audio, call.bridge)
+        if not call.started:
+            call.started = True
+            self.listener.on_call_started(self._call_info(call, info, index))
+
+    def _call_info(self, call: PjCall, info: Any, index: int) -> CallInfo:
+        number, name = parse_party(str(info.remoteUri))
+        called, _ = parse_party(str(info.localUri))
+        codec = str(call.getStreamInfo(index).codecName)
+        return CallInfo(call.key, number, name, called, str(info.callIdString), call.source, codec,
+                        call.bridge._playout)
+
+    def call_disconnected(self, call: PjCall, reason: str) -> None:
+        """Forget a finished call; free its Python objects on the next loop turn, not inside the callback."""
+        self._calls.pop(call.key, None)
+        if call.started:
+            self.listener.on_call_ended(call.key, reason)
+        self._graveyard.extend([call.bridge, call])
+        call.bridge = None
+
+    def _hangup(self, key: str) -> None:
+        call = self._calls.get(key)
+        if call is not None:
+            prm = pj.CallOpParam()
+            prm.statusCode = 200
+            call.hangup(prm)
+
+    def _dial(self, key: str, uri: str) -> None:
+        call = PjCall(self, self._accounts[0], pj.PJSUA_INVALID_ID, key, uri)
+        self._calls[key] = call
+        call.makeCall(uri, pj.CallOpParam(True))
+
+    def _shutdown(self) -> None:
+        if self._calls:
+            self._ep.hangupAllCalls()
+            deadline = time.monotonic() + 3.0
+            while self._calls and time.monotonic() < deadline:
+                self._ep.libHandleEvents(20)
+        self._destroy()
+
+    def _destroy(self) -> None:
+        """Drop every pjsua2 object before libDestroy(): one destroyed after it aborts the process."""
+        for call in self._calls.values():
+            call.bridge = None
+        self._calls.clear()
+        self._graveyard.clear()
+        for account in self._accounts:
+            account.shutdown()
+        self._accounts.clear()
+        gc.collect()
+        if self._ep is not None:
+            self._ep.libDestroy()
+            self._ep = None
+        _LOGGER.info("SIP endpoint stopped")

@@ -1,0 +1,46 @@
+"""The audio bridge between a call and the application: 20 ms PCM16 frames in and out."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+
+SAMPLE_RATE = 16000
+FRAME_SAMPLES = 320
+FRAME_BYTES = FRAME_SAMPLES * 2
+SILENCE = bytes(FRAME_BYTES)
+
+
+class FrameQueue:
+    """Frames waiting to be played to the caller; the media thread pops one every 20 ms."""
+
+    def __init__(self) -> None:
+        self._frames: deque[bytes] = deque()
+        self._lock = threading.Lock()
+        self.sent = 0
+        self.last_sent_at = 0.0
+
+    def extend(self, frames: list[bytes]) -> None:
+        """Queue frames for playout (each exactly FRAME_BYTES)."""
+        with self._lock:
+            self._frames.extend(frames)
+
+    def clear(self) -> int:
+        """Drop everything queued (barge-in); return how many frames were dropped."""
+        with self._lock:
+            dropped = len(self._frames)
+            self._frames.clear()
+            return dropped
+
+    def pop(self) -> bytes | None:
+        """The next frame, or None when nothing is queued."""
+        with self._lock:
+            if not self._frames:
+                return None
+            self.sent += 1
+            self.last_sent_at = time.monotonic()
+            return self._frames.popleft()
+
+    def __len__(self) -> int:
+        return len(self._frames)

@@ -1,0 +1,39 @@
+"""Pure helpers for SIP URIs and addresses."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+_NAME_ADDR = re.compile(r'^\s*(?:"?(?P<name>[^"<]*?)"?\s*)?<(?P<uri>[^>]+)>')
+_USER = re.compile(r"^sips?:(?P<user>[^@;>]+)@")
+
+
+def parse_party(header: str) -> tuple[str, str]:
+    """(number/user, display name) from a From/To value like '"Alice" <sip:1001@pbx>'."""
+    match = _NAME_ADDR.match(header)
+    name, uri = (match.group("name") or "", match.group("uri")) if match else ("", header.strip())
+    user = _USER.match(uri)
+    return (user.group("user") if user else uri), name.strip()
+
+
+def source_ip(address: str) -> str:
+    """The IP of a PJSIP source address: '1.2.3.4:5060' or '[::1]:5060'."""
+    if address.startswith("["):
+        return address[1 : address.index("]")]
+    return address.rsplit(":", 1)[0] if address.count(":") == 1 else address
+
+
+class SourceFilter:
+    """Allows calls only from configured addresses and networks."""
+
+    def __init__(self, networks: list[str]) -> None:
+        self._networks = [ipaddress.ip_network(n, strict=False) for n in networks]
+
+    def allows(self, address: str) -> bool:
+        """Whether a PJSIP source address is inside one of the allowed networks."""
+        try:
+            ip = ipaddress.ip_address(source_ip(address))
+        except ValueError:
+            return False
+        return any(ip in net for net in self._networks if net.version == ip.version)
