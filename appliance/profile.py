@@ -64,10 +64,10 @@ class BusinessProfile(BaseModel):
     faqs: list[Faq] = Field(default_factory=list)
     goodbye: str = ""
 
-    @field_validator("hours")
+    @field_validator("hours", mode="before")
     @classmethod
-    def _known_days(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
-        unknown = sorted(set(value) - set(DAYS))
+    def _known_days(cls, value: object) -> object:
+        unknown = sorted(set(value) - set(DAYS)) if isinstance(value, dict) else []
         if unknown:
             raise ValueError(f"unknown day(s) {unknown}; use {', '.join(DAYS)}")
         return value

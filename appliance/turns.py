@@ -54,15 +54,16 @@ class TurnDetector:
     def push(self, level_db: float) -> TurnSignal:
         """Account for one frame's level; return what changed."""
         voiced = self.is_voiced(level_db)
-        if not voiced:
-            self._track_noise(level_db)
+        self._track_noise(level_db)
         return self._voiced(level_db) if voiced else self._unvoiced()
 
     def _frames(self, ms: int) -> int:
         return max(1, ms // self.config.frame_ms)
 
     def _track_noise(self, level_db: float) -> None:
-        self._noise_db += 0.05 * (level_db - self._noise_db)
+        # Falls fast to quieter frames, creeps up slowly: steady noise is learnt in seconds, speech is not.
+        rate = 0.1 if level_db < self._noise_db else 0.002
+        self._noise_db += rate * (level_db - self._noise_db)
 
     def _voiced(self, level_db: float) -> TurnSignal:
         self._run += 1

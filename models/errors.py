@@ -69,6 +69,12 @@ class ModelKind:
         reason = f"the embedded default comes from the package {self.package}, which is not installed"
         return ModelError(path, config_key, reason, what=self.what, remedy=remedy)
 
+    def missing_library(self, path: Path, config_key: str, library: str) -> ModelError:
+        """Build the error for a missing engine library (faster-whisper, llama-cpp-python, piper-tts)."""
+        remedy = f"Install it into the appliance's virtual environment: pip install {library}"
+        reason = f"the Python package {library} that runs it is not installed"
+        return ModelError(path, config_key, reason, what=self.what, remedy=remedy)
+
 
 SPEECH_TO_TEXT = ModelKind(
     what="speech-to-text model",

@@ -1,0 +1,101 @@
+"""Making one reply: plan it from the profile, stream the LLM when needed, speak sentence by sentence."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+from dataclasses import dataclass, field
+
+from appliance.engines import Engines
+from appliance.errors import ErrorCode
+from appliance.receptionist import ReplyPlan, clean_llm_reply, system_prompt
+from appliance.sentences import SentenceSplitter, split_sentences
+from appliance.speech import Mouth
+from models import ChatMessage, ModelError
+
+_LOGGER = logging.getLogger(__name__)
+FALLBACK = "I'm sorry, I can't answer that right now. I can take a message for the team."
+MAX_LLM_SENTENCES = 3
+
+
+@dataclass
+class Reply:
+    """What was said in one reply, how long its stages took, and any degradation."""
+
+    sentences: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    error: tuple[ErrorCode, str] | None = None
+
+    @property
+    def text(self) -> str:
+        """The reply as one string."""
+        return " ".join(self.sentences)
+
+
+@dataclass
+class Replier:
+    """Turns a plan into speech on one call."""
+
+    engines: Engines
+    mouth: Mouth
+    system: str
+    history: list[ChatMessage] = field(default_factory=list)
+
+    @classmethod
+    def for_profile(cls, engines: Engines, mouth: Mouth, profile_prompt: str) -> Replier:
+        """A replier with the business's fixed system prompt."""
+        return cls(engines, mouth, profile_prompt)
+
+    async def speak(self, plan: ReplyPlan, caller_text: str, reply: Reply) -> None:
+        """Say the reply for a plan; fill reply as sentences go out (so a cut leaves what was said)."""
+        started = time.monotonic()
+        sentences = self._llm_sentences(caller_text, reply) if plan.use_llm else _fixed(plan.text)
+        async with aclosing(sentences) as stream:
+            async for sentence in stream:
+                before = time.monotonic()
+                await self.mouth.say(sentence)
+                if not reply.sentences:
+                    reply.timings["tts_first_ms"] = _ms(before)
+                    reply.timings["reply_first_audio_ms"] = _ms(started)
+                reply.sentences.append(sentence)
+        self._remember(caller_text, reply.text)
+
+    async def _llm_sentences(self, caller_text: str, reply: Reply) -> AsyncIterator[str]:
+        messages = [ChatMessage("system", self.system), *self.history[-4:], ChatMessage("user", caller_text)]
+        splitter, count, started = SentenceSplitter(), 0, time.monotonic()
+        try:
+            async with aclosing(self.engines.stream_chat(messages)) as pieces:
+                async for piece in pieces:
+                    reply.timings.setdefault("llm_first_token_ms", _ms(started))
+                    for sentence in splitter.push(piece):
+                        if (sentence := clean_llm_reply(sentence)) and count < MAX_LLM_SENTENCES:
+                            count += 1
+                            yield sentence
+                    if count >= MAX_LLM_SENTENCES:
+                        break
+        except (ModelError, RuntimeError, ValueError, OSError) as exc:
+            _LOGGER.warning("LLM failed, using the fixed fallback: %s", exc)
+            reply.error = (ErrorCode.LLM, str(exc))
+        rest = [s for s in (clean_llm_reply(t) for t in splitter.flush()) if s]
+        for sentence in rest[: MAX_LLM_SENTENCES - count] if reply.error is None else []:
+            count += 1
+            yield sentence
+        if count == 0:
+            yield FALLBACK
+
+    def _remember(self, caller_text: str, reply_text: str) -> None:
+        self.history += [ChatMessage("user", caller_text), ChatMessage("assistant", reply_text)]
+
+
+async def _fixed(text: str) -> AsyncIterator[str]:
+    for sentence in split_sentences(text):
+        yield sentence
+
+
+def _ms(since: float) -> float:
+    return round((time.monotonic() - since) * 1000, 1)
+
+
+__all__ = ["FALLBACK", "Replier", "Reply", "system_prompt"]

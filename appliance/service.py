@@ -1,0 +1,114 @@
+"""`receptionist run`: SIP endpoint, call runs and the panel in one process."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from appliance import __version__
+from appliance.config import Settings
+from appliance.store import CallStore
+from appliance.switchboard import Switchboard
+from appliance.wiring import build_context, load_engines
+from models import shared_registry
+from sip.config import EndpointConfig, RegistrationConfig, SipError
+from sip.endpoint import SipEndpoint
+from web.app import create_app
+
+_LOGGER = logging.getLogger(__name__)
+
+
+def endpoint_config(settings: Settings) -> EndpointConfig:
+    """The SIP endpoint's settings from the appliance config."""
+    s = settings.sip
+    regs = tuple(RegistrationConfig(r.registrar, r.user, r.domain, _secret(r.password_file)) for r in s.registrations)
+    return EndpointConfig(s.bind_address, s.port, tuple(s.transports), s.rtp_port, s.rtp_port_range,
+                          tuple(s.allowed_sources), tuple(s.codecs), s.identity, settings.call.max_concurrent_calls,
+                          regs)
+
+
+def _secret(path: Path | None) -> str:
+    if path is None:
+        return ""
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise SipError(f"cannot read the SIP password file {path}: {exc.strerror}; check "
+                       "[[sip.registrations]] password_file") from exc
+
+
+class Appliance:
+    """The running appliance: what the panel asks about."""
+
+    def __init__(self, settings: Settings, store: CallStore) -> None:
+        self.settings = settings
+        self.store = store
+        self.started = time.time()
+        self.endpoint: SipEndpoint | None = None
+        self.board: Switchboard | None = None
+
+    def health(self) -> dict[str, Any]:
+        """Liveness of SIP, models and storage."""
+        return {"status": "ok" if self.endpoint else "starting", "version": __version__,
+                "sip": f"{self.settings.sip.bind_address}:{self.settings.sip.port}",
+                "active_calls": len(self.board.runs) if self.board else 0,
+                "uptime_s": round(time.time() - self.started, 1)}
+
+    def recent_calls(self, limit: int) -> list[dict[str, Any]]:
+        """The newest call records."""
+        return self.store.recent_calls(limit)
+
+
+async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Run until stop is set (or SIGINT/SIGTERM): load models, answer calls, serve the panel."""
+    stop = stop or _stop_on_signals()
+    store = CallStore(settings.database_path)
+    if count := store.mark_interrupted():
+        _LOGGER.warning("marked %d call(s) left in progress by the last run as interrupted", count)
+    appliance = Appliance(settings, store)
+    web = uvicorn.Server(uvicorn.Config(create_app(appliance), host=settings.web.bind_address,
+                                        port=settings.web.port, log_level="warning", lifespan="off"))
+    web.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    web_task = asyncio.ensure_future(web.serve())
+    try:
+        await _answer_calls(settings, appliance, stop)
+    finally:
+        web.should_exit = True
+        await web_task
+        store.close()
+
+
+async def _answer_calls(settings: Settings, appliance: Appliance, stop: asyncio.Event) -> None:
+    started = time.monotonic()
+    engines = await asyncio.to_thread(load_engines, settings, shared_registry())
+    ctx = await build_context(settings, engines)
+    _LOGGER.info("models loaded and phrases ready in %.1f s", time.monotonic() - started)
+    loop = asyncio.get_running_loop()
+    endpoint: SipEndpoint | None = None
+    board = Switchboard(ctx, appliance.store, loop, lambda key: endpoint.hangup(key) if endpoint else None)
+    endpoint = SipEndpoint(endpoint_config(settings), board)
+    await asyncio.to_thread(endpoint.start)
+    appliance.endpoint, appliance.board = endpoint, board
+    print(f"Receptionist ready: SIP on {settings.sip.bind_address}:{settings.sip.port}, "
+          f"panel on http://{settings.web.bind_address}:{settings.web.port}/health", flush=True)
+    try:
+        await stop.wait()
+    finally:
+        _LOGGER.info("shutting down: hanging up %d call(s)", len(board.runs))
+        await asyncio.to_thread(endpoint.stop)
+        await board.drain()
+        appliance.endpoint = None
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop

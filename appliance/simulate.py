@@ -1,0 +1,109 @@
+"""`receptionist simulate`: the same CallRun as a phone call, fed from typed text or WAV files, no SIP."""
+
+from __future__ import annotations
+
+import asyncio
+import wave
+from pathlib import Path
+
+import numpy as np
+
+from appliance.callrun import CallRun, Inputs
+from appliance.config import Settings
+from appliance.errors import ApplianceError
+from appliance.frames import CallEnded, CallEvent, ErrorRaised, Interrupted, Speaker, TurnSpoken
+from appliance.profile import load_profile
+from appliance.resample import resample, to_frames
+from appliance.wiring import build_context, load_engines
+from models import shared_registry
+from sip.events import CallInfo
+from sip.media import FRAME_SAMPLES, SAMPLE_RATE, FrameQueue
+
+TAIL_SILENCE_S = 1.5
+
+
+class SimulatedPlayout(FrameQueue):
+    """A playout that the 'caller' hears at once: frames are kept (to save as WAV), never queued."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.heard: list[bytes] = []
+
+    def extend(self, frames: list[bytes]) -> None:
+        """Keep the frames as heard."""
+        self.heard.extend(frames)
+
+
+def read_wav(path: Path) -> list[bytes]:
+    """Any mono or stereo 16-bit WAV as 20 ms frames at 16 kHz."""
+    try:
+        with wave.open(str(path), "rb") as wav:
+            channels, width, rate = wav.getnchannels(), wav.getsampwidth(), wav.getframerate()
+            raw = wav.readframes(wav.getnframes())
+    except (OSError, wave.Error, EOFError) as exc:
+        raise ApplianceError(f"cannot read {path} as a WAV file: {exc}") from exc
+    if width != 2:
+        raise ApplianceError(f"{path}: need 16-bit PCM WAV (try: sox {path} -b 16 out.wav)")
+    pcm = np.frombuffer(raw, dtype="<i2").reshape(-1, channels)[:, 0]
+    return to_frames(resample(pcm, rate, SAMPLE_RATE), FRAME_SAMPLES)
+
+
+def _print(event: CallEvent) -> None:
+    if isinstance(event, TurnSpoken):
+        who = "caller" if event.speaker is Speaker.CALLER else "receptionist"
+        timing = ", ".join(f"{k}={v:.0f}" for k, v in event.timings.items())
+        print(f"[{event.start:6.2f}s] {who}: {event.text}" + (f"   ({timing})" if timing else ""), flush=True)
+    elif isinstance(event, Interrupted | ErrorRaised):
+        print(f"  -- {event}", flush=True)
+    elif isinstance(event, CallEnded):
+        print(f"call ended: {event.outcome.value} ({event.reason})", flush=True)
+
+
+async def _feed(inputs: Inputs, texts: list[str], wavs: list[Path], replied: asyncio.Event) -> None:
+    await replied.wait()  # the greeting
+    silence = [bytes(FRAME_SAMPLES * 2)] * int(TAIL_SILENCE_S * 50)
+    for path in wavs:
+        replied.clear()
+        for frame in read_wav(path) + silence:
+            inputs.put_nowait(frame)
+            await asyncio.sleep(0.02)
+        await replied.wait()
+    for text in texts:
+        replied.clear()
+        inputs.put_nowait(text)
+        await replied.wait()
+    inputs.put_nowait(None)
+
+
+async def simulate(settings: Settings, texts: list[str], wavs: list[Path], profile_path: Path | None,
+                   save_audio: Path | None) -> int:
+    """Run one simulated call and print every turn; returns a process exit code."""
+    profile = load_profile(profile_path) if profile_path else None
+    engines = await asyncio.to_thread(load_engines, settings, shared_registry())
+    ctx = await build_context(settings, engines, profile)
+    playout = SimulatedPlayout()
+    inputs: Inputs = asyncio.Queue()
+    replied = asyncio.Event()
+
+    def emit(event: CallEvent) -> None:
+        _print(event)
+        if isinstance(event, TurnSpoken) and event.speaker is Speaker.RECEPTIONIST:
+            replied.set()
+
+    call = CallInfo("sim", "simulator", "", "simulate", "", "local", "L16/16000", playout)
+    run = CallRun(ctx, call, lambda: inputs.put_nowait(None), emit)
+    feeder = asyncio.ensure_future(_feed(inputs, texts, [Path(w) for w in wavs], replied))
+    await run.run(inputs)
+    feeder.cancel()
+    if save_audio:
+        _save(save_audio, playout.heard)
+    return 0
+
+
+def _save(path: Path, frames: list[bytes]) -> None:
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(SAMPLE_RATE)
+        wav.writeframes(b"".join(frames))
+    print(f"saved the receptionist's audio to {path}")

@@ -1,0 +1,77 @@
+"""Speaking to the caller: text → sentences → cached or fresh TTS → 20 ms frames on the call's playout queue."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict
+from typing import Protocol
+
+from appliance.engines import Engines
+from appliance.resample import to_frames
+from sip.media import FRAME_SAMPLES, SAMPLE_RATE
+
+
+class Playout(Protocol):
+    """Where frames for the caller go (sip.FrameQueue, or a simulated line)."""
+
+    def extend(self, frames: list[bytes]) -> None:
+        """Queue frames."""
+
+    def clear(self) -> int:
+        """Drop what is queued."""
+
+    def __len__(self) -> int:
+        """Frames still queued."""
+
+
+class PhraseCache:
+    """Frames of phrases spoken often (greeting, facts, prompts), synthesized once and kept."""
+
+    def __init__(self, engines: Engines, limit: int = 256) -> None:
+        self._engines = engines
+        self._frames: OrderedDict[str, list[bytes]] = OrderedDict()
+        self._limit = limit
+
+    async def frames(self, sentence: str) -> list[bytes]:
+        """The sentence as 20 ms frames at the call rate, from the cache when it is there."""
+        cached = self._frames.get(sentence)
+        if cached is not None:
+            self._frames.move_to_end(sentence)
+            return cached
+        pcm = await self._engines.synthesize(sentence, SAMPLE_RATE)
+        frames = to_frames(pcm, FRAME_SAMPLES)
+        self._frames[sentence] = frames
+        if len(self._frames) > self._limit:
+            self._frames.popitem(last=False)
+        return frames
+
+    async def preload(self, sentences: list[str]) -> None:
+        """Synthesize sentences ahead of the first call."""
+        for sentence in sentences:
+            await self.frames(sentence)
+
+
+class Mouth:
+    """Speaks sentences on one call's playout and knows when the caller has heard them."""
+
+    def __init__(self, playout: Playout, phrases: PhraseCache) -> None:
+        self._playout = playout
+        self._phrases = phrases
+        self.first_audio_at: float | None = None
+
+    async def say(self, sentence: str) -> None:
+        """Queue one sentence's audio."""
+        frames = await self._phrases.frames(sentence)
+        self._playout.extend(frames)
+        if self.first_audio_at is None and frames:
+            self.first_audio_at = time.monotonic()
+
+    async def drained(self) -> None:
+        """Wait until every queued frame has been sent."""
+        while len(self._playout):
+            await asyncio.sleep(0.02)
+
+    def cut(self) -> int:
+        """Stop speaking now (barge-in); return the frames dropped."""
+        return self._playout.clear()

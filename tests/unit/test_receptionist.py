@@ -1,0 +1,81 @@
+"""The receptionist's policy: facts from the profile, intents from the caller's words."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from appliance import facts
+from appliance.errors import ConfigError
+from appliance.profile import BusinessProfile, load_profile
+from appliance.receptionist import ANYTHING_ELSE, Intent, plan_reply, system_prompt
+
+
+def test_hours_are_grouped_and_spoken(profile: BusinessProfile) -> None:
+    assert facts.hours_sentence(profile) == (
+        "We're open Monday to Friday from 8 AM to 5 PM, and Saturday from 9 AM to 1 PM. "
+        "We're closed on Sunday."
+    )
+
+
+def test_split_shifts_and_minutes() -> None:
+    shop = BusinessProfile(name="Shop", hours={"monday": ["09:30-12:00", "13:00-24:00"]})
+    assert facts.hours_sentence(shop).startswith("We're open Monday from 9:30 AM to 12 PM and 1 PM to midnight.")
+
+
+def test_open_now_uses_the_business_time_zone(profile: BusinessProfile) -> None:
+    # Monday 2026-11-23 14:00 UTC is 09:00 in New York: open; 23:00 UTC is 18:00: closed.
+    assert profile.is_open(datetime(2026, 11, 23, 14, 0, tzinfo=UTC))
+    assert not profile.is_open(datetime(2026, 11, 23, 23, 0, tzinfo=UTC))
+    assert not profile.is_open(datetime(2026, 11, 29, 15, 0, tzinfo=UTC))  # Sunday
+
+
+@pytest.mark.parametrize(
+    ("said", "intent"),
+    [
+        ("What are your opening hours?", Intent.HOURS),
+        ("when do you close on saturday", Intent.HOURS),
+        ("Where are you located?", Intent.ADDRESS),
+        ("How much is a cleaning?", Intent.PRICE),
+        ("What services do you offer?", Intent.SERVICES),
+        ("Do you accept insurance?", Intent.FAQ),
+        ("OK thanks, bye!", Intent.GOODBYE),
+        ("Can I speak to someone about my bill from last year?", Intent.OPEN),
+        ("", Intent.EMPTY),
+    ],
+)
+def test_intents(profile: BusinessProfile, said: str, intent: Intent) -> None:
+    assert plan_reply(profile, said).intent is intent
+
+
+def test_fact_answers_come_from_the_profile(profile: BusinessProfile) -> None:
+    assert plan_reply(profile, "how much does a cleaning cost").text == f"Cleaning is 95 dollars. {ANYTHING_ELSE}"
+    assert "Maple Street" in plan_reply(profile, "what's your address").text
+    assert plan_reply(profile, "is there parking").text.startswith("Yes, there is free parking")
+    goodbye = plan_reply(profile, "that's all, goodbye")
+    assert goodbye.end_call and goodbye.text == profile.goodbye_text
+
+
+def test_open_questions_go_to_the_llm_with_the_profile_as_grounding(profile: BusinessProfile) -> None:
+    plan = plan_reply(profile, "Can I bring my dog to the appointment?")
+    assert plan.use_llm and not plan.text
+    prompt = system_prompt(profile)
+    assert "Maple Street Dental" in prompt and "Cleaning, 95 dollars" in prompt and "8 AM to 5 PM" in prompt
+
+
+def test_bad_profile_names_the_key(tmp_path: Path) -> None:
+    path = tmp_path / "business.toml"
+    path.write_text('name = "X"\ntimezone = "Mars/Base"\n[hours]\nmonday = ["17:00-09:00"]\n')
+    with pytest.raises(ConfigError) as err:
+        load_profile(path)
+    message = str(err.value)
+    assert "timezone" in message and "Mars/Base" in message
+    assert "hours.monday.0" in message and "09:00-17:00" in message
+    path.write_text('name = "X"\n[hours]\nfunday = ["09:00-17:00"]\n')
+    with pytest.raises(ConfigError, match="funday"):
+        load_profile(path)
+
+
+def test_missing_profile_says_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="receptionist init"):
+        load_profile(tmp_path / "nope.toml")

@@ -1,0 +1,36 @@
+"""Pure SIP helpers: caller ID parsing and the source filter."""
+
+import pytest
+
+from sip.media import FrameQueue
+from sip.uri import SourceFilter, parse_party
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ('"Alice Smith" <sip:+15550142@pbx.lan>', ("+15550142", "Alice Smith")),
+        ("<sip:1001@127.0.0.1:5070;transport=udp>", ("1001", "")),
+        ("sip:bob@example.org", ("bob", "")),
+        ("Bob <sips:200@pbx;user=phone>", ("200", "Bob")),
+    ],
+)
+def test_parse_party(header: str, expected: tuple[str, str]) -> None:
+    assert parse_party(header) == expected
+
+
+def test_source_filter() -> None:
+    allowed = SourceFilter(["127.0.0.0/8", "192.168.1.0/24", "::1/128"])
+    assert allowed.allows("127.0.0.1:5060")
+    assert allowed.allows("192.168.1.77:5060")
+    assert allowed.allows("[::1]:5062")
+    assert not allowed.allows("192.168.2.1:5060")
+    assert not allowed.allows("8.8.8.8:5060")
+    assert not allowed.allows("garbage")
+
+
+def test_frame_queue_plays_in_order_and_clears() -> None:
+    queue = FrameQueue()
+    queue.extend([b"a", b"b", b"c"])
+    assert queue.pop() == b"a" and len(queue) == 2
+    assert queue.clear() == 2 and queue.pop() is None and queue.sent == 1
