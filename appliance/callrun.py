@@ -51,12 +51,12 @@ class CallRun:
                  emit: Callable[[CallEvent], None]) -> None:
         self.ctx, self.call, self._hangup, self._emit = ctx, call, hangup, emit
         self.detector = TurnDetector(ctx.turn_config)
-        self.replier = Replier.for_profile(ctx.engines, ctx.mouth_for(call.playout), ctx.system_prompt)
+        self.replier = Replier(ctx.engines, ctx.mouth_for(call.playout), ctx.profile, ctx.system_prompt)
         self.answered = time.monotonic()
         self.outcome = Outcome.ABANDONED
         self._preroll: deque[bytes] = deque(maxlen=PREROLL_FRAMES)
         self._utterance: _Utterance | None = None
-        self._speculative: tuple[int, asyncio.Task[str]] | None = None
+        self._speculative: asyncio.Task[str] | None = None
         self._reply_task: asyncio.Task[None] | None = None
         self._last_activity = self.answered
         self._prompted = False
@@ -152,11 +152,11 @@ class CallRun:
         """Start transcribing at the first pause, so the text is ready when the silence window closes."""
         self._drop_speculation()
         task = asyncio.ensure_future(self.ctx.engines.transcribe(utterance.pcm(), self.ctx.vocabulary))
-        self._speculative = (len(utterance.frames), task)
+        self._speculative = task
 
     def _drop_speculation(self) -> None:
         if self._speculative is not None:
-            self._speculative[1].cancel()
+            self._speculative.cancel()
             self._speculative = None
 
     def _turn_ended(self, utterance: _Utterance, now: float) -> None:
@@ -170,7 +170,7 @@ class CallRun:
         timings = {"eot_wait_ms": round((now - utterance.last_voice) * 1000, 1)}
         self._reply_task = asyncio.ensure_future(self._answer_audio(utterance, speculative, timings))
 
-    async def _answer_audio(self, utterance: _Utterance, speculative: tuple[int, asyncio.Task[str]] | None,
+    async def _answer_audio(self, utterance: _Utterance, speculative: asyncio.Task[str] | None,
                             timings: dict[str, float]) -> None:
         started = time.monotonic()
         try:
@@ -185,16 +185,11 @@ class CallRun:
                           self._offset(utterance.last_voice), timings)
         await self._reply(plan_reply(self.ctx.profile, text), turn, utterance.last_voice)
 
-    async def _transcript(self, utterance: _Utterance, speculative: tuple[int, asyncio.Task[str]] | None) -> str:
-        pcm = utterance.pcm()
+    async def _transcript(self, utterance: _Utterance, speculative: asyncio.Task[str] | None) -> str:
+        """The speculative transcript when the caller did not speak again after the pause, else a fresh one."""
         if speculative is not None:
-            frames, task = speculative
-            voiced_after = utterance.last_voice > utterance.started and frames < len(utterance.frames) - \
-                self.detector.config.early_pause_ms // 20
-            if not voiced_after:
-                return await task
-            task.cancel()
-        return await self.ctx.engines.transcribe(pcm, self.ctx.vocabulary)
+            return await speculative
+        return await self.ctx.engines.transcribe(utterance.pcm(), self.ctx.vocabulary)
 
     def _start_reply(self, plan: ReplyPlan) -> None:
         self._reply_task = asyncio.ensure_future(self._reply(plan, None, None))

@@ -24,6 +24,12 @@ _ADDRESS = ("where", "address", "located", "location", "directions", "find you")
 _PRICE = ("price", "prices", "cost", "costs", "how much", "charge", "fee", "fees", "rate")
 _SERVICES = ("services", "service", "offer", "provide", "do you do")
 ANYTHING_ELSE = "Is there anything else I can help you with?"
+GROUNDED_SHARE = 0.6
+_SMALL_TALK = frozenset(
+    "yes no not sure sorry thank thanks welcome happy help glad course great sounds good okay ok let know "
+    "take message team someone call back get touch today tomorrow would like need can't cannot don't "
+    "we're i'm you're that's it's here right now anything else".split()
+)
 
 
 class Intent(StrEnum):
@@ -116,6 +122,19 @@ def system_prompt(profile: BusinessProfile) -> str:
         "If the facts do not answer the question, say you will take a message for the team.\n"
         f"{facts.profile_brief(profile)}"
     )
+
+
+def is_grounded(sentence: str, profile: BusinessProfile, caller_text: str) -> bool:
+    """Whether an LLM sentence speaks of things the profile or the caller mentioned (not invented ones).
+
+    Small models invent policies and prices; a sentence whose content words mostly come from neither the
+    profile nor the caller is dropped, and the reply falls back to offering a message.
+    """
+    known = set(words(facts.profile_brief(profile))) | set(words(caller_text)) | _SMALL_TALK
+    content = [w for w in words(sentence) if w not in _STOP and not w.isdigit()]
+    if not content:
+        return True
+    return sum(w in known for w in content) / len(content) >= GROUNDED_SHARE
 
 
 def clean_llm_reply(text: str) -> str:

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 from appliance.engines import Engines
 from appliance.errors import ErrorCode
-from appliance.receptionist import ReplyPlan, clean_llm_reply, system_prompt
+from appliance.profile import BusinessProfile
+from appliance.receptionist import ReplyPlan, clean_llm_reply, is_grounded, system_prompt
 from appliance.sentences import SentenceSplitter, split_sentences
 from appliance.speech import Mouth
 from models import ChatMessage, ModelError
@@ -27,6 +28,7 @@ class Reply:
     sentences: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     error: tuple[ErrorCode, str] | None = None
+    ungrounded: bool = False
 
     @property
     def text(self) -> str:
@@ -40,13 +42,9 @@ class Replier:
 
     engines: Engines
     mouth: Mouth
+    profile: BusinessProfile
     system: str
     history: list[ChatMessage] = field(default_factory=list)
-
-    @classmethod
-    def for_profile(cls, engines: Engines, mouth: Mouth, profile_prompt: str) -> Replier:
-        """A replier with the business's fixed system prompt."""
-        return cls(engines, mouth, profile_prompt)
 
     async def speak(self, plan: ReplyPlan, caller_text: str, reply: Reply) -> None:
         """Say the reply for a plan; fill reply as sentences go out (so a cut leaves what was said)."""
@@ -69,21 +67,33 @@ class Replier:
             async with aclosing(self.engines.stream_chat(messages)) as pieces:
                 async for piece in pieces:
                     reply.timings.setdefault("llm_first_token_ms", _ms(started))
-                    for sentence in splitter.push(piece):
-                        if (sentence := clean_llm_reply(sentence)) and count < MAX_LLM_SENTENCES:
-                            count += 1
-                            yield sentence
-                    if count >= MAX_LLM_SENTENCES:
+                    for sentence in self._usable(splitter.push(piece), caller_text, reply):
+                        count += 1
+                        yield sentence
+                    if count >= MAX_LLM_SENTENCES or reply.ungrounded:
                         break
         except (ModelError, RuntimeError, ValueError, OSError) as exc:
             _LOGGER.warning("LLM failed, using the fixed fallback: %s", exc)
             reply.error = (ErrorCode.LLM, str(exc))
-        rest = [s for s in (clean_llm_reply(t) for t in splitter.flush()) if s]
-        for sentence in rest[: MAX_LLM_SENTENCES - count] if reply.error is None else []:
-            count += 1
-            yield sentence
+        if reply.error is None and not reply.ungrounded and count < MAX_LLM_SENTENCES:
+            for sentence in self._usable(splitter.flush(), caller_text, reply):
+                count += 1
+                yield sentence
         if count == 0:
             yield FALLBACK
+
+    def _usable(self, sentences: list[str], caller_text: str, reply: Reply) -> list[str]:
+        """Clean sentences up to the first one not grounded in the profile (which ends the LLM's turn)."""
+        usable = []
+        for sentence in (clean_llm_reply(s) for s in sentences):
+            if reply.ungrounded or not sentence:
+                continue
+            if not is_grounded(sentence, self.profile, caller_text):
+                _LOGGER.info("dropped an ungrounded LLM sentence: %r", sentence)
+                reply.ungrounded = True
+                continue
+            usable.append(sentence)
+        return usable
 
     def _remember(self, caller_text: str, reply_text: str) -> None:
         self.history += [ChatMessage("user", caller_text), ChatMessage("assistant", reply_text)]

@@ -52,18 +52,17 @@ class Synthesizer:
                 raise VOICE.error(path, self.config_key, "file not found")
             if not path.is_file():
                 raise VOICE.error(path, self.config_key, "this is a folder, not a file")
-        try:
-            config = json.loads(self.config_path.read_text(encoding="utf-8"))
-            int(config["audio"]["sample_rate"])
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            reason = f"the voice settings file is not valid Piper JSON ({exc!r})"
-            raise VOICE.error(self.config_path, self.config_key, reason) from exc
 
     def _load(self, use_cuda: bool) -> PiperVoice:
         try:
-            from piper import PiperVoice  # noqa: PLC0415 - heavy, load time only
+            from piper import PiperConfig, PiperVoice  # noqa: PLC0415 - heavy, load time only
         except ImportError as exc:
             raise VOICE.missing_library(self.model_path, self.config_key, "piper-tts") from exc
+        try:
+            PiperConfig.from_dict(json.loads(self.config_path.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            reason = f"the voice settings file is not valid Piper JSON ({type(exc).__name__}: {exc})"
+            raise VOICE.error(self.config_path, self.config_key, reason) from exc
         _LOGGER.info("Loading voice %s", self.model_path)
         try:
             return PiperVoice.load(self.model_path, self.config_path, use_cuda=use_cuda)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
+import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,14 @@ SAMPLE_RATE = 16000
 # Without tokenizer.json faster-whisper fetches one from the model hub; we never allow that.
 _REQUIRED_FILES = ("model.bin", "tokenizer.json")
 _MAX_CPU_THREADS = 4
+_FRAMES_PER_SECOND = 100
+_FULL_WINDOW_FRAMES = 30 * _FRAMES_PER_SECOND
+# Whisper's own thresholds (faster-whisper defaults) for "this was not speech" and "the decoder looped".
+_NO_SPEECH_PROB = 0.6
+_LOG_PROB_FLOOR = -1.0
+_COMPRESSION_RATIO_CEILING = 2.4
+# Speech runs at about 3-4 tokens a second; twice that plus slack never truncates a real utterance.
+_TOKENS_PER_SECOND_CAP = 8
 
 
 def _cpu_threads() -> int:
@@ -48,6 +58,19 @@ def _as_float32(audio: npt.NDArray[Any]) -> npt.NDArray[np.float32]:
     raise ValueError(f"audio must be float32 in [-1, 1] or int16, got {audio.dtype}")
 
 
+def has_repeated_phrase(text: str) -> bool:
+    """True when a phrase comes twice in a row ("Hello? Hello?"), the usual sign of a looping decoder."""
+    phrases = [part.strip().lower() for part in re.split(r"[.?!,;]+", text) if part.strip()]
+    return any(first == second for first, second in itertools.pairwise(phrases))
+
+
+def window_frames(content_frames: int, min_window_seconds: float) -> int:
+    """Encoder window for an utterance: its length plus 1 s, at least the minimum, in whole seconds."""
+    wanted = max(int(min_window_seconds * _FRAMES_PER_SECOND), content_frames + _FRAMES_PER_SECOND)
+    whole_seconds = -(-wanted // _FRAMES_PER_SECOND) * _FRAMES_PER_SECOND
+    return min(_FULL_WINDOW_FRAMES, whole_seconds)
+
+
 class Transcriber:
     """A loaded faster-whisper model that turns one utterance into text."""
 
@@ -59,10 +82,14 @@ class Transcriber:
         compute_type: str = "int8",
         cpu_threads: int | None = None,
         language: str | None = None,
+        min_window_seconds: float | None = 10.0,
         config_key: str = "models.whisper",
     ) -> None:
         self.model_path = model_path
         self.config_key = config_key
+        # Whisper always encodes a 30 s window; an utterance-sized window is 3-5x faster. Below ~10 s the
+        # decoder starts to loop on short phrases, so that is the floor; None keeps the standard 30 s.
+        self.min_window_seconds = min_window_seconds
         self._lock = threading.Lock()
         self._check_files()
         self.device, self.compute_type = _pick_device(device, compute_type)
@@ -70,6 +97,9 @@ class Transcriber:
         self.is_multilingual = bool(self._model.model.is_multilingual)
         # An English-only model must be told "en"; a multilingual one uses the configured language or detects.
         self.language = language if self.is_multilingual else "en"
+        self._tokenizer: Any = None
+        self._suppress_tokens: list[int] = []
+        self._prepare_fitted_window()
 
     def _check_files(self) -> None:
         if not self.model_path.exists():
@@ -102,6 +132,18 @@ class Transcriber:
             reason = f"the model is unusable ({exc})"
             raise SPEECH_TO_TEXT.error(self.model_path, self.config_key, reason) from exc
 
+    def _prepare_fitted_window(self) -> None:
+        """Build the tokenizer for the fitted-window path; it needs a known language (no detection)."""
+        if self.language is None or self.min_window_seconds is None:
+            return
+        import faster_whisper  # noqa: PLC0415 - already loaded with the model
+
+        model = self._model
+        self._tokenizer = faster_whisper.tokenizer.Tokenizer(
+            model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=self.language
+        )
+        self._suppress_tokens = list(faster_whisper.transcribe.get_suppressed_tokens(self._tokenizer, [-1]))
+
     def transcribe(
         self,
         audio: npt.NDArray[Any],
@@ -116,16 +158,54 @@ class Transcriber:
         if samples.size == 0:
             return ""
         with self._lock:
-            segments, _info = self._model.transcribe(
-                samples,
-                language=self.language,
-                beam_size=1,
-                # One greedy pass: the temperature fallback re-decodes up to five times and ruins latency.
-                temperature=0.0,
-                condition_on_previous_text=False,
-                vad_filter=False,  # the caller already cut the turn with its own VAD
-                without_timestamps=True,
-                initial_prompt=initial_prompt,
-            )
-            text = " ".join(segment.text.strip() for segment in segments)
-        return text.strip()
+            text = self._transcribe_fitted(samples, initial_prompt) if self._tokenizer is not None else None
+            if text is None:
+                text = self._transcribe_standard(samples, initial_prompt)
+        return text
+
+    def _transcribe_standard(self, samples: npt.NDArray[np.float32], initial_prompt: str | None) -> str:
+        """Faster-whisper's own path: 30 s windows, one greedy pass."""
+        segments, _info = self._model.transcribe(
+            samples,
+            language=self.language,
+            beam_size=1,
+            # One greedy pass: the temperature fallback re-decodes up to five times and ruins latency.
+            temperature=0.0,
+            condition_on_previous_text=False,
+            vad_filter=False,  # the caller already cut the turn with its own VAD
+            without_timestamps=True,
+            initial_prompt=initial_prompt,
+        )
+        return " ".join(segment.text.strip() for segment in segments).strip()
+
+    def _transcribe_fitted(self, samples: npt.NDArray[np.float32], initial_prompt: str | None) -> str | None:
+        """Encode an utterance-sized window and decode greedily; None when the standard path must decide."""
+        import faster_whisper  # noqa: PLC0415 - already loaded with the model
+
+        model, tokenizer, helpers = self._model, self._tokenizer, faster_whisper.transcribe
+        features = model.feature_extractor(samples)
+        content = features.shape[-1] - 1
+        if content + _FRAMES_PER_SECOND > _FULL_WINDOW_FRAMES:
+            return None
+        frames = window_frames(content, self.min_window_seconds or 0)
+        window = faster_whisper.audio.pad_or_trim(features[:, :content], frames)
+        encoded = model.model.encode(helpers.get_ctranslate2_storage(window[np.newaxis]))
+        previous = tokenizer.encode(" " + initial_prompt.strip()) if initial_prompt else []
+        prompt = model.get_prompt(tokenizer, previous, without_timestamps=True)
+        max_new = _TOKENS_PER_SECOND_CAP * content // _FRAMES_PER_SECOND + 16
+        max_new = min(max_new, model.max_length - len(prompt))
+        result = model.model.generate(
+            encoded, [prompt], beam_size=1, max_length=len(prompt) + max_new, return_scores=True,
+            return_no_speech_prob=True, suppress_blank=True, suppress_tokens=self._suppress_tokens,
+        )[0]
+        tokens = result.sequences_ids[0]
+        avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)
+        if result.no_speech_prob > _NO_SPEECH_PROB and avg_logprob < _LOG_PROB_FLOOR:
+            return ""
+        text = str(tokenizer.decode(tokens)).strip()
+        looped = len(tokens) >= max_new or helpers.get_compression_ratio(text) > _COMPRESSION_RATIO_CEILING
+        if looped or has_repeated_phrase(text):
+            # Rare; the standard window is the reference, and it keeps a repetition the caller really said.
+            _LOGGER.debug("Fitted-window decode may have looped (%r); using the standard 30 s window", text)
+            return None
+        return text

@@ -32,6 +32,10 @@ class _Line:
     """SipListener that keeps what the far end sent, with arrival times."""
 
     def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the previous call (calls are placed one after another)."""
         self.started = threading.Event()
         self.ended = threading.Event()
         self.info: CallInfo | None = None
@@ -143,33 +147,41 @@ def _turn(line: _Line, args: argparse.Namespace, index: int, wav: Path, out: Pat
 
 
 def run_script(args: argparse.Namespace) -> dict[str, Any]:
-    """Dial, converse as scripted, hang up; return what happened."""
+    """Place the scripted call(s) one after another; return what happened (a list for --calls > 1)."""
     from sip.endpoint import SipEndpoint
 
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     line = _Line()
-    config = EndpointConfig(bind_address="127.0.0.1", port=args.port, transports=("udp", "tcp"),
+    config = EndpointConfig(bind_address=args.bind, port=args.port, transports=("udp", "tcp"),
                             rtp_port=args.rtp_port, codecs=tuple(args.codec), identity=args.identity)
     endpoint = SipEndpoint(config, line)
     endpoint.start()
-    result: dict[str, Any] = {"answered": False, "turns": []}
     try:
-        key = endpoint.dial(args.uri)
-        if not line.started.wait(args.answer_timeout):
-            return result | {"error": "not answered"}
-        answered = time.monotonic()
-        assert line.info is not None
-        result |= {"answered": True, "codec": line.info.codec, "sip_call_id": line.info.sip_call_id}
-        result |= _greeting(line, args, answered, out)
-        for index, wav in enumerate(args.say):
-            if line.ended.is_set() or args.hangup_in_greeting is not None:
-                break
-            result["turns"].append(_turn(line, args, index, Path(wav), out))
-        result |= _finish(endpoint, line, key, args)
+        results = [_one_call(endpoint, line, args, Path(args.out) / f"call{n + 1}") for n in range(args.calls)]
     finally:
         endpoint.stop()
-    return result
+    return results[0] if args.calls == 1 else {"calls": results}
+
+
+def _one_call(endpoint: Any, line: _Line, args: argparse.Namespace, out: Path) -> dict[str, Any]:
+    out.mkdir(parents=True, exist_ok=True)
+    line.reset()
+    result: dict[str, Any] = {"answered": False, "turns": []}
+    key = endpoint.dial(args.uri)
+    if not line.started.wait(args.answer_timeout):
+        endpoint.hangup(key)
+        line.ended.wait(5)
+        return result | {"error": "not answered", "end_reason": line.end_reason}
+    answered = time.monotonic()
+    assert line.info is not None
+    result |= {"answered": True, "codec": line.info.codec, "sip_call_id": line.info.sip_call_id}
+    if args.dtmf:
+        endpoint.send_dtmf(key, args.dtmf)
+    result |= _greeting(line, args, answered, out)
+    for index, wav in enumerate(args.say):
+        if line.ended.is_set() or args.hangup_in_greeting is not None:
+            break
+        result["turns"].append(_turn(line, args, index, Path(wav), out))
+    return result | _finish(endpoint, line, key, args)
 
 
 def _finish(endpoint: Any, line: _Line, key: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -187,7 +199,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--say", action="append", default=[], help="a 16 kHz mono WAV to speak (repeatable)")
     parser.add_argument("--out", default="caller-out", help="folder for the recorded greeting and replies")
     parser.add_argument("--codec", action="append", choices=["PCMU", "PCMA", "G722"], default=None)
+    parser.add_argument("--bind", default="127.0.0.1", help="local address to call from")
     parser.add_argument("--port", type=int, default=0, help="local SIP port (0: any free one)")
+    parser.add_argument("--calls", type=int, default=1, help="place the same call N times in a row")
+    parser.add_argument("--dtmf", default="", help="keys to press (RFC 4733) once answered")
     parser.add_argument("--rtp-port", type=int, default=6000)
     parser.add_argument("--identity", default="caller")
     parser.add_argument("--quiet", type=float, default=1.5, help="seconds of silence that end a reply")

@@ -62,6 +62,10 @@ class SipEndpoint:
         self._commands.put(lambda: self._dial(key, uri))
         return key
 
+    def send_dtmf(self, key: str, digits: str) -> None:
+        """Send key presses on a call (RFC 4733)."""
+        self._commands.put(lambda: self._dtmf(key, digits))
+
     def stop(self, timeout: float = 10.0) -> None:
         """Hang up every call, free PJSIP and end the thread."""
         self._stopping.set()
@@ -182,6 +186,11 @@ class SipEndpoint:
         call = PjCall(self, self._accounts[0], pj.PJSUA_INVALID_ID, key, uri)
         self._calls[key] = call
         call.makeCall(uri, pj.CallOpParam(True))
+
+    def _dtmf(self, key: str, digits: str) -> None:
+        call = self._calls.get(key)
+        if call is not None:
+            call.dialDtmf(digits)
 
     def _shutdown(self) -> None:
         if self._calls:

@@ -1,0 +1,57 @@
+"""Fixtures for end-to-end tests: one running appliance per module, the real transcriber for checking."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from appliance.store import CallStore
+from models import Transcriber, shared_registry
+from tests.e2e.support import RunningAppliance, espeak_wav, have_espeak, start_appliance
+
+pytestmark = pytest.mark.sip
+
+
+@pytest.fixture(scope="session")
+def transcriber() -> Transcriber:
+    """The embedded Whisper model, to hear what the appliance said."""
+    return shared_registry().transcriber(None)
+
+
+@pytest.fixture(scope="module")
+def appliance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningAppliance]:
+    """A real `receptionist run` on loopback, stopped (cleanly, exit code 0) after the module."""
+    running = start_appliance(tmp_path_factory.mktemp("appliance"))
+    yield running
+    code = running.stop()
+    assert code == 0, running.log.read_text()[-3000:]
+    assert "Traceback" not in running.log.read_text()
+
+
+@pytest.fixture(scope="session")
+def questions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Callers' questions spoken by espeak-ng."""
+    if not have_espeak():
+        pytest.fail("espeak-ng is missing: run scripts/setup.sh --dev")
+    folder = tmp_path_factory.mktemp("questions")
+    texts = {
+        "hours": "What are your opening hours?",
+        "price": "How much is a cleaning?",
+        "parking": "Is there parking?",
+        "bye": "No thanks, that is all. Bye bye.",
+    }
+    return {name: espeak_wav(text, folder / f"{name}.wav") for name, text in texts.items()}
+
+
+def stored_call(appliance: RunningAppliance, sip_call_id: str) -> dict[str, object]:
+    """The appliance's record of a call, found by its SIP Call-ID."""
+    store = CallStore(appliance.data_dir / "receptionist.db")
+    try:
+        for row in store.recent_calls(500):
+            if row["sip_call_id"] == sip_call_id:
+                return store.call(str(row["id"]))
+    finally:
+        store.close()
+    raise AssertionError(f"no stored call with SIP Call-ID {sip_call_id}")

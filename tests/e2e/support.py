@@ -1,0 +1,121 @@
+"""Helpers for end-to-end tests: a real appliance process, real SIP callers, real speech."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from appliance.cli import init
+from appliance.resample import resample
+
+ROOT = Path(__file__).resolve().parents[2]
+RECEPTIONIST = Path(sys.executable).parent / "receptionist"
+
+
+def free_port(kind: int = socket.SOCK_DGRAM) -> int:
+    """A port free for both UDP and TCP on loopback."""
+    for _ in range(50):
+        with socket.socket(socket.AF_INET, kind) as first:
+            first.bind(("127.0.0.1", 0))
+            port = int(first.getsockname()[1])
+        other = socket.SOCK_STREAM if kind == socket.SOCK_DGRAM else socket.SOCK_DGRAM
+        with socket.socket(socket.AF_INET, other) as second:
+            try:
+                second.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                continue
+    raise RuntimeError("no free port on loopback")
+
+
+def espeak_wav(text: str, path: Path) -> Path:
+    """Speak a question with espeak-ng (a voice unlike the appliance's) into a 16 kHz mono WAV."""
+    raw = path.with_suffix(".raw.wav")
+    subprocess.run(["espeak-ng", "-v", "en-us+f3", "-s", "150", "-w", str(raw), text], check=True)
+    with wave.open(str(raw), "rb") as wav:
+        rate = wav.getframerate()
+        pcm = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2")
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(16000)
+        out.writeframes(resample(pcm, rate, 16000).tobytes())
+    return path
+
+
+def read_wav(path: Path) -> np.ndarray:
+    """A 16 kHz mono WAV as float32 samples."""
+    with wave.open(str(path), "rb") as wav:
+        return np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2").astype(np.float32) / 32768.0
+
+
+@dataclass
+class RunningAppliance:
+    """`receptionist run` in its own process, on free loopback ports."""
+
+    process: subprocess.Popen[str]
+    data_dir: Path
+    sip_port: int
+    web_port: int
+    log: Path
+
+    def uri(self, user: str = "frontdesk", transport: str = "") -> str:
+        suffix = f";transport={transport}" if transport else ""
+        return f"sip:{user}@127.0.0.1:{self.sip_port}{suffix}"
+
+    def stop(self, timeout: float = 30.0) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout)
+
+
+def start_appliance(data_dir: Path, extra_config: str = "", timeout: float = 240.0) -> RunningAppliance:
+    """Write a config for free ports and start the appliance; wait until it says it is ready."""
+    init(data_dir)
+    sip_port, web_port = free_port(), free_port(socket.SOCK_STREAM)
+    config = (data_dir / "config.toml").read_text()
+    config = config.replace("port = 5060", f"port = {sip_port}").replace("port = 8080", f"port = {web_port}")
+    config = config.replace('bind_address = "0.0.0.0"', 'bind_address = "127.0.0.1"')
+    config = config.replace("rtp_port = 4000", f"rtp_port = {free_port()}")
+    (data_dir / "config.toml").write_text(config + "\n" + extra_config)
+    log = data_dir / "appliance.log"
+    process = subprocess.Popen([str(RECEPTIONIST), "run", "--config", str(data_dir / "config.toml")],
+                               stdout=log.open("w"), stderr=subprocess.STDOUT, text=True, cwd=ROOT)
+    running = RunningAppliance(process, data_dir, sip_port, web_port, log)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if "Receptionist ready" in log.read_text():
+            return running
+        if process.poll() is not None:
+            raise RuntimeError(f"the appliance exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        time.sleep(0.2)
+    running.stop()
+    raise RuntimeError(f"the appliance did not get ready in {timeout} s:\n{log.read_text()[-3000:]}")
+
+
+def place_call(uri: str, out: Path, *args: str, timeout: float = 180.0) -> dict[str, Any]:
+    """Run the scripted SIP caller in its own process and return its JSON result."""
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    done = subprocess.run([sys.executable, "-m", "sip.caller", uri, "--out", str(out), "--rtp-port",
+                           str(free_port()), *args], capture_output=True, text=True, timeout=timeout,
+                          cwd=ROOT, env=env, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"caller failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def have_espeak() -> bool:
+    """Whether espeak-ng (the callers' voice) is installed."""
+    return shutil.which("espeak-ng") is not None

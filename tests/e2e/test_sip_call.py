@@ -1,0 +1,111 @@
+"""A real caller dials the running appliance over SIP on loopback and talks with it."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from models import Transcriber
+from tests.e2e.conftest import stored_call
+from tests.e2e.support import RunningAppliance, place_call, read_wav
+
+pytestmark = pytest.mark.sip
+
+
+def heard(transcriber: Transcriber, wav: str) -> str:
+    return transcriber.transcribe(read_wav(Path(wav))).lower()
+
+
+def wait_for_end(appliance: RunningAppliance, sip_call_id: str, timeout: float = 15.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        record = stored_call(appliance, sip_call_id)
+        if record["outcome"] != "in-progress" or time.monotonic() > deadline:
+            return record
+        time.sleep(0.2)
+
+
+def test_caller_asks_the_opening_hours_and_hears_them(appliance: RunningAppliance, questions: dict[str, Path],
+                                                       transcriber: Transcriber, tmp_path: Path) -> None:
+    result = place_call(appliance.uri(), tmp_path, "--say", str(questions["hours"]), "--identity", "5550199")
+    assert result["answered"] and result["codec"] == "PCMU"
+    assert result["greeting_ms"] is not None
+    assert "maple street" in heard(transcriber, result["greeting_wav"])
+    reply = heard(transcriber, result["turns"][0]["reply_wav"])
+    assert "monday" in reply and "friday" in reply, reply
+    assert "8" in reply or "eight" in reply, reply
+
+    record = wait_for_end(appliance, result["sip_call_id"])
+    assert record["caller_number"] == "5550199" and record["called"] == "frontdesk"
+    assert record["outcome"] == "answered" and record["end_reason"] == "caller hung up"
+    assert record["duration_s"] > 3 and record["ended_at"] > record["answered_at"]
+    turns = record["turns"]
+    assert [t["speaker"] for t in turns] == ["receptionist", "caller", "receptionist"]
+    assert "opening hours" in turns[1]["text"].lower()
+    assert "Monday to Friday from 8 AM to 5 PM" in turns[2]["text"]
+    assert {"eot_wait_ms", "stt_ms", "voice_to_voice_ms"} <= set(turns[2]["timings"])
+
+
+def test_two_simultaneous_calls_are_both_answered(appliance: RunningAppliance, questions: dict[str, Path],
+                                                  transcriber: Transcriber, tmp_path: Path) -> None:
+    asks = {"hours": ("monday",), "price": ("95", "ninety")}
+    with ThreadPoolExecutor(2) as pool:
+        futures = {name: pool.submit(place_call, appliance.uri(), tmp_path / name, "--say", str(questions[name]))
+                   for name in asks}
+        results = {name: future.result() for name, future in futures.items()}
+    for name, expected in asks.items():
+        reply = heard(transcriber, results[name]["turns"][0]["reply_wav"])
+        assert any(word in reply for word in expected), (name, reply)
+        assert wait_for_end(appliance, results[name]["sip_call_id"])["outcome"] == "answered"
+
+
+def test_caller_hangs_up_mid_reply_and_the_record_is_complete(appliance: RunningAppliance,
+                                                              questions: dict[str, Path], tmp_path: Path) -> None:
+    result = place_call(appliance.uri(), tmp_path, "--say", str(questions["hours"]), "--hangup-in-reply", "1.0")
+    record = wait_for_end(appliance, result["sip_call_id"])
+    assert record["outcome"] == "answered" and record["end_reason"] == "caller hung up"
+    speakers = [t["speaker"] for t in record["turns"]]
+    assert speakers[:2] == ["receptionist", "caller"]
+    assert _health(appliance)["status"] == "ok"
+
+
+def test_caller_hangs_up_during_the_greeting(appliance: RunningAppliance, tmp_path: Path) -> None:
+    result = place_call(appliance.uri(), tmp_path, "--hangup-in-greeting", "0.5")
+    record = wait_for_end(appliance, result["sip_call_id"])
+    assert record["outcome"] == "abandoned" and record["ended_at"] is not None
+    assert _health(appliance)["status"] == "ok"
+
+
+def test_goodbye_ends_the_call_from_the_receptionist_side(appliance: RunningAppliance,
+                                                          questions: dict[str, Path], tmp_path: Path) -> None:
+    result = place_call(appliance.uri(), tmp_path, "--say", str(questions["bye"]), "--wait-hangup", "20")
+    assert result["remote_hangup"]
+    record = wait_for_end(appliance, result["sip_call_id"])
+    assert record["end_reason"] == "receptionist hung up"
+
+
+def test_tcp_and_key_presses(appliance: RunningAppliance, questions: dict[str, Path], tmp_path: Path) -> None:
+    result = place_call(appliance.uri(transport="tcp"), tmp_path, "--dtmf", "42", "--say", str(questions["parking"]))
+    assert result["answered"]
+    record = wait_for_end(appliance, result["sip_call_id"])
+    digits = [json.loads(e["data"])["digit"] for e in record["events"] if e["kind"] == "dtmf"]
+    assert digits == ["4", "2"]
+    assert "parking" in record["turns"][2]["text"].lower()
+
+
+def test_a_hundred_calls_in_a_row(appliance: RunningAppliance, tmp_path: Path) -> None:
+    result = place_call(appliance.uri(), tmp_path, "--calls", "100", "--hangup-in-greeting", "0.2",
+                        "--answer-timeout", "10", timeout=600)
+    assert sum(call["answered"] for call in result["calls"]) == 100
+    assert _health(appliance)["status"] == "ok"
+
+
+def _health(appliance: RunningAppliance) -> dict[str, Any]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{appliance.web_port}/health", timeout=5) as response:
+        return dict(json.load(response))

@@ -1,0 +1,118 @@
+"""Real engines on the real embedded default models: speak, hear, and chat."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+from model_test_audio import resample
+
+from models import ChatMessage, ChatModel, Synthesizer, Transcriber
+
+pytestmark = pytest.mark.models
+
+SYSTEM = "You are the friendly receptionist of Smith Dental. Answer in one short sentence."
+ACTION_SCHEMA = {
+    "type": "object",
+    "properties": {"action": {"enum": ["answer", "take_message", "transfer", "end"]}},
+    "required": ["action"],
+}
+
+
+def _conversation(question: str) -> list[ChatMessage]:
+    return [ChatMessage("system", SYSTEM), ChatMessage("user", question)]
+
+
+def test_voice_speaks_a_sentence(synthesizer: Synthesizer, hours_audio: npt.NDArray[np.int16]) -> None:
+    assert synthesizer.sample_rate == 22050
+    assert hours_audio.dtype == np.int16 and hours_audio.ndim == 1
+    seconds = len(hours_audio) / synthesizer.sample_rate
+    assert 1.0 < seconds < 8.0
+    rms = float(np.sqrt(np.mean(hours_audio.astype(np.float64) ** 2)))
+    assert rms > 300, "audio is (nearly) silent"
+
+
+def test_voice_returns_nothing_for_empty_text(synthesizer: Synthesizer) -> None:
+    assert synthesizer.synthesize("").size == 0
+    assert synthesizer.synthesize("   ").size == 0
+
+
+def test_voice_pauses_between_sentences(synthesizer: Synthesizer) -> None:
+    one = synthesizer.synthesize("Hello there.")
+    two = synthesizer.synthesize("Hello there. Goodbye now.")
+    assert len(two) > len(one) + synthesizer.sample_rate * 0.3
+
+
+def test_transcriber_hears_the_voice(transcriber: Transcriber, hours_audio: npt.NDArray[np.int16]) -> None:
+    text = transcriber.transcribe(resample(hours_audio, 22050)).lower()
+    assert "monday" in text and "friday" in text
+
+
+def test_transcriber_hears_espeak(transcriber: Transcriber, espeak_question: npt.NDArray[np.float32]) -> None:
+    assert "open" in transcriber.transcribe(espeak_question).lower()
+
+
+def test_transcriber_accepts_int16(transcriber: Transcriber, hours_audio: npt.NDArray[np.int16]) -> None:
+    pcm16 = (resample(hours_audio, 22050) * 32767).astype(np.int16)
+    assert "monday" in transcriber.transcribe(pcm16).lower()
+
+
+def test_standard_window_agrees(hours_audio: npt.NDArray[np.int16], transcriber: Transcriber) -> None:
+    standard = Transcriber(transcriber.model_path, min_window_seconds=None)
+    audio = resample(hours_audio, 22050)
+    text = standard.transcribe(audio, initial_prompt="Smith Dental, opening hours").lower()
+    assert "monday" in text and "friday" in text
+
+
+def test_transcriber_hears_nothing_in_silence(transcriber: Transcriber) -> None:
+    assert transcriber.transcribe(np.zeros(16000, dtype=np.float32)) == ""
+    assert transcriber.transcribe(np.zeros(0, dtype=np.float32)) == ""
+
+
+def test_transcriber_refuses_other_rates_and_stereo(transcriber: Transcriber) -> None:
+    with pytest.raises(ValueError, match="16000"):
+        transcriber.transcribe(np.zeros(8000, dtype=np.float32), sample_rate=8000)
+    with pytest.raises(ValueError, match="mono"):
+        transcriber.transcribe(np.zeros((2, 8000), dtype=np.float32))
+
+
+def test_chat_streams_in_pieces(chat_model: ChatModel) -> None:
+    chat_model.warm(SYSTEM)
+    pieces = list(chat_model.stream(_conversation("Hello, are you open on Saturday?")))
+    assert len(pieces) > 2
+    assert "".join(pieces).strip()
+
+
+def test_chat_stops_early_and_stays_usable(chat_model: ChatModel) -> None:
+    seen: list[str] = []
+    reply = chat_model.stream(_conversation("Tell me about your services."), should_stop=lambda: bool(seen))
+    for piece in reply:
+        seen.append(piece)
+    assert len(seen) == 1
+    abandoned = chat_model.stream(_conversation("Where are you located?"))
+    next(abandoned)
+    abandoned.close()  # the consumer walks away mid-reply
+    assert "".join(chat_model.stream(_conversation("Can I book a cleaning?"))).strip()
+
+
+def test_chat_refuses_a_second_stream_in_the_same_thread(chat_model: ChatModel) -> None:
+    first = chat_model.stream(_conversation("Hello?"))
+    next(first)
+    with pytest.raises(RuntimeError, match="still open"):
+        next(chat_model.stream(_conversation("Hello again?")))
+    first.close()
+
+
+def test_chat_drops_old_turns_to_fit(chat_model: ChatModel) -> None:
+    history = [ChatMessage("user" if i % 2 else "assistant", "word " * 200) for i in range(12)]
+    messages = [ChatMessage("system", SYSTEM), *history, ChatMessage("user", "Are you open today?")]
+    assert "".join(chat_model.stream(messages, max_tokens=8)).strip()
+
+
+def test_chat_json_follows_the_schema(chat_model: ChatModel) -> None:
+    messages = _conversation("I'd like to leave a message for Dr. Patel, please.")
+    messages.append(ChatMessage("user", "Reply with the action to take as JSON."))
+    choice = json.loads(chat_model.complete_json(messages, ACTION_SCHEMA))
+    assert choice["action"] in {"answer", "take_message", "transfer", "end"}

