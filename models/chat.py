@@ -29,6 +29,8 @@ _REPEAT_PENALTY = 1.1
 # llama-cpp-python points the process's stdout/stderr at /dev/null while it loads a model (verbose=False);
 # two overlapping loads could leave them pointing there for good, so loads take turns.
 _LOAD_LOCK = threading.Lock()
+# Longer than any one reply; reaching it means a stream was left open and never closed.
+_BUSY_TIMEOUT_SECONDS = 120.0
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,7 @@ class ChatModel:
         self.model_path = model_path
         self.config_key = config_key
         self._lock = threading.Lock()
-        self._owner: int | None = None
+        self.busy_timeout = _BUSY_TIMEOUT_SECONDS
         self._grammars: dict[str, LlamaGrammar] = {}
         self._check_file()
         self._llm = self._load(n_ctx, n_threads or _threads(), n_gpu_layers)
@@ -142,15 +144,16 @@ class ChatModel:
 
     @contextmanager
     def _turn(self) -> Iterator[None]:
-        """Hold the model for one call; refuse, not deadlock, when this thread left a stream open."""
-        if self._owner == threading.get_ident():
-            raise RuntimeError("a previous stream on this model is still open in this thread; close it first")
-        with self._lock:
-            self._owner = threading.get_ident()
-            try:
-                yield
-            finally:
-                self._owner = None
+        """Hold the model for one call; a stream holds it until exhausted or closed."""
+        # A plain lock, not an owner check: a stream may be advanced from a different worker thread each step.
+        if not self._lock.acquire(timeout=self.busy_timeout):
+            raise TimeoutError(
+                f"the language model stayed busy for {self.busy_timeout:.0f} s; is a reply stream left open?"
+            )
+        try:
+            yield
+        finally:
+            self._lock.release()
 
     def _prompt(self, messages: list[ChatMessage], max_tokens: int) -> list[int]:
         """Tokenize the conversation, dropping the oldest turns (never the system prompt) until it fits."""
@@ -187,8 +190,8 @@ class ChatModel:
         max_tokens: int = 96,
         temperature: float = 0.2,
         should_stop: Callable[[], bool] | None = None,
-    ) -> Iterator[str]:
-        """Yield the assistant's reply in pieces as they are generated; blocking between pieces."""
+    ) -> Generator[str, None, None]:
+        """Yield the reply in pieces as they are generated; close() the generator to cancel the reply."""
         if should_stop is not None and should_stop():
             return
         tokens = self._prompt(messages, max_tokens)

@@ -170,8 +170,7 @@ class SipEndpoint:
     def call_disconnected(self, call: PjCall, reason: str) -> None:
         """Forget a finished call; free its Python objects on the next loop turn, not inside the callback."""
         self._calls.pop(call.key, None)
-        if call.started:
-            self.listener.on_call_ended(call.key, reason)
+        self.listener.on_call_ended(call.key, reason)
         self._graveyard.extend([call.bridge, call])
         call.bridge = None
 

@@ -35,4 +35,4 @@ class SipListener(Protocol):
         """The caller pressed a key."""
 
     def on_call_ended(self, key: str, reason: str) -> None:
-        """The call is over (either side hung up, or it failed)."""
+        """The call is over (either side hung up, it was refused, or it failed)."""

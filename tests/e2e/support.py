@@ -81,7 +81,8 @@ class RunningAppliance:
         return self.process.wait(timeout)
 
 
-def start_appliance(data_dir: Path, extra_config: str = "", timeout: float = 240.0) -> RunningAppliance:
+def start_appliance(data_dir: Path, replace: dict[str, str] | None = None,
+                    timeout: float = 240.0) -> RunningAppliance:
     """Write a config for free ports and start the appliance; wait until it says it is ready."""
     init(data_dir)
     sip_port, web_port = free_port(), free_port(socket.SOCK_STREAM)
@@ -89,7 +90,10 @@ def start_appliance(data_dir: Path, extra_config: str = "", timeout: float = 240
     config = config.replace("port = 5060", f"port = {sip_port}").replace("port = 8080", f"port = {web_port}")
     config = config.replace('bind_address = "0.0.0.0"', 'bind_address = "127.0.0.1"')
     config = config.replace("rtp_port = 4000", f"rtp_port = {free_port()}")
-    (data_dir / "config.toml").write_text(config + "\n" + extra_config)
+    for old, new in (replace or {}).items():
+        assert old in config, old
+        config = config.replace(old, new)
+    (data_dir / "config.toml").write_text(config)
     log = data_dir / "appliance.log"
     process = subprocess.Popen([str(RECEPTIONIST), "run", "--config", str(data_dir / "config.toml")],
                                stdout=log.open("w"), stderr=subprocess.STDOUT, text=True, cwd=ROOT)

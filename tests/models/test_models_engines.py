@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import numpy.typing as npt
@@ -97,18 +98,33 @@ def test_chat_stops_early_and_stays_usable(chat_model: ChatModel) -> None:
     assert "".join(chat_model.stream(_conversation("Can I book a cleaning?"))).strip()
 
 
-def test_chat_refuses_a_second_stream_in_the_same_thread(chat_model: ChatModel) -> None:
+def test_chat_waits_for_an_open_stream(chat_model: ChatModel, monkeypatch: pytest.MonkeyPatch) -> None:
     first = chat_model.stream(_conversation("Hello?"))
     next(first)
-    with pytest.raises(RuntimeError, match="still open"):
+    monkeypatch.setattr(chat_model, "busy_timeout", 0.2)
+    with pytest.raises(TimeoutError, match="left open"):
         next(chat_model.stream(_conversation("Hello again?")))
     first.close()
+    assert chat_model.complete_json(_conversation("Bye."), ACTION_SCHEMA)
+
+
+def test_chat_stream_moves_between_threads(chat_model: ChatModel) -> None:
+    reply = chat_model.stream(_conversation("Do you take new patients?"))
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        pieces = [pool.submit(next, reply, "").result() for _ in range(4)]
+        other = pool.submit(chat_model.complete_json, _conversation("Bye."), ACTION_SCHEMA)
+        rest = [pool.submit(list, reply).result()]
+        assert json.loads(other.result(timeout=30))["action"]
+    assert "".join(pieces + rest[0]).strip()
 
 
 def test_chat_drops_old_turns_to_fit(chat_model: ChatModel) -> None:
-    history = [ChatMessage("user" if i % 2 else "assistant", "word " * 200) for i in range(12)]
+    small = ChatModel(chat_model.model_path, n_ctx=512)
+    history = [ChatMessage("user" if i % 2 else "assistant", "word " * 100) for i in range(8)]
     messages = [ChatMessage("system", SYSTEM), *history, ChatMessage("user", "Are you open today?")]
-    assert "".join(chat_model.stream(messages, max_tokens=8)).strip()
+    assert "".join(small.stream(messages, max_tokens=8)).strip()
+    with pytest.raises(ValueError, match="context"):
+        list(small.stream([ChatMessage("system", "word " * 600), ChatMessage("user", "Hi")]))
 
 
 def test_chat_json_follows_the_schema(chat_model: ChatModel) -> None:

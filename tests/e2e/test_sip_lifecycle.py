@@ -1,0 +1,53 @@
+"""Who may call, and shutting down with a call in progress."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from appliance.store import CallStore
+from tests.e2e.support import ROOT, RunningAppliance, free_port, place_call, start_appliance
+
+pytestmark = pytest.mark.sip
+ALLOWED = 'allowed_sources = ["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fe80::/10"]'
+
+
+@pytest.fixture(scope="module")
+def strict_appliance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningAppliance]:
+    """An appliance that accepts calls from 127.0.0.1 only."""
+    running = start_appliance(tmp_path_factory.mktemp("strict"), {ALLOWED: 'allowed_sources = ["127.0.0.1/32"]'})
+    yield running
+    running.stop()
+
+
+def test_calls_from_other_sources_are_refused(strict_appliance: RunningAppliance, tmp_path: Path) -> None:
+    refused = place_call(strict_appliance.uri(), tmp_path / "a", "--bind", "127.0.0.2", "--answer-timeout", "5")
+    assert not refused["answered"] and refused["end_reason"].startswith("403")
+    allowed = place_call(strict_appliance.uri(), tmp_path / "b", "--hangup-in-greeting", "0.3")
+    assert allowed["answered"]
+    assert "refused call from 127.0.0.2" in strict_appliance.log.read_text()
+
+
+def test_shutdown_with_a_call_in_progress_ends_cleanly(strict_appliance: RunningAppliance, tmp_path: Path) -> None:
+    caller = subprocess.Popen(
+        [sys.executable, "-m", "sip.caller", strict_appliance.uri(), "--out", str(tmp_path), "--rtp-port",
+         str(free_port()), "--quiet", "30", "--max-reply", "60"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    time.sleep(3)  # the call is answered and the greeting is playing
+    assert strict_appliance.stop() == 0, strict_appliance.log.read_text()[-3000:]
+    out, _ = caller.communicate(timeout=60)
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["answered"] and result["remote_hangup"]
+    log = strict_appliance.log.read_text()
+    assert "hanging up 1 call(s)" in log and "SIP endpoint stopped" in log and "Traceback" not in log
+    store = CallStore(strict_appliance.data_dir / "receptionist.db")
+    last = store.recent_calls(1)[0]
+    store.close()
+    assert last["outcome"] != "in-progress" and last["ended_at"] is not None
