@@ -17,7 +17,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from appliance.errors import ApplianceError, ErrorCode
-from appliance.frames import CallEnded, CallEvent, CallStarted, ErrorRaised, Interrupted, Outcome, Speaker, TurnSpoken
+from appliance.frames import (
+    CallEnded,
+    CallEvent,
+    CallStarted,
+    ErrorRaised,
+    Interrupted,
+    Outcome,
+    Speaker,
+    TurnSpoken,
+)
 from appliance.receptionist import Intent, ReplyPlan, plan_reply
 from appliance.replying import Replier, Reply
 from appliance.resample import level_dbfs

@@ -43,7 +43,7 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from appliance.service import serve
+    from appliance.service import serve  # noqa: PLC0415 - heavy: only for this command
 
     settings = load_settings(args.config)
     asyncio.run(serve(settings))
@@ -51,7 +51,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
-    from appliance.simulate import simulate
+    from appliance.simulate import simulate  # noqa: PLC0415 - heavy: only for this command
 
     if not args.text and not args.wav:
         raise ApplianceError("nothing to simulate: give --text \"...\" or --wav FILE (each repeatable)")

@@ -14,6 +14,10 @@ from appliance.errors import ConfigError
 from appliance.settings_errors import describe_validation_error
 
 CONFIG_ENV = "RECEPTIONIST_CONFIG"
+Transport = Literal["udp", "tcp"]
+Codec = Literal["G722", "PCMU", "PCMA"]
+_TRANSPORTS: tuple[Transport, ...] = ("udp", "tcp")
+_CODECS: tuple[Codec, ...] = ("G722", "PCMU", "PCMA")
 LAN_AND_LOOPBACK = ["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fe80::/10"]
 
 
@@ -35,11 +39,11 @@ class SipSettings(_Section):
 
     bind_address: str = "0.0.0.0"
     port: int = Field(default=5060, ge=1, le=65535)
-    transports: list[Literal["udp", "tcp"]] = Field(default_factory=lambda: ["udp", "tcp"], min_length=1)
+    transports: list[Transport] = Field(default_factory=lambda: list(_TRANSPORTS), min_length=1)
     rtp_port: int = Field(default=4000, ge=1024, le=65000)
     rtp_port_range: int = Field(default=200, ge=2, le=20000)
     allowed_sources: list[str] = Field(default_factory=lambda: list(LAN_AND_LOOPBACK))
-    codecs: list[Literal["G722", "PCMU", "PCMA"]] = Field(default_factory=lambda: ["G722", "PCMU", "PCMA"])
+    codecs: list[Codec] = Field(default_factory=lambda: list(_CODECS))
     identity: str = "receptionist"
     registrations: list[Registration] = Field(default_factory=list)
 

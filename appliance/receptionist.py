@@ -15,8 +15,12 @@ from appliance.profile import BusinessProfile
 
 _WORD = re.compile(r"[a-z0-9']+")
 _STOP = frozenset(
-    "a an the do does did you your yours is are was be i we me my our to of for in on at and or can could "
-    "would will what when where how who which it its this that there have has with please hi hello".split()
+    (
+        "a", "an", "the", "do", "does", "did", "you", "your", "yours", "is", "are", "was", "be", "i", "we",
+        "me", "my", "our", "to", "of", "for", "in", "on", "at", "and", "or", "can", "could", "would", "will",
+        "what", "when", "where", "how", "who", "which", "it", "its", "this", "that", "there", "have", "has",
+        "with", "please", "hi", "hello",
+    )
 )
 _GOODBYE = ("bye", "goodbye", "that's all", "that is all", "nothing else", "that's it", "hang up", "no thanks")
 _HOURS = ("open", "opening", "hours", "close", "closing", "closed", "what time")
@@ -26,9 +30,12 @@ _SERVICES = ("services", "service", "offer", "provide", "do you do")
 ANYTHING_ELSE = "Is there anything else I can help you with?"
 GROUNDED_SHARE = 0.6
 _SMALL_TALK = frozenset(
-    "yes no not sure sorry thank thanks welcome happy help glad course great sounds good okay ok let know "
-    "take message team someone call back get touch today tomorrow would like need can't cannot don't "
-    "we're i'm you're that's it's here right now anything else".split()
+    (
+        "yes", "no", "not", "sure", "sorry", "thank", "thanks", "welcome", "happy", "help", "glad", "course",
+        "great", "sounds", "good", "okay", "ok", "let", "know", "take", "message", "team", "someone", "call",
+        "back", "get", "touch", "today", "tomorrow", "would", "like", "need", "can't", "cannot", "don't",
+        "we're", "i'm", "you're", "that's", "it's", "here", "right", "now", "anything", "else",
+    )
 )
 
 

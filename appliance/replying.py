@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass, field
 
@@ -60,7 +60,7 @@ class Replier:
                 reply.sentences.append(sentence)
         self._remember(caller_text, reply.text)
 
-    async def _llm_sentences(self, caller_text: str, reply: Reply) -> AsyncIterator[str]:
+    async def _llm_sentences(self, caller_text: str, reply: Reply) -> AsyncGenerator[str, None]:
         messages = [ChatMessage("system", self.system), *self.history[-4:], ChatMessage("user", caller_text)]
         splitter, count, started = SentenceSplitter(), 0, time.monotonic()
         try:
@@ -99,7 +99,7 @@ class Replier:
         self.history += [ChatMessage("user", caller_text), ChatMessage("assistant", reply_text)]
 
 
-async def _fixed(text: str) -> AsyncIterator[str]:
+async def _fixed(text: str) -> AsyncGenerator[str, None]:
     for sentence in split_sentences(text):
         yield sentence
 

@@ -14,7 +14,8 @@ def _lowpass(samples: npt.NDArray[np.float64], cutoff: float) -> npt.NDArray[np.
     n = np.arange(_TAPS) - (_TAPS - 1) / 2
     kernel = 2 * cutoff * np.sinc(2 * cutoff * n) * np.hamming(_TAPS)
     kernel /= kernel.sum()
-    return np.convolve(samples, kernel, mode="same")
+    filtered: npt.NDArray[np.float64] = np.convolve(samples, kernel, mode="same")
+    return filtered
 
 
 def resample(pcm: Pcm, src_rate: int, dst_rate: int) -> Pcm:
@@ -26,10 +27,11 @@ def resample(pcm: Pcm, src_rate: int, dst_rate: int) -> Pcm:
     samples = pcm.astype(np.float64)
     if dst_rate < src_rate:
         samples = _lowpass(samples, 0.45 * dst_rate / src_rate)
-    count = int(round(pcm.size * dst_rate / src_rate))
+    count = round(pcm.size * dst_rate / src_rate)
     positions = np.arange(count) * (src_rate / dst_rate)
     out = np.interp(positions, np.arange(pcm.size), samples)
-    return np.clip(np.round(out), -32768, 32767).astype(np.int16)
+    clipped: Pcm = np.clip(np.round(out), -32768, 32767).astype(np.int16)
+    return clipped
 
 
 def to_frames(pcm: Pcm, frame_samples: int) -> list[bytes]:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -72,9 +74,8 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     if count := store.mark_interrupted():
         _LOGGER.warning("marked %d call(s) left in progress by the last run as interrupted", count)
     appliance = Appliance(settings, store)
-    web = uvicorn.Server(uvicorn.Config(create_app(appliance), host=settings.web.bind_address,
-                                        port=settings.web.port, log_level="warning", lifespan="off"))
-    web.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    web = _PanelServer(uvicorn.Config(create_app(appliance), host=settings.web.bind_address,
+                                      port=settings.web.port, log_level="warning", lifespan="off"))
     web_task = asyncio.ensure_future(web.serve())
     try:
         await _answer_calls(settings, appliance, stop)
@@ -104,6 +105,14 @@ async def _answer_calls(settings: Settings, appliance: Appliance, stop: asyncio.
         await asyncio.to_thread(endpoint.stop)
         await board.drain()
         appliance.endpoint = None
+
+
+class _PanelServer(uvicorn.Server):
+    """uvicorn without its own signal handlers: the appliance's shutdown hangs up calls first."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
 def _stop_on_signals() -> asyncio.Event:

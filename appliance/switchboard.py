@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 import uuid
@@ -79,8 +80,9 @@ class Switchboard:
         if isinstance(event, CallStarted):
             record_id = self._record_ids[call.key] = uuid.uuid4().hex
             self._answered[call.key] = time.monotonic()
-            self._submit(self.store.open_call, record_id, event, call.sip_call_id, call.caller_name,
-                         call.source, call.codec)
+            self._submit(functools.partial(self.store.open_call, sip_call_id=call.sip_call_id,
+                                           caller_name=call.caller_name, source=call.source, codec=call.codec),
+                         record_id, event)
         else:
             self._submit(self.store.record, self._record_ids[call.key], event)
         for hook in self.hooks:

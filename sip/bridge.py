@@ -22,14 +22,14 @@ class FrameBridge(pj.AudioMediaPort):  # type: ignore[misc]
         fmt.init(pj.PJMEDIA_FORMAT_PCM, SAMPLE_RATE, 1, 20000, 16)
         self.createPort(name, fmt)
 
-    def onFrameRequested(self, frame: Any) -> None:  # noqa: N802 - pjsua2's name
+    def onFrameRequested(self, frame: Any) -> None:
         """Hand PJSIP the next queued frame, or silence."""
         data = self._playout.pop()
         frame.type = pj.PJMEDIA_FRAME_TYPE_AUDIO
         frame.buf = self._silence if data is None else pj.ByteVector(data)
         frame.size = FRAME_BYTES
 
-    def onFrameReceived(self, frame: Any) -> None:  # noqa: N802 - pjsua2's name
+    def onFrameReceived(self, frame: Any) -> None:
         """Pass one received caller frame on."""
         if frame.type == pj.PJMEDIA_FRAME_TYPE_AUDIO and frame.size == FRAME_BYTES:
             self._on_frame(bytes(frame.buf))

@@ -69,7 +69,7 @@ def is_voiced(frame: bytes) -> bool:
     """Whether a received frame carries voice rather than silence or comfort noise."""
     samples = np.frombuffer(frame, dtype="<i2").astype(np.float64)
     rms = float(np.sqrt(np.mean(samples**2))) if samples.size else 0.0
-    return 20 * np.log10(max(rms, 1e-9) / 32768.0) > VOICE_DBFS
+    return bool(20 * np.log10(max(rms, 1e-9) / 32768.0) > VOICE_DBFS)
 
 
 def listen(line: _Line, quiet_s: float, max_s: float, stop_after_voice_s: float | None = None) -> Heard:
@@ -148,7 +148,7 @@ def _turn(line: _Line, args: argparse.Namespace, index: int, wav: Path, out: Pat
 
 def run_script(args: argparse.Namespace) -> dict[str, Any]:
     """Place the scripted call(s) one after another; return what happened (a list for --calls > 1)."""
-    from sip.endpoint import SipEndpoint
+    from sip.endpoint import SipEndpoint  # noqa: PLC0415 - loads pjsua2 only when calling
 
     line = _Line()
     config = EndpointConfig(bind_address=args.bind, port=args.port, transports=("udp", "tcp"),

@@ -24,17 +24,17 @@ class PjCall(pj.Call):  # type: ignore[misc]
         self.bridge: Any = None
         self.started = False
 
-    def onCallState(self, prm: Any) -> None:  # noqa: N802 - pjsua2's name
+    def onCallState(self, prm: Any) -> None:
         """Report a disconnected call to the endpoint."""
         info = self.getInfo()
         if info.state == pj.PJSIP_INV_STATE_DISCONNECTED:
             self.owner.call_disconnected(self, f"{info.lastStatusCode} {info.lastReason}")
 
-    def onCallMediaState(self, prm: Any) -> None:  # noqa: N802 - pjsua2's name
+    def onCallMediaState(self, prm: Any) -> None:
         """Media became active (or changed): wire it to the bridge."""
         self.owner.call_media_changed(self)
 
-    def onDtmfDigit(self, prm: Any) -> None:  # noqa: N802 - pjsua2's name
+    def onDtmfDigit(self, prm: Any) -> None:
         """A key press (RFC 4733 or SIP INFO)."""
         self.owner.listener.on_dtmf(self.key, str(prm.digit))
 
@@ -47,11 +47,11 @@ class PjAccount(pj.Account):  # type: ignore[misc]
         self.owner = owner
         self.label = label
 
-    def onIncomingCall(self, prm: Any) -> None:  # noqa: N802 - pjsua2's name
+    def onIncomingCall(self, prm: Any) -> None:
         """A new INVITE: let the endpoint decide to answer or refuse it."""
         self.owner.incoming_call(self, prm.callId, str(prm.rdata.srcAddress))
 
-    def onRegState(self, prm: Any) -> None:  # noqa: N802 - pjsua2's name
+    def onRegState(self, prm: Any) -> None:
         """Log registration results (a failure says what the registrar answered)."""
         if prm.code // 100 == 2:
             _LOGGER.info("registered %s (expires %ss)", self.label, prm.expiration)

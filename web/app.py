@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
-
 import html
+from typing import Any, Protocol
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse

@@ -52,5 +52,5 @@ def test_bad_config_names_the_key(tmp_path: Path, text: str, expected: str) -> N
 
 
 def test_missing_config_says_how_to_create_one(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="setup.sh"):
+    with pytest.raises(ConfigError, match=r"setup\.sh"):
         load_settings(tmp_path / "config.toml")
