@@ -123,3 +123,38 @@ def place_call(uri: str, out: Path, *args: str, timeout: float = 180.0) -> dict[
 def have_espeak() -> bool:
     """Whether espeak-ng (the callers' voice) is installed."""
     return shutil.which("espeak-ng") is not None
+
+
+BARESIP_CONFIG = """module_path /usr/lib/baresip/modules
+sip_listen 127.0.0.1:{port}
+audio_source aufile,{source}
+audio_player aufile,{folder}/unused.wav
+module g711.so
+module aufile.so
+module sndfile.so
+snd_path {folder}/snd
+module_app account.so
+module_app menu.so
+"""
+
+
+def baresip_call(uri: str, question: Path, folder: Path, seconds: int = 22) -> Path:
+    """Call with baresip, speaking `question` after the greeting; return the WAV of what baresip heard."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "snd").mkdir(exist_ok=True)
+    pcm = (read_wav(question) * 32768).astype(np.int16)
+    silence = np.zeros(4 * 16000, dtype=np.int16)  # the greeting plays first
+    source = folder / "question-8k.wav"
+    with wave.open(str(source), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(resample(np.concatenate([silence, pcm, silence, silence, silence]), 16000, 8000).tobytes())
+    (folder / "config").write_text(BARESIP_CONFIG.format(port=free_port(), source=source, folder=folder))
+    (folder / "accounts").write_text("<sip:baresip@127.0.0.1>;regint=0\n")
+    subprocess.run(["baresip", "-f", str(folder), "-e", f"/dial {uri}", "-t", str(seconds)],
+                   capture_output=True, timeout=seconds + 30, check=False)
+    heard = sorted((folder / "snd").glob("*-dec.wav"))
+    if not heard:
+        raise RuntimeError("baresip recorded nothing: the call did not connect")
+    return heard[-1]

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import json
+import shutil
 import time
 import urllib.request
+import wave
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
+from appliance.resample import resample
 from models import Transcriber
 from tests.e2e.conftest import stored_call
-from tests.e2e.support import RunningAppliance, place_call, read_wav
+from tests.e2e.support import RunningAppliance, baresip_call, place_call, read_wav
 
 pytestmark = pytest.mark.sip
 
@@ -109,3 +113,15 @@ def test_a_hundred_calls_in_a_row(appliance: RunningAppliance, tmp_path: Path) -
 def _health(appliance: RunningAppliance) -> dict[str, Any]:
     with urllib.request.urlopen(f"http://127.0.0.1:{appliance.web_port}/health", timeout=5) as response:
         return dict(json.load(response))
+
+
+@pytest.mark.skipif(shutil.which("baresip") is None, reason="baresip is installed by scripts/setup.sh --dev")
+def test_baresip_softphone_hears_the_greeting_and_the_answer(appliance: RunningAppliance,
+                                                              questions: dict[str, Path],
+                                                              transcriber: Transcriber, tmp_path: Path) -> None:
+    recording = baresip_call(appliance.uri("reception"), questions["hours"], tmp_path)
+    with wave.open(str(recording), "rb") as wav:
+        rate = wav.getframerate()
+        pcm = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2")
+    said = transcriber.transcribe(resample(pcm, rate, 16000).astype(np.float32) / 32768.0).lower()
+    assert "maple street" in said and "monday to friday" in said, said

@@ -1,0 +1,120 @@
+"""Voice-to-voice latency over real SIP: scripted callers dial a running appliance and time its replies.
+
+    .venv/bin/python -m bench.latency            # starts its own appliance on free loopback ports
+    .venv/bin/python -m bench.latency --turns 40 --codec G722
+
+Prints p50/p95 of (last caller speech frame sent -> first reply audio frame received) for 1 and 2
+simultaneous calls, the greeting delay, per-stage timings from the call records, and the appliance's memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from appliance.store import CallStore
+from tests.e2e.support import RunningAppliance, espeak_wav, place_call, start_appliance
+
+QUESTIONS = [
+    "How much is a cleaning?",
+    "Is there parking?",
+    "What are your opening hours?",
+    "Do you accept insurance?",
+    "Can I bring my dog to the appointment?",
+]
+STAGES = ("eot_wait_ms", "stt_ms", "llm_first_token_ms", "tts_first_ms", "voice_to_voice_ms")
+
+
+def percentile(values: list[float], share: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, round(share * len(ordered) + 0.5) - 1))]
+
+
+def _caller(appliance: RunningAppliance, wavs: list[Path], out: Path, calls: int, codec: str) -> list[dict[str, Any]]:
+    args = [a for w in wavs for a in ("--say", str(w))]
+    result = place_call(appliance.uri(), out, *args, "--calls", str(calls), "--codec", codec, timeout=1800)
+    return list(result["calls"]) if "calls" in result else [result]
+
+
+def scenario(appliance: RunningAppliance, wavs: list[Path], out: Path, *, parallel: int, turns: int,
+             codec: str) -> list[dict[str, Any]]:
+    """Run `parallel` callers at once until about `turns` turns were timed; return every call's result."""
+    calls_each = max(1, -(-turns // (parallel * len(wavs))))
+    with ThreadPoolExecutor(parallel) as pool:
+        futures = [pool.submit(_caller, appliance, wavs, out / f"p{parallel}-{n}", calls_each, codec)
+                   for n in range(parallel)]
+        return [call for future in futures for call in future.result()]
+
+
+def stage_timings(appliance: RunningAppliance, sip_ids: set[str]) -> dict[str, list[float]]:
+    """Per-stage timings of the receptionist's replies, from the call records."""
+    store = CallStore(appliance.data_dir / "receptionist.db")
+    stages: dict[str, list[float]] = {name: [] for name in STAGES}
+    for row in store.recent_calls(1000):
+        if row["sip_call_id"] in sip_ids:
+            for turn in store.call(str(row["id"]))["turns"]:
+                for name in STAGES:
+                    if turn["speaker"] == "receptionist" and name in turn["timings"]:
+                        stages[name].append(float(turn["timings"][name]))
+    store.close()
+    return stages
+
+
+def memory_mb(pid: int) -> tuple[float, float]:
+    """Resident and peak resident memory of a process, in MB."""
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+def report(label: str, calls: list[dict[str, Any]], stages: dict[str, list[float]]) -> None:
+    """Print one scenario's figures."""
+    latencies = [t["latency_ms"] for c in calls for t in c["turns"] if t["latency_ms"] is not None]
+    missing = sum(t["latency_ms"] is None for c in calls for t in c["turns"])
+    greetings = [c["greeting_ms"] for c in calls if c.get("greeting_ms") is not None]
+    print(f"\n== {label}: {len(calls)} calls, {len(latencies)} timed turns, {missing} without a reply")
+    if latencies:
+        print(f"voice-to-voice (caller side)  p50 {percentile(latencies, 0.5):7.0f} ms   "
+              f"p95 {percentile(latencies, 0.95):7.0f} ms   max {max(latencies):7.0f} ms")
+    if greetings:
+        print(f"greeting after answer         p50 {percentile(greetings, 0.5):7.0f} ms   "
+              f"p95 {percentile(greetings, 0.95):7.0f} ms")
+    for name, values in stages.items():
+        if values:
+            print(f"  {name:<26}  p50 {statistics.median(values):7.0f} ms   p95 {percentile(values, 0.95):7.0f} ms"
+                  f"   (n={len(values)})")
+
+
+def main() -> None:
+    """Start an appliance, run the scenarios, print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--turns", type=int, default=20, help="timed turns per scenario (at least)")
+    parser.add_argument("--codec", default="PCMU", choices=["PCMU", "PCMA", "G722"])
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-latency-") as tmp:
+        root = Path(tmp)
+        wavs = [espeak_wav(q, root / f"q{i}.wav") for i, q in enumerate(QUESTIONS)]
+        started = time.monotonic()
+        appliance = start_appliance(root / "data")
+        rss = memory_mb(appliance.process.pid)[0]
+        print(f"appliance ready in {time.monotonic() - started:.1f} s; RSS {rss:.0f} MB")
+        try:
+            for parallel in (1, 2):
+                calls = scenario(appliance, wavs, root / "calls", parallel=parallel, turns=args.turns,
+                                 codec=args.codec)
+                time.sleep(1.0)  # let the last records reach the database
+                report(f"{parallel} simultaneous call(s), {args.codec}", calls,
+                       stage_timings(appliance, {c["sip_call_id"] for c in calls if c.get("sip_call_id")}))
+            rss, peak = memory_mb(appliance.process.pid)
+            print(f"\nappliance memory: RSS {rss:.0f} MB, peak RSS {peak:.0f} MB")
+        finally:
+            appliance.stop()
+
+
+if __name__ == "__main__":
+    main()
