@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import pjsua2 as pj
 
+from sip.media import FrameQueue
+
 if TYPE_CHECKING:
     from sip.endpoint import SipEndpoint
 
@@ -22,6 +24,7 @@ class PjCall(pj.Call):  # type: ignore[misc]
         self.key = key
         self.source = source
         self.bridge: Any = None
+        self.playout = FrameQueue()
         self.started = False
 
     def onCallState(self, prm: Any) -> None:

@@ -13,12 +13,11 @@ from typing import Any
 
 import pjsua2 as pj
 
-from sip.bridge import FrameBridge, connect
+from sip.bridge import BridgePool, connect
 from sip.calls import PjAccount, PjCall
 from sip.config import EndpointConfig, SipError
 from sip.events import CallInfo, SipListener
 from sip.lib import create_library, make_account_config
-from sip.media import FrameQueue
 from sip.uri import SourceFilter, parse_party
 
 _LOGGER = logging.getLogger(__name__)
@@ -40,6 +39,7 @@ class SipEndpoint:
         self._keys = itertools.count(1)
         self._calls: dict[str, PjCall] = {}
         self._graveyard: list[Any] = []
+        self._bridges = BridgePool()
         self._accounts: list[PjAccount] = []
         self._ep: Any = None
 
@@ -152,9 +152,8 @@ class SipEndpoint:
     def _attach(self, call: PjCall, info: Any, index: int) -> None:
         audio = call.getAudioMedia(index)
         if call.bridge is None:
-            playout = FrameQueue()
             key = call.key
-            call.bridge = FrameBridge(key, playout, lambda frame: self.listener.on_audio(key, frame))
+            call.bridge = self._bridges.take(call.playout, lambda frame: self.listener.on_audio(key, frame))
         connect(audio, call.bridge)
         if not call.started:
             call.started = True
@@ -164,15 +163,16 @@ class SipEndpoint:
         number, name = parse_party(str(info.remoteUri))
         called, _ = parse_party(str(info.localUri))
         codec = str(call.getStreamInfo(index).codecName)
-        return CallInfo(call.key, number, name, called, str(info.callIdString), call.source, codec,
-                        call.bridge._playout)
+        return CallInfo(call.key, number, name, called, str(info.callIdString), call.source, codec, call.playout)
 
     def call_disconnected(self, call: PjCall, reason: str) -> None:
         """Forget a finished call; free its Python objects on the next loop turn, not inside the callback."""
         self._calls.pop(call.key, None)
         self.listener.on_call_ended(call.key, reason)
-        self._graveyard.extend([call.bridge, call])
-        call.bridge = None
+        if call.bridge is not None:
+            self._bridges.give_back(call.bridge)
+            call.bridge = None
+        self._graveyard.append(call)
 
     def _hangup(self, key: str) -> None:
         call = self._calls.get(key)
@@ -184,7 +184,12 @@ class SipEndpoint:
     def _dial(self, key: str, uri: str) -> None:
         call = PjCall(self, self._accounts[0], pj.PJSUA_INVALID_ID, key, uri)
         self._calls[key] = call
-        call.makeCall(uri, pj.CallOpParam(True))
+        try:
+            call.makeCall(uri, pj.CallOpParam(True))
+        except pj.Error as exc:
+            self._calls.pop(key, None)
+            self._graveyard.append(call)
+            self.listener.on_call_ended(key, f"not placed: {exc.reason}")
 
     def _dtmf(self, key: str, digits: str) -> None:
         call = self._calls.get(key)
@@ -205,6 +210,10 @@ class SipEndpoint:
             call.bridge = None
         self._calls.clear()
         self._graveyard.clear()
+        self._bridges.destroy()
+        gc.collect()
+        if self._ep is not None:  # let the conference bridge finish the queued port removals
+            self._ep.libHandleEvents(100)
         for account in self._accounts:
             account.shutdown()
         self._accounts.clear()
