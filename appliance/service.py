@@ -15,6 +15,7 @@ import uvicorn
 
 from appliance import __version__
 from appliance.config import Settings
+from appliance.profile import load_profile
 from appliance.store import CallStore
 from appliance.switchboard import Switchboard
 from appliance.wiring import build_context, load_engines
@@ -87,8 +88,9 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
 
 async def _answer_calls(settings: Settings, appliance: Appliance, stop: asyncio.Event) -> None:
     started = time.monotonic()
+    profile = load_profile(settings.business.profile)  # a bad profile fails before the slow model loads
     engines = await asyncio.to_thread(load_engines, settings, shared_registry())
-    ctx = await build_context(settings, engines)
+    ctx = await build_context(settings, engines, profile)
     _LOGGER.info("models loaded and phrases ready in %.1f s", time.monotonic() - started)
     loop = asyncio.get_running_loop()
     endpoint: SipEndpoint | None = None

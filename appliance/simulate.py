@@ -78,7 +78,7 @@ async def _feed(inputs: Inputs, texts: list[str], wavs: list[Path], replied: asy
 async def simulate(settings: Settings, texts: list[str], wavs: list[Path], profile_path: Path | None,
                    save_audio: Path | None) -> int:
     """Run one simulated call and print every turn; returns a process exit code."""
-    profile = load_profile(profile_path) if profile_path else None
+    profile = load_profile(profile_path or settings.business.profile)
     engines = await asyncio.to_thread(load_engines, settings, shared_registry())
     ctx = await build_context(settings, engines, profile)
     playout = SimulatedPlayout()

@@ -8,7 +8,9 @@ from collections import OrderedDict
 from typing import Protocol
 
 from appliance.engines import Engines
+from appliance.errors import ErrorCode, StageError
 from appliance.resample import to_frames
+from models import ModelError
 from sip.media import FRAME_SAMPLES, SAMPLE_RATE
 
 
@@ -39,7 +41,10 @@ class PhraseCache:
         if cached is not None:
             self._frames.move_to_end(sentence)
             return cached
-        pcm = await self._engines.synthesize(sentence, SAMPLE_RATE)
+        try:
+            pcm = await self._engines.synthesize(sentence, SAMPLE_RATE)
+        except (ModelError, RuntimeError, ValueError, OSError) as exc:
+            raise StageError(f"the voice could not speak {sentence!r}: {exc}", code=ErrorCode.TTS) from exc
         frames = to_frames(pcm, FRAME_SAMPLES)
         self._frames[sentence] = frames
         if len(self._frames) > self._limit:

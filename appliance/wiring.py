@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from appliance import facts
 from appliance.config import CallSettings, Settings
 from appliance.engines import Engines
-from appliance.profile import BusinessProfile, load_profile
+from appliance.profile import BusinessProfile
 from appliance.receptionist import ANYTHING_ELSE, system_prompt
 from appliance.sentences import split_sentences
 from appliance.speech import Mouth, PhraseCache, Playout
@@ -58,9 +58,8 @@ def vocabulary(profile: BusinessProfile) -> str:
     return ", ".join([profile.name, *(s.name for s in profile.services)])
 
 
-async def build_context(settings: Settings, engines: Engines, profile: BusinessProfile | None = None) -> RunContext:
-    """Load the profile, warm the LLM's system prompt and pre-synthesize the fixed phrases."""
-    profile = profile or load_profile(settings.business.profile)
+async def build_context(settings: Settings, engines: Engines, profile: BusinessProfile) -> RunContext:
+    """Warm the LLM's system prompt and pre-synthesize the fixed phrases."""
     prompt = system_prompt(profile)
     engines.chat.warm(prompt)
     phrases = PhraseCache(engines)

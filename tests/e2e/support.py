@@ -81,7 +81,7 @@ class RunningAppliance:
         return self.process.wait(timeout)
 
 
-def start_appliance(data_dir: Path, replace: dict[str, str] | None = None,
+def start_appliance(data_dir: Path, replace: dict[str, str] | None = None, append: str = "",
                     timeout: float = 240.0) -> RunningAppliance:
     """Write a config for free ports and start the appliance; wait until it says it is ready."""
     init(data_dir)
@@ -93,7 +93,7 @@ def start_appliance(data_dir: Path, replace: dict[str, str] | None = None,
     for old, new in (replace or {}).items():
         assert old in config, old
         config = config.replace(old, new)
-    (data_dir / "config.toml").write_text(config)
+    (data_dir / "config.toml").write_text(config + "\n" + append)
     log = data_dir / "appliance.log"
     process = subprocess.Popen([str(RECEPTIONIST), "run", "--config", str(data_dir / "config.toml")],
                                stdout=log.open("w"), stderr=subprocess.STDOUT, text=True, cwd=ROOT)

@@ -1,0 +1,63 @@
+"""The `receptionist` command as an installer uses it: help, version, init, simulate, and clear errors."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from appliance import __version__
+from tests.e2e.support import RECEPTIONIST, ROOT
+
+
+def receptionist(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(RECEPTIONIST), *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+                          check=False)
+
+
+def test_version_and_help_on_every_command() -> None:
+    assert receptionist("--version").stdout.strip() == f"receptionist {__version__}"
+    for command in ([], ["init"], ["run"], ["simulate"]):
+        done = receptionist(*command, "--help")
+        assert done.returncode == 0 and "usage: receptionist" in done.stdout
+
+
+def test_init_then_simulate_a_conversation_with_the_real_models(tmp_path: Path) -> None:
+    assert receptionist("init", "--data-dir", str(tmp_path)).returncode == 0
+    done = receptionist("simulate", "--config", str(tmp_path / "config.toml"), "--text",
+                        "What are your opening hours?", "--text", "How much is a cleaning?", "--text", "ok, bye",
+                        "--save-audio", str(tmp_path / "heard.wav"))
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    assert any("receptionist: Thank you for calling Maple Street Dental" in line for line in lines)
+    assert any("receptionist: We're open Monday to Friday from 8 AM to 5 PM" in line for line in lines)
+    assert any("receptionist: Cleaning is 95 dollars." in line for line in lines)
+    assert lines[-2].startswith("call ended: answered (receptionist hung up)")
+    assert (tmp_path / "heard.wav").stat().st_size > 100_000
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ("[sip]\nport = 99999\n", "sip.port"),
+        ('[models]\nllm = "missing/model.gguf"\n', "models.llm"),
+        ("[business]\nprofile = 'nowhere.toml'\n", "nowhere.toml"),
+    ],
+)
+def test_bad_config_stops_with_a_clear_error(tmp_path: Path, config: str, message: str) -> None:
+    (tmp_path / "config.toml").write_text(config)
+    (tmp_path / "business.toml").write_text('name = "Test Shop"\n')
+    done = receptionist("run", "--config", str(tmp_path / "config.toml"))
+    assert done.returncode == 2
+    assert "\nerror: " in "\n" + done.stderr and message in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_corrupt_model_file_names_the_file_and_the_key(tmp_path: Path) -> None:
+    (tmp_path / "broken.gguf").write_bytes(b"GGUF" + b"\x00" * 64)
+    (tmp_path / "config.toml").write_text('[models]\nllm = "broken.gguf"\n')
+    (tmp_path / "business.toml").write_text('name = "Test Shop"\n')
+    done = receptionist("simulate", "--config", str(tmp_path / "config.toml"), "--text", "hello")
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert str(tmp_path / "broken.gguf") in done.stderr and "models.llm" in done.stderr

@@ -1,0 +1,188 @@
+"""A call's run as a stage: frames and fakes in, typed events out (the real engines are tested elsewhere)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pytest
+
+from appliance.callrun import STILL_THERE, CallRun, Inputs
+from appliance.config import CallSettings
+from appliance.engines import Engines
+from appliance.frames import CallEnded, CallEvent, ErrorRaised, Interrupted, Outcome, Speaker, TurnSpoken
+from appliance.profile import BusinessProfile
+from appliance.receptionist import system_prompt
+from appliance.replying import FALLBACK
+from appliance.resample import Pcm
+from appliance.speech import PhraseCache
+from appliance.turns import TurnConfig
+from appliance.wiring import RunContext, vocabulary
+from models import ChatMessage
+from sip.events import CallInfo
+from sip.media import FRAME_SAMPLES, FrameQueue
+
+VOICE = (np.sin(np.arange(FRAME_SAMPLES) / 3) * 8000).astype("<i2").tobytes()
+QUIET = bytes(FRAME_SAMPLES * 2)
+
+
+@dataclass
+class FakeEngines(Engines):
+    """Engines with scripted answers: what the caller 'said', what the LLM 'writes', a voice of tones."""
+
+    heard: list[str] = field(default_factory=list)
+    llm_pieces: list[str] = field(default_factory=lambda: ["We are happy", " to help. "])
+    llm_error: Exception | None = None
+    tts_error: Exception | None = None
+
+    async def transcribe(self, pcm: Pcm, prompt: str | None = None) -> str:
+        return self.heard.pop(0) if self.heard else ""
+
+    async def synthesize(self, text: str, rate: int = 16000) -> Pcm:
+        if self.tts_error:
+            raise self.tts_error
+        return np.full(rate // 10, 1000, dtype=np.int16)  # 100 ms per sentence
+
+    async def stream_chat(self, messages: list[ChatMessage], max_tokens: int = 80) -> AsyncGenerator[str, None]:
+        if self.llm_error:
+            raise self.llm_error
+        for piece in self.llm_pieces:
+            yield piece
+
+
+@dataclass
+class Harness:
+    run: CallRun
+    inputs: Inputs
+    playout: FrameQueue
+    events: list[CallEvent]
+    hangups: list[bool]
+
+    def say(self, frames_voiced: int, frames_quiet: int = 40) -> None:
+        for frame in [VOICE] * frames_voiced + [QUIET] * frames_quiet:
+            self.inputs.put_nowait(frame)
+
+    def turns(self, speaker: Speaker | None = None) -> list[TurnSpoken]:
+        return [e for e in self.events if isinstance(e, TurnSpoken) and (speaker is None or e.speaker is speaker)]
+
+
+def make(profile: BusinessProfile, engines: FakeEngines, **call: Any) -> Harness:
+    settings = CallSettings.model_construct(**(CallSettings().model_dump() | call))
+    ctx = RunContext(profile, engines, PhraseCache(engines), settings, TurnConfig(), system_prompt(profile),
+                     vocabulary(profile))
+    playout, inputs, events, hangups = FrameQueue(), asyncio.Queue(), [], []
+    info = CallInfo("c1", "5550100", "Ann", "desk", "sip-id", "127.0.0.1:5060", "PCMU", playout)
+
+    def hangup() -> None:
+        hangups.append(True)
+        inputs.put_nowait(None)
+
+    return Harness(CallRun(ctx, info, hangup, events.append), inputs, playout, events, hangups)
+
+
+async def drain(playout: FrameQueue) -> None:
+    """Play queued frames much faster than real time."""
+    while True:
+        playout.pop()
+        await asyncio.sleep(0.0005)
+
+
+async def converse(h: Harness, until: float = 3.0, *, play: bool = True) -> Outcome:
+    player = asyncio.ensure_future(drain(h.playout)) if play else None
+    try:
+        return await asyncio.wait_for(h.run.run(h.inputs), until)
+    finally:
+        if player:
+            player.cancel()
+
+
+@pytest.fixture
+def engines() -> FakeEngines:
+    return FakeEngines(None, None, None)  # type: ignore[arg-type]
+
+
+async def test_a_spoken_question_gets_the_hours_and_the_call_is_recorded(profile: BusinessProfile,
+                                                                        engines: FakeEngines) -> None:
+    engines.heard = ["What are your opening hours?"]
+    h = make(profile, engines)
+    h.say(50, 60)
+
+    async def hang_up_after_reply() -> None:
+        while len(h.turns(Speaker.RECEPTIONIST)) < 2:
+            await asyncio.sleep(0.01)
+        h.inputs.put_nowait(None)
+
+    watcher = asyncio.ensure_future(hang_up_after_reply())
+    assert await converse(h) is Outcome.ANSWERED
+    await watcher
+    greeting, caller, reply = h.turns()
+    assert greeting.text == profile.greeting_text
+    assert caller.speaker is Speaker.CALLER and caller.text == "What are your opening hours?"
+    assert "Monday to Friday from 8 AM to 5 PM" in reply.text
+    assert {"eot_wait_ms", "stt_ms", "voice_to_voice_ms"} <= set(reply.timings)
+    assert isinstance(h.events[-1], CallEnded) and h.events[-1].reason == "caller hung up"
+
+
+async def test_caller_speech_over_the_greeting_interrupts_it(profile: BusinessProfile, engines: FakeEngines) -> None:
+    h = make(profile, engines)
+    h.say(30, 0)  # 600 ms of speech while the greeting is still queued (nobody plays it out)
+    h.inputs.put_nowait(None)
+    await converse(h, play=False)
+    assert any(isinstance(e, Interrupted) for e in h.events)
+    assert len(h.playout) == 0
+
+
+async def test_a_short_backchannel_does_not_interrupt(profile: BusinessProfile, engines: FakeEngines) -> None:
+    h = make(profile, engines)
+    h.say(10, 5)  # 200 ms "mm-hm"
+    h.inputs.put_nowait(None)
+    await converse(h, play=False)
+    assert not any(isinstance(e, Interrupted) for e in h.events)
+
+
+async def test_silence_asks_once_then_says_goodbye_and_hangs_up(profile: BusinessProfile,
+                                                                engines: FakeEngines) -> None:
+    h = make(profile, engines, no_input_timeout_s=0.3)
+    outcome = await converse(h, until=8.0)
+    texts = [t.text for t in h.turns(Speaker.RECEPTIONIST)]
+    assert texts[1] == STILL_THERE and profile.goodbye_text in texts[2]
+    assert h.hangups and outcome is Outcome.ABANDONED
+    assert isinstance(h.events[-1], CallEnded) and h.events[-1].reason == "receptionist hung up"
+
+
+async def test_the_maximum_call_length_ends_the_call_politely(profile: BusinessProfile,
+                                                              engines: FakeEngines) -> None:
+    h = make(profile, engines, max_call_s=0.3)
+    await converse(h, until=8.0)
+    assert "time limit" in h.turns(Speaker.RECEPTIONIST)[-1].text and h.hangups
+
+
+async def test_an_llm_failure_degrades_to_a_fixed_phrase(profile: BusinessProfile, engines: FakeEngines) -> None:
+    engines.llm_error = RuntimeError("llama_decode returned -1")
+    h = make(profile, engines)
+    h.inputs.put_nowait("Can I bring my dog?")
+    h.inputs.put_nowait(None)
+    assert await converse(h) is Outcome.ANSWERED
+    assert h.turns(Speaker.RECEPTIONIST)[-1].text == FALLBACK
+    assert [e.code for e in h.events if isinstance(e, ErrorRaised)] == ["llm-failed"]
+
+
+async def test_ungrounded_llm_sentences_are_not_spoken(profile: BusinessProfile, engines: FakeEngines) -> None:
+    engines.llm_pieces = ["No, pets are forbidden by the landlord's insurance policy. "]
+    h = make(profile, engines)
+    h.inputs.put_nowait("Can I bring my dog?")
+    h.inputs.put_nowait(None)
+    await converse(h)
+    assert h.turns(Speaker.RECEPTIONIST)[-1].text == FALLBACK
+
+
+async def test_a_dead_voice_ends_the_call_with_a_coded_error(profile: BusinessProfile, engines: FakeEngines) -> None:
+    engines.tts_error = RuntimeError("onnxruntime: bad allocation")
+    h = make(profile, engines)
+    assert await converse(h) is Outcome.FAILED
+    errors = [e for e in h.events if isinstance(e, ErrorRaised)]
+    assert errors and errors[0].code == "tts-failed" and "bad allocation" in errors[0].message
+    assert h.hangups and isinstance(h.events[-1], CallEnded)
