@@ -60,7 +60,8 @@ class CallRun:
                  emit: Callable[[CallEvent], None]) -> None:
         self.ctx, self.call, self._hangup, self._emit = ctx, call, hangup, emit
         self.detector = TurnDetector(ctx.turn_config)
-        self.replier = Replier(ctx.engines, ctx.mouth_for(call.playout), ctx.profile, ctx.system_prompt)
+        self.replier = Replier(ctx.engines, ctx.mouth_for(call.playout), ctx.profile, ctx.system_prompt,
+                               ctx.history_messages)
         self.answered = time.monotonic()
         self.outcome = Outcome.ABANDONED
         self._preroll: deque[bytes] = deque(maxlen=PREROLL_FRAMES)

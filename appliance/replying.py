@@ -44,6 +44,7 @@ class Replier:
     mouth: Mouth
     profile: BusinessProfile
     system: str
+    history_messages: int = 0
     history: list[ChatMessage] = field(default_factory=list)
 
     async def speak(self, plan: ReplyPlan, caller_text: str, reply: Reply) -> None:
@@ -61,7 +62,9 @@ class Replier:
         self._remember(caller_text, reply.text)
 
     async def _llm_sentences(self, caller_text: str, reply: Reply) -> AsyncGenerator[str, None]:
-        messages = [ChatMessage("system", self.system), *self.history[-4:], ChatMessage("user", caller_text)]
+        # History tokens are re-read on every turn (only the system prompt stays cached), so keep few.
+        recent = self.history[len(self.history) - self.history_messages:] if self.history_messages else []
+        messages = [ChatMessage("system", self.system), *recent, ChatMessage("user", caller_text)]
         splitter, count, started = SentenceSplitter(), 0, time.monotonic()
         try:
             async with aclosing(self.engines.stream_chat(messages)) as pieces:

@@ -29,6 +29,7 @@ class RunContext:
     turn_config: TurnConfig
     system_prompt: str
     vocabulary: str
+    history_messages: int = 0
 
     def mouth_for(self, playout: Playout) -> Mouth:
         """A mouth speaking on one call's playout."""
@@ -65,4 +66,5 @@ async def build_context(settings: Settings, engines: Engines, profile: BusinessP
     phrases = PhraseCache(engines)
     await phrases.preload(fixed_phrases(profile))
     turn = TurnConfig(silence_window_ms=settings.call.silence_window_ms, barge_in_ms=settings.call.barge_in_ms)
-    return RunContext(profile, engines, phrases, settings.call, turn, prompt, vocabulary(profile))
+    return RunContext(profile, engines, phrases, settings.call, turn, prompt, vocabulary(profile),
+                      settings.models.llm_history_messages)

@@ -118,13 +118,18 @@ def _save(pcm: bytearray, path: Path) -> None:
 
 
 def _speak(line: _Line, frames: list[bytes]) -> float:
-    """Queue a question and return when its last frame left (monotonic time)."""
+    """Queue a question and return when its last voiced frame left (monotonic time).
+
+    Frames leave every 20 ms, so the last voiced one left (frames after it) x 20 ms before the last frame.
+    """
     assert line.info is not None
     playout = line.info.playout
+    voiced = [i for i, frame in enumerate(frames) if is_voiced(frame)]
+    trailing = len(frames) - 1 - (voiced[-1] if voiced else len(frames) - 1)
     playout.extend(frames)
     while len(playout):
         time.sleep(0.002)
-    return playout.last_sent_at
+    return playout.last_sent_at - trailing * 0.020
 
 
 def _greeting(line: _Line, args: argparse.Namespace, answered: float, out: Path) -> dict[str, Any]:

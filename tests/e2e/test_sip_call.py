@@ -125,3 +125,12 @@ def test_baresip_softphone_hears_the_greeting_and_the_answer(appliance: RunningA
         pcm = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2")
     said = transcriber.transcribe(resample(pcm, rate, 16000).astype(np.float32) / 32768.0).lower()
     assert "maple street" in said and "monday to friday" in said, said
+
+
+@pytest.mark.parametrize("codec", ["G722", "PCMA"])
+def test_wideband_and_a_law_calls(appliance: RunningAppliance, questions: dict[str, Path], transcriber: Transcriber,
+                                  tmp_path: Path, codec: str) -> None:
+    result = place_call(appliance.uri(), tmp_path, "--codec", codec, "--say", str(questions["parking"]))
+    assert result["codec"] == codec
+    assert "parking" in heard(transcriber, result["turns"][0]["reply_wav"])
+    assert stored_call(appliance, result["sip_call_id"])["codec"] == codec
