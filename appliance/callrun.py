@@ -27,7 +27,7 @@ from appliance.frames import (
     Speaker,
     TurnSpoken,
 )
-from appliance.receptionist import Intent, ReplyPlan, plan_reply
+from appliance.receptionist import STILL_THERE, TIME_LIMIT, Intent, ReplyPlan, plan_reply
 from appliance.replying import Replier, Reply
 from appliance.resample import level_dbfs
 from appliance.turns import TurnDetector, TurnSignal
@@ -36,8 +36,6 @@ from sip.events import CallInfo
 
 _LOGGER = logging.getLogger(__name__)
 PREROLL_FRAMES = 15
-STILL_THERE = "Are you still there?"
-TIME_LIMIT = "I'm sorry, we have reached the time limit for this call."
 Inputs = asyncio.Queue[bytes | str | None]
 
 

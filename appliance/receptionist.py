@@ -28,6 +28,9 @@ _ADDRESS = ("where", "address", "located", "location", "directions", "find you")
 _PRICE = ("price", "prices", "cost", "costs", "how much", "charge", "fee", "fees", "rate")
 _SERVICES = ("services", "service", "offer", "provide", "do you do")
 ANYTHING_ELSE = "Is there anything else I can help you with?"
+DIDNT_CATCH = "Sorry, I didn't catch that. Could you say it again?"
+STILL_THERE = "Are you still there?"
+TIME_LIMIT = "I'm sorry, we have reached the time limit for this call."
 GROUNDED_SHARE = 0.6
 _SMALL_TALK = frozenset(
     (
@@ -96,7 +99,7 @@ def _service_price(profile: BusinessProfile, text: str) -> str:
 def plan_reply(profile: BusinessProfile, text: str) -> ReplyPlan:
     """Decide how to answer what the caller just said."""
     if not words(text):
-        return ReplyPlan(Intent.EMPTY, text="Sorry, I didn't catch that. Could you say it again?")
+        return ReplyPlan(Intent.EMPTY, text=DIDNT_CATCH)
     if _has(text, _GOODBYE) and len(words(text)) <= 8:
         return ReplyPlan(Intent.GOODBYE, text=profile.goodbye_text, end_call=True)
     index, score = best_faq(profile, text)

@@ -9,7 +9,8 @@ from appliance import facts
 from appliance.config import CallSettings, Settings
 from appliance.engines import Engines
 from appliance.profile import BusinessProfile
-from appliance.receptionist import ANYTHING_ELSE, system_prompt
+from appliance.receptionist import ANYTHING_ELSE, DIDNT_CATCH, STILL_THERE, TIME_LIMIT, system_prompt
+from appliance.replying import FALLBACK
 from appliance.sentences import split_sentences
 from appliance.speech import Mouth, PhraseCache, Playout
 from appliance.turns import TurnConfig
@@ -49,7 +50,8 @@ def load_engines(settings: Settings, registry: ModelRegistry) -> Engines:
 def fixed_phrases(profile: BusinessProfile) -> list[str]:
     """Sentences the receptionist says often: worth synthesizing before the first call."""
     texts = [profile.greeting_text, profile.goodbye_text, ANYTHING_ELSE, facts.hours_sentence(profile),
-             facts.address_sentence(profile), facts.services_sentence(profile)]
+             facts.address_sentence(profile), facts.services_sentence(profile), FALLBACK, STILL_THERE,
+             DIDNT_CATCH, TIME_LIMIT]
     texts += [faq.answer for faq in profile.faqs]
     return [s for text in texts if text for s in split_sentences(text)]
 

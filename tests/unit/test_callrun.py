@@ -10,12 +10,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from appliance.callrun import STILL_THERE, CallRun, Inputs
+from appliance.callrun import CallRun, Inputs
 from appliance.config import CallSettings
 from appliance.engines import Engines
 from appliance.frames import CallEnded, CallEvent, ErrorRaised, Interrupted, Outcome, Speaker, TurnSpoken
 from appliance.profile import BusinessProfile
-from appliance.receptionist import system_prompt
+from appliance.receptionist import STILL_THERE, system_prompt
 from appliance.replying import FALLBACK
 from appliance.resample import Pcm
 from appliance.speech import PhraseCache
