@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from appliance import __version__
-from tests.e2e.support import RECEPTIONIST, ROOT
+from tests.e2e.support import RECEPTIONIST, ROOT, free_port
 
 
 def receptionist(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -61,3 +62,16 @@ def test_a_corrupt_model_file_names_the_file_and_the_key(tmp_path: Path) -> None
     done = receptionist("simulate", "--config", str(tmp_path / "config.toml"), "--text", "hello")
     assert done.returncode == 2, done.stderr[-2000:]
     assert str(tmp_path / "broken.gguf") in done.stderr and "models.llm" in done.stderr
+
+
+def test_a_busy_sip_port_is_reported_with_what_to_do(tmp_path: Path) -> None:
+    assert receptionist("init", "--data-dir", str(tmp_path)).returncode == 0
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as busy:
+        busy.bind(("127.0.0.1", 0))
+        port = busy.getsockname()[1]
+        config = (tmp_path / "config.toml").read_text().replace("port = 5060", f"port = {port}")
+        config = config.replace('bind_address = "0.0.0.0"', 'bind_address = "127.0.0.1"')
+        (tmp_path / "config.toml").write_text(config.replace("port = 8080", f"port = {free_port(socket.SOCK_STREAM)}"))
+        done = receptionist("run", "--config", str(tmp_path / "config.toml"))
+    assert done.returncode == 2
+    assert f"cannot listen for SIP on 127.0.0.1:{port}/udp" in done.stderr and "[sip] port" in done.stderr
