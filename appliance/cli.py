@@ -1,17 +1,22 @@
-"""The `receptionist` command: init, run, simulate."""
+"""The `receptionist` command: init, run, simulate, export, erase, retention."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
+import os
 import sys
+import time
 from importlib import resources
 from pathlib import Path
 
 from appliance import __version__
 from appliance.config import CONFIG_ENV, default_config_path, load_settings
+from appliance.crypto import create_master_key
 from appliance.errors import ApplianceError
+from appliance.store import DEFAULT_KEY_FILE, CallStore
 from models.errors import ModelError
 from sip.config import SipError
 
@@ -19,8 +24,8 @@ _LOGGER = logging.getLogger(__name__)
 
 
 def init(data_dir: Path, force: bool = False) -> list[Path]:
-    """Create the data folder with a commented config and a sample business profile; never overwrite
-    existing files unless force is set. Returns the files written."""
+    """Create the data folder with a commented config, a sample business profile and the master key (mode
+    0600); never overwrite existing files unless force is set, and never the master key. Returns the files written."""
     data_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for template, name in (("config_template.toml", "config.toml"), ("business_template.toml", "business.toml")):
@@ -30,6 +35,10 @@ def init(data_dir: Path, force: bool = False) -> list[Path]:
         target.write_text(resources.files("appliance").joinpath(template).read_text(encoding="utf-8"),
                           encoding="utf-8")
         written.append(target)
+    key = data_dir / DEFAULT_KEY_FILE
+    if not key.exists():
+        create_master_key(key)
+        written.append(key)
     return written
 
 
@@ -60,6 +69,55 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
                                 Path(args.save_audio) if args.save_audio else None))
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    from appliance.datarights import export_all, export_caller  # noqa: PLC0415 - only for this command
+
+    store = CallStore.open(load_settings(args.config))
+    try:
+        archive = export_all(store) if args.all else export_caller(store, args.caller)
+    finally:
+        store.close()
+    _write_private(Path(args.out), json.dumps(archive, indent=2, ensure_ascii=False) + "\n")
+    calls = sum(len(contact["calls"]) for contact in archive["contacts"])
+    print(f"exported {len(archive['contacts'])} caller(s) and {calls} call(s) to {args.out}")
+    return 0
+
+
+def _cmd_erase(args: argparse.Namespace) -> int:
+    from appliance.datarights import erase_caller  # noqa: PLC0415 - only for this command
+
+    store = CallStore.open(load_settings(args.config))
+    try:
+        calls = erase_caller(store, args.caller)
+    finally:
+        store.close()
+    print(f"erased the caller and {calls} call(s)" if calls else "no stored calls for that number; nothing erased")
+    return 0
+
+
+def _cmd_retention(args: argparse.Namespace) -> int:
+    from appliance.retention import run_retention  # noqa: PLC0415 - only for this command
+
+    settings = load_settings(args.config)
+    store = CallStore.open(settings)
+    try:
+        deleted = run_retention(store, time.time(), settings.retention.windows())
+    finally:
+        store.close()
+    print("deleted: " + ", ".join(f"{kind.replace('_', ' ')} {count}" for kind, count in deleted.items()))
+    return 0
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write an export readable by its owner only (it holds callers' data in plain text); never overwrite."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise ApplianceError(f"{path} already exists; choose another file name") from None
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        file.write(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command."""
     parser = argparse.ArgumentParser(prog="receptionist", description="Self-hosted AI receptionist appliance.")
@@ -81,7 +139,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--wav", action="append", default=[], help="a caller turn as a WAV file (repeatable)")
     p.add_argument("--save-audio", default=None, help="write the receptionist's audio to this WAV file")
     p.set_defaults(func=_cmd_simulate)
+    _add_data_rights(sub, config_help)
     return parser
+
+
+def _add_data_rights(sub: argparse._SubParsersAction[argparse.ArgumentParser], config_help: str) -> None:
+    p = sub.add_parser("export", help="write everything stored about one caller (or all) to a JSON file")
+    p.add_argument("--config", type=Path, default=None, help=config_help)
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--caller", metavar="NUMBER", help="the caller's phone number")
+    which.add_argument("--all", action="store_true", help="every caller")
+    p.add_argument("--out", required=True, metavar="FILE", help="the JSON file to write (must not exist)")
+    p.set_defaults(func=_cmd_export)
+    p = sub.add_parser("erase", help="erase every call and detail of one caller and destroy their key")
+    p.add_argument("--config", type=Path, default=None, help=config_help)
+    p.add_argument("--caller", required=True, metavar="NUMBER", help="the caller's phone number")
+    p.set_defaults(func=_cmd_erase)
+    p = sub.add_parser("retention", help="delete stored data past its retention window ('retention run')")
+    p.add_argument("action", choices=["run"], help="run: delete what is due now")
+    p.add_argument("--config", type=Path, default=None, help=config_help)
+    p.set_defaults(func=_cmd_retention)
 
 
 def main(argv: list[str] | None = None) -> int:

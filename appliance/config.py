@@ -103,6 +103,27 @@ class BusinessSettings(_Section):
     profile: Path = Path("business.toml")
 
 
+class StorageSettings(_Section):
+    """Where the master key of the encrypted call database lives (a systemd credential takes precedence)."""
+
+    master_key: Path = Path("master.key")
+
+
+class RetentionSettings(_Section):
+    """How many days each kind of data is kept; 0 keeps it until deleted."""
+
+    recordings_days: int = Field(default=30, ge=0)
+    sms_days: int = Field(default=90, ge=0)
+    call_logs_days: int = Field(default=365, ge=0)
+    transcripts_days: int = Field(default=0, ge=0)
+    summaries_days: int = Field(default=0, ge=0)
+
+    def windows(self) -> dict[str, int | None]:
+        """The windows by kind, in days, None for 'until deleted' (the shape appliance.retention takes)."""
+        return {kind: getattr(self, f"{kind}_days") or None
+                for kind in ("recordings", "sms", "call_logs", "transcripts", "summaries")}
+
+
 class Settings(_Section):
     """All settings of the appliance."""
 
@@ -112,6 +133,8 @@ class Settings(_Section):
     models: ModelSettings = Field(default_factory=ModelSettings)
     call: CallSettings = Field(default_factory=CallSettings)
     business: BusinessSettings = Field(default_factory=BusinessSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
     @property
     def database_path(self) -> Path:
@@ -152,5 +175,7 @@ def _anchor_paths(settings: Settings, base: Path) -> Settings:
         update={k: _anchor(base, getattr(settings.models, k)) for k in ("whisper", "llm", "voice", "voice_config")}
     )
     business = BusinessSettings(profile=_anchor(base, settings.business.profile) or base)
+    storage = StorageSettings(master_key=_anchor(base, settings.storage.master_key) or base)
     data_dir = _anchor(base, settings.data_dir) or base
-    return settings.model_copy(update={"models": models, "business": business, "data_dir": data_dir})
+    return settings.model_copy(update={"models": models, "business": business, "data_dir": data_dir,
+                                       "storage": storage})

@@ -71,7 +71,7 @@ class Appliance:
 async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Run until stop is set (or SIGINT/SIGTERM): load models, answer calls, serve the panel."""
     stop = stop or _stop_on_signals()
-    store = CallStore(settings.database_path)
+    store = CallStore.open(settings)
     if count := store.mark_interrupted():
         _LOGGER.warning("marked %d call(s) left in progress by the last run as interrupted", count)
     appliance = Appliance(settings, store)

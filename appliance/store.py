@@ -1,20 +1,34 @@
-"""Call records in SQLite (sqlite-utils): the one place that reads and writes them.
+"""Call records in SQLite (sqlite-utils): the one place that reads and writes them, encrypted at rest.
 
-All storage goes through CallStore, so encryption (its own issue) can be added in this one layer.
+Every caller's number, name and words are sealed by `appliance.crypto.Vault` under the caller's own data key
+(one per contact; the contact's id is the key's id) and bound to their table, row and column, so an edited or
+swapped ciphertext fails to decrypt instead of reading as garbage. A caller is found by the blind index of
+the number; anonymous callers get a fresh contact per call. Every method returns decrypted plain dicts.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+import uuid
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
+from appliance.config import Settings
+from appliance.crypto import (
+    KeyMissingError,
+    MasterKey,
+    Vault,
+    create_key_check,
+    create_master_key,
+    load_master_key,
+    verify_master_key,
+)
 from appliance.errors import ApplianceError, ErrorCode
 from appliance.frames import (
     CallEnded,
@@ -25,76 +39,83 @@ from appliance.frames import (
     Interrupted,
     TurnSpoken,
 )
+from appliance.schema import apply_pragmas, atomic, checkpoint, migrate, schema_version
 
+DEFAULT_KEY_FILE = "master.key"
+ANONYMOUS = frozenset({"", "anonymous", "unknown", "restricted", "private", "unavailable", "withheld"})
+_MESSAGE_TEXT = ("name", "callback_number", "reason", "notes")
+_EVENT_KINDS: dict[type, str] = {ErrorRaised: "error", Interrupted: "interrupted", DtmfPressed: "dtmf"}
 
-def _table(db: sqlite_utils.Database, name: str) -> Any:
-    """A table of the database (sqlite-utils returns Table | View; ours are all tables)."""
-    return db[name]
-
-
-def _v1(db: sqlite_utils.Database) -> None:
-    _table(db, "calls").create(
-        {"id": str, "sip_call_id": str, "caller_number": str, "caller_name": str, "called": str, "source": str,
-         "codec": str, "started_at": float, "answered_at": float, "ended_at": float, "duration_s": float,
-         "outcome": str, "end_reason": str, "error_code": str},
-        pk="id",
-    )
-    _table(db, "turns").create(
-        {"id": int, "call_id": str, "seq": int, "speaker": str, "text": str, "start_s": float, "end_s": float,
-         "timings": str},
-        pk="id", foreign_keys=[("call_id", "calls", "id")],
-    )
-    _table(db, "call_events").create(
-        {"id": int, "call_id": str, "at_s": float, "kind": str, "data": str},
-        pk="id", foreign_keys=[("call_id", "calls", "id")],
-    )
-    _table(db, "turns").create_index(["call_id", "seq"])
-    _table(db, "calls").create_index(["started_at"])
-
-
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
+Key = tuple[str, bytes]  # a data key's id and its wrapped bytes
 
 
 class CallStore:
-    """Thread-safe store of calls, their turns and events."""
+    """Thread-safe, encrypted store of calls, their turns and events, and the callers behind them."""
 
-    def __init__(self, path: Path | str) -> None:
-        try:
-            if str(path) != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        except (OSError, sqlite3.Error) as exc:
-            raise ApplianceError(f"cannot open the call database {path}: {exc}; check the data_dir setting "
-                                 "and its permissions", code=ErrorCode.STORE) from exc
+    def __init__(self, path: Path | str, key_path: Path | str | None = None, *,
+                 master: MasterKey | None = None) -> None:
+        """Open (or create) the database; `key_path` defaults to master.key beside it. A new database gets a
+        key check (and a new key file if there is none); an existing one refuses a missing or wrong key."""
+        if str(path) == ":memory:" and master is None:
+            raise ValueError("an in-memory call store needs an explicit master key")
         self._lock = threading.Lock()
-        self.db = sqlite_utils.Database(conn)
-        for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON"):
-            self.db.execute(f"PRAGMA {pragma}")
-        self._migrate()
+        self.db = sqlite_utils.Database(_connect(path))
+        try:
+            self._vault = self._unlock(Path(key_path) if key_path else Path(path).parent / DEFAULT_KEY_FILE, master)
+        except BaseException:
+            self.db.conn.close()
+            raise
 
-    def _table(self, name: str) -> Any:
-        return _table(self.db, name)
+    @classmethod
+    def open(cls, settings: Settings) -> CallStore:
+        """The store of a Settings object: its database file and its master key (or systemd credential)."""
+        return cls(settings.database_path, settings.storage.master_key)
 
-    def _migrate(self) -> None:
-        version = int(self.db.execute("PRAGMA user_version").fetchone()[0])
-        for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
-            with self.db.conn:
-                migration(self.db)
-                self.db.execute(f"PRAGMA user_version={number}")
+    def _unlock(self, key_path: Path, master: MasterKey | None) -> Vault:
+        """Check the master key before anything is written; set up a new database's key check."""
+        key_check = self._stored_key_check()
+        if key_check is not None:
+            if master is None:
+                master = load_master_key(key_path, key_check)
+            verify_master_key(master, key_check)
+        apply_pragmas(self.db)
+        migrate(self.db)
+        if key_check is None:
+            master = master or _master_for_new_database(key_path)
+            key_check = create_key_check(master)
+            with atomic(self.db):
+                self.db.execute("INSERT INTO settings (key, value) VALUES ('key_check', ?)", [key_check])
+        assert master is not None  # set above on both branches
+        return Vault(master, key_check)
+
+    def _stored_key_check(self) -> bytes | None:
+        try:
+            if schema_version(self.db) == 0:
+                return None
+            row = self.db.execute("SELECT value FROM settings WHERE key = 'key_check'").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise ApplianceError(f"the call database cannot be read: {exc}; restore it from a backup",
+                                 code=ErrorCode.STORE) from exc
+        return None if row is None else bytes(row[0])
+
+    # --- writing a call ---------------------------------------------------------------------------------
 
     def open_call(self, call_id: str, started: CallStarted, *, sip_call_id: str, caller_name: str, source: str,
                   codec: str) -> str:
         """Write the call's row as soon as it is answered, so a crash still leaves a record."""
-        row = {"id": call_id, "sip_call_id": sip_call_id, "caller_number": started.caller,
-               "caller_name": caller_name, "called": started.called, "source": source, "codec": codec,
-               "started_at": started.at, "answered_at": started.at, "outcome": "in-progress"}
-        with self._lock, self.db.conn:
-            self._table("calls").insert(row)
+        with self._lock, atomic(self.db):
+            key = self._contact_for(started.caller, caller_name, started.at)
+            self.db.execute(
+                "INSERT INTO calls (id, contact_id, caller_number, caller_name, called, source, codec, sip_call_id, "
+                "started_at, answered_at, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'in-progress')",
+                [call_id, key[0], self._seal(key, started.caller, "calls", call_id, "caller_number"),
+                 self._seal(key, caller_name, "calls", call_id, "caller_name"), started.called, source, codec,
+                 sip_call_id, started.at, started.at])
         return call_id
 
     def record(self, call_id: str, event: CallEvent) -> None:
         """Store one event of a call's run."""
-        with self._lock, self.db.conn:
+        with self._lock, atomic(self.db):
             if isinstance(event, TurnSpoken):
                 self._add_turn(call_id, event)
             elif isinstance(event, CallEnded):
@@ -102,49 +123,247 @@ class CallStore:
             elif isinstance(event, ErrorRaised | Interrupted | DtmfPressed):
                 self._add_event(call_id, event)
 
+    def _contact_for(self, number: str, name: str | None, now: float) -> Key:
+        """The returning caller's contact (by blind index), or a new contact with its own data key."""
+        index = None if number.strip().lower() in ANONYMOUS else self._vault.blind_index(number)
+        if index is not None:
+            row = self.db.execute("SELECT c.id, k.wrapped FROM contacts c JOIN data_keys k ON k.key_id = c.id "
+                                  "WHERE c.number_index = ?", [index]).fetchone()
+            if row is not None:
+                self.db.execute("UPDATE contacts SET last_seen = ? WHERE id = ?", [now, row[0]])
+                return str(row[0]), bytes(row[1])
+        key_id = uuid.uuid4().hex
+        key = (key_id, self._vault.new_data_key(key_id))
+        self.db.execute("INSERT INTO data_keys (key_id, wrapped, created_at) VALUES (?, ?, ?)", [*key, now])
+        self.db.execute(
+            "INSERT INTO contacts (id, number_index, number, name, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?)",
+            [key[0], index, self._seal(key, number or None, "contacts", key[0], "number"),
+             self._seal(key, name or None, "contacts", key[0], "name"), now, now])
+        return key
+
     def _add_turn(self, call_id: str, turn: TurnSpoken) -> None:
-        seq = self.db.execute("SELECT COUNT(*) FROM turns WHERE call_id = ?", [call_id]).fetchone()[0]
-        self._table("turns").insert({"call_id": call_id, "seq": seq + 1, "speaker": turn.speaker.value,
-                                 "text": turn.text, "start_s": turn.start, "end_s": turn.end,
-                                 "timings": json.dumps(turn.timings)})
+        seq = self._next_seq("turns", call_id)
+        key = self._key_of_call(call_id)
+        self.db.execute(
+            "INSERT INTO turns (call_id, seq, speaker, text, start_s, end_s, timings) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [call_id, seq, turn.speaker.value, self._seal(key, turn.text, "turns", f"{call_id}:{seq}", "text"),
+             turn.start, turn.end, json.dumps(turn.timings)])
 
     def _add_event(self, call_id: str, event: ErrorRaised | Interrupted | DtmfPressed) -> None:
         data: dict[str, Any] = dict(vars(event))
         at = data.pop("at")
-        kind = {ErrorRaised: "error", Interrupted: "interrupted", DtmfPressed: "dtmf"}[type(event)]
-        self._table("call_events").insert({"call_id": call_id, "at_s": at, "kind": kind,
-                                       "data": json.dumps(data)})
+        seq = self._next_seq("call_events", call_id)
+        sealed = self._seal(self._key_of_call(call_id), json.dumps(data), "call_events", f"{call_id}:{seq}", "data")
+        self.db.execute("INSERT INTO call_events (call_id, seq, at_s, kind, data) VALUES (?, ?, ?, ?, ?)",
+                        [call_id, seq, at, _EVENT_KINDS[type(event)], sealed])
         if isinstance(event, ErrorRaised):
-            self._table("calls").update(call_id, {"error_code": event.code})
+            self.db.execute("UPDATE calls SET error_code = ? WHERE id = ?", [event.code, call_id])
 
     def _close(self, call_id: str, ended: CallEnded) -> None:
-        answered = self._table("calls").get(call_id)["answered_at"]
-        self._table("calls").update(call_id, {"ended_at": ended.at, "duration_s": round(ended.at - answered, 3),
-                                          "outcome": ended.outcome.value, "end_reason": ended.reason})
+        answered = self.db.execute("SELECT answered_at FROM calls WHERE id = ?", [call_id]).fetchone()[0]
+        duration = round(ended.at - answered, 3)
+        self.db.execute("UPDATE calls SET ended_at = ?, duration_s = ?, billing_minutes = ?, outcome = ?, "
+                        "end_reason = ? WHERE id = ?",
+                        [ended.at, duration, math.ceil(max(duration, 0) / 60), ended.outcome.value, ended.reason,
+                         call_id])
+
+    def _next_seq(self, table: str, call_id: str) -> int:
+        row = self.db.execute(f"SELECT COALESCE(MAX(seq), 0) FROM {table} WHERE call_id = ?", [call_id]).fetchone()
+        return int(row[0]) + 1
+
+    # --- reading ----------------------------------------------------------------------------------------
 
     def call(self, call_id: str) -> dict[str, Any]:
-        """One call with its turns and events."""
+        """One call with its turns and events, decrypted."""
         with self._lock:
-            row = dict(self._table("calls").get(call_id))
-            row["turns"] = list(self._table("turns").rows_where("call_id = ?", [call_id], order_by="seq"))
-            row["events"] = list(self._table("call_events").rows_where("call_id = ?", [call_id], order_by="id"))
-        for turn in row["turns"]:
-            turn["timings"] = json.loads(turn["timings"] or "{}")
+            key = self._key_of_call(call_id)
+            row = self._open_call_row(key, _rows(self.db, "SELECT * FROM calls WHERE id = ?", [call_id])[0])
+            row["turns"] = _rows(self.db, "SELECT * FROM turns WHERE call_id = ? ORDER BY seq", [call_id])
+            row["events"] = _rows(self.db, "SELECT * FROM call_events WHERE call_id = ? ORDER BY seq", [call_id])
+            for turn in row["turns"]:
+                turn["text"] = self._open(key, turn["text"], "turns", f"{call_id}:{turn['seq']}", "text")
+                turn["timings"] = json.loads(turn["timings"] or "{}")
+            for event in row["events"]:
+                event["data"] = self._open(key, event["data"], "call_events", f"{call_id}:{event['seq']}", "data")
         return row
 
     def recent_calls(self, limit: int = 50) -> list[dict[str, Any]]:
-        """The newest calls, newest first."""
+        """The newest calls, newest first, with decrypted caller numbers and names."""
         with self._lock:
-            return list(self._table("calls").rows_where(order_by="started_at desc", limit=limit))
+            rows = _rows(self.db, "SELECT calls.*, k.wrapped AS _wrapped FROM calls "
+                         "JOIN data_keys k ON k.key_id = calls.contact_id ORDER BY started_at DESC LIMIT ?", [limit])
+            return [self._open_call_row((row["contact_id"], row.pop("_wrapped")), row) for row in rows]
+
+    def _open_call_row(self, key: Key, row: dict[str, Any]) -> dict[str, Any]:
+        for column in ("caller_number", "caller_name"):
+            row[column] = self._open(key, row[column], "calls", row["id"], column)
+        return row
+
+    def _key_of_call(self, call_id: str) -> Key:
+        row = self.db.execute("SELECT k.key_id, k.wrapped FROM calls c JOIN data_keys k ON k.key_id = c.contact_id "
+                              "WHERE c.id = ?", [call_id]).fetchone()
+        if row is None:
+            raise KeyError(f"no stored call {call_id}")
+        return str(row[0]), bytes(row[1])
+
+    def _seal(self, key: Key, text: str | None, table: str, row_id: str, column: str) -> bytes | None:
+        return self._vault.encrypt_field(*key, text, table=table, row_id=row_id, column=column)
+
+    def _open(self, key: Key, blob: bytes | None, table: str, row_id: str, column: str) -> str | None:
+        return self._vault.decrypt_field(*key, blob, table=table, row_id=row_id, column=column)
+
+    # --- callers and data rights ------------------------------------------------------------------------
+
+    def find_contact(self, number: str) -> str | None:
+        """The contact id of a caller's number (by blind index), or None if that number never called."""
+        if number.strip().lower() in ANONYMOUS:
+            return None
+        with self._lock:
+            row = self.db.execute("SELECT id FROM contacts WHERE number_index = ?",
+                                  [self._vault.blind_index(number)]).fetchone()
+        return None if row is None else str(row[0])
+
+    def contact_ids(self) -> list[str]:
+        """Every contact's id, oldest first."""
+        with self._lock:
+            return [str(row[0]) for row in self.db.execute("SELECT id FROM contacts ORDER BY first_seen, id")]
+
+    def contact(self, contact_id: str) -> dict[str, Any]:
+        """One contact with its number, name and notes decrypted (no blind index)."""
+        with self._lock:
+            key = self._key(contact_id)
+            row = _rows(self.db, "SELECT id, number, name, notes, first_seen, last_seen FROM contacts WHERE id = ?",
+                        [contact_id])[0]
+            for column in ("number", "name", "notes"):
+                row[column] = self._open(key, row[column], "contacts", contact_id, column)
+        return row
+
+    def call_ids(self, contact_id: str) -> list[str]:
+        """The ids of a contact's calls, oldest first."""
+        with self._lock:
+            return [str(row[0]) for row in self.db.execute(
+                "SELECT id FROM calls WHERE contact_id = ? ORDER BY started_at, id", [contact_id])]
+
+    def correct_contact(self, contact_id: str, *, name: str | None = None, notes: str | None = None) -> None:
+        """Replace a contact's name and/or notes (None leaves a field as it is)."""
+        with self._lock, atomic(self.db):
+            key = self._key(contact_id)
+            for column, text in (("name", name), ("notes", notes)):
+                if text is not None:
+                    self.db.execute(f"UPDATE contacts SET {column} = ? WHERE id = ?",
+                                    [self._seal(key, text, "contacts", contact_id, column), contact_id])
+
+    def add_summary(self, call_id: str, text: str, at: float) -> None:
+        """Store (or replace) a call's summary."""
+        with self._lock, atomic(self.db):
+            sealed = self._seal(self._key_of_call(call_id), text, "summaries", call_id, "text")
+            self.db.execute("INSERT OR REPLACE INTO summaries (call_id, text, created_at) VALUES (?, ?, ?)",
+                            [call_id, sealed, at])
+
+    def summary(self, call_id: str) -> str | None:
+        """A call's summary, or None."""
+        with self._lock:
+            row = self.db.execute("SELECT text FROM summaries WHERE call_id = ?", [call_id]).fetchone()
+            return None if row is None else self._open(self._key_of_call(call_id), row[0], "summaries", call_id,
+                                                       "text")
+
+    def add_message(self, call_id: str, fields: dict[str, str | None], *, urgency: str = "normal",
+                    at: float) -> str:
+        """Store a message taken on a call (`fields`: name, callback_number, reason, notes); returns its id."""
+        message_id = uuid.uuid4().hex
+        with self._lock, atomic(self.db):
+            key = self._key_of_call(call_id)
+            sealed = [self._seal(key, fields.get(column), "messages", message_id, column) for column in _MESSAGE_TEXT]
+            self.db.execute("INSERT INTO messages (id, contact_id, call_id, name, callback_number, reason, notes, "
+                            "urgency, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            [message_id, key[0], call_id, *sealed, urgency, at])
+        return message_id
+
+    def messages(self, contact_id: str) -> list[dict[str, Any]]:
+        """A contact's messages, oldest first, decrypted."""
+        with self._lock:
+            key = self._key(contact_id)
+            rows = _rows(self.db, "SELECT * FROM messages WHERE contact_id = ? ORDER BY created_at, id", [contact_id])
+            for row in rows:
+                for column in _MESSAGE_TEXT:
+                    row[column] = self._open(key, row[column], "messages", row["id"], column)
+        return rows
+
+    def erase_contact(self, contact_id: str, *, actor: str = "cli") -> int:
+        """Delete a contact, everything about them and their data key (crypto-shredding), audited in the same
+        transaction, then checkpoint the WAL so no copy stays in the -wal file; returns their calls."""
+        with self._lock:
+            with atomic(self.db):
+                calls = self.db.execute("SELECT COUNT(*) FROM calls WHERE contact_id = ?", [contact_id]).fetchone()[0]
+                self.db.execute("DELETE FROM contacts WHERE id = ?", [contact_id])  # cascades to calls, turns, ...
+                self.db.execute("DELETE FROM data_keys WHERE key_id = ?", [contact_id])
+                self._audit(actor, "erase", contact_id, f"{calls} calls")
+            self._vault.forget(contact_id)
+            checkpoint(self.db)
+        return int(calls)
+
+    def audit(self, action: str, subject: str | None, *, actor: str = "cli", detail: str | None = None) -> None:
+        """Write one audit-log row; `subject` is an opaque id (a contact id), never a number or a name."""
+        with self._lock, atomic(self.db):
+            self._audit(actor, action, subject, detail)
+
+    def _audit(self, actor: str, action: str, subject: str | None, detail: str | None) -> None:
+        self.db.execute("INSERT INTO audit_log (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
+                        [time.time(), actor, action, subject, detail])
+
+    def _key(self, contact_id: str) -> Key:
+        row = self.db.execute("SELECT wrapped FROM data_keys WHERE key_id = ?", [contact_id]).fetchone()
+        if row is None:
+            raise KeyError(f"no stored contact {contact_id}")
+        return contact_id, bytes(row[0])
+
+    # --- maintenance ------------------------------------------------------------------------------------
 
     def mark_interrupted(self) -> int:
         """Calls left in progress by a crash: mark them interrupted at start-up."""
-        with self._lock, self.db.conn:
+        with self._lock, atomic(self.db):
             cursor = self.db.execute("UPDATE calls SET outcome = 'interrupted', ended_at = ? "
                                      "WHERE outcome = 'in-progress'", [time.time()])
             return int(cursor.rowcount)
+
+    def purge(self, statements: list[tuple[str, list[Any]]]) -> list[int]:
+        """Run deleting statements (retention) in one transaction, then checkpoint; returns each's row count."""
+        with self._lock:
+            with atomic(self.db):
+                counts = [int(self.db.execute(sql, params).rowcount) for sql, params in statements]
+            checkpoint(self.db)
+        return counts
+
+    def checkpoint(self) -> None:
+        """Fold the WAL into the database file and truncate it (after deletions)."""
+        with self._lock:
+            checkpoint(self.db)
 
     def close(self) -> None:
         """Close the database."""
         with self._lock:
             self.db.conn.close()
+
+
+def _connect(path: Path | str) -> sqlite3.Connection:
+    try:
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+    except (OSError, sqlite3.Error) as exc:
+        raise ApplianceError(f"cannot open the call database {path}: {exc}; check the data_dir setting "
+                             "and its permissions", code=ErrorCode.STORE) from exc
+
+
+def _master_for_new_database(key_path: Path) -> MasterKey:
+    """The existing key (credential or file) for a new database, or a new key file (mode 0600)."""
+    try:
+        return MasterKey.locate(key_path)
+    except KeyMissingError:
+        return create_master_key(key_path)
+
+
+def _rows(db: sqlite_utils.Database, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    cursor = db.execute(sql, params)
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]

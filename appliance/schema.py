@@ -1,0 +1,123 @@
+"""The call database's schema and its migrations, applied at start-up through `PRAGMA user_version`.
+
+Columns holding a caller's words or numbers are BLOBs sealed by `appliance.crypto.Vault` under the caller's
+(contact's) data key; the store is the only code that reads or writes them. A contact's id is its data key's id,
+so deleting the data key row destroys every ciphertext of that caller (crypto-shredding).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import sqlite_utils
+
+PRAGMAS = ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "secure_delete=ON")
+
+_V1 = """
+CREATE TABLE settings (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE brands (
+    id INTEGER PRIMARY KEY, name TEXT NOT NULL, number TEXT, identity TEXT,
+    recording INTEGER NOT NULL DEFAULT 0, created_at REAL NOT NULL);
+CREATE TABLE data_keys (key_id TEXT PRIMARY KEY, wrapped BLOB NOT NULL, created_at REAL NOT NULL);
+CREATE TABLE contacts (
+    id TEXT PRIMARY KEY REFERENCES data_keys(key_id) ON DELETE CASCADE,
+    number_index TEXT UNIQUE, number BLOB, name BLOB, notes BLOB,
+    first_seen REAL NOT NULL, last_seen REAL NOT NULL);
+CREATE TABLE calls (
+    id TEXT PRIMARY KEY, contact_id TEXT NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+    brand_id INTEGER REFERENCES brands(id) ON DELETE SET NULL,
+    caller_number BLOB, caller_name BLOB, called TEXT, trunk TEXT, source TEXT, codec TEXT, sip_call_id TEXT,
+    started_at REAL NOT NULL, answered_at REAL, ended_at REAL, duration_s REAL, billing_minutes INTEGER,
+    destination TEXT, outcome TEXT NOT NULL, end_reason TEXT, error_code TEXT);
+CREATE INDEX calls_started_at ON calls(started_at);
+CREATE INDEX calls_contact_id ON calls(contact_id);
+CREATE TABLE turns (
+    id INTEGER PRIMARY KEY, call_id TEXT NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL, speaker TEXT NOT NULL, text BLOB, start_s REAL, end_s REAL, timings TEXT,
+    UNIQUE (call_id, seq));
+CREATE TABLE call_events (
+    id INTEGER PRIMARY KEY, call_id TEXT NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL, at_s REAL, kind TEXT NOT NULL, data BLOB, UNIQUE (call_id, seq));
+CREATE TABLE summaries (
+    call_id TEXT PRIMARY KEY REFERENCES calls(id) ON DELETE CASCADE, text BLOB NOT NULL,
+    created_at REAL NOT NULL);
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY, username TEXT NOT NULL UNIQUE, password_hash TEXT NOT NULL,
+    role TEXT NOT NULL, totp_secret BLOB, disabled INTEGER NOT NULL DEFAULT 0, created_at REAL NOT NULL);
+CREATE TABLE messages (
+    id TEXT PRIMARY KEY, contact_id TEXT NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+    call_id TEXT REFERENCES calls(id) ON DELETE CASCADE,
+    name BLOB, callback_number BLOB, reason BLOB, notes BLOB,
+    urgency TEXT NOT NULL DEFAULT 'normal', status TEXT NOT NULL DEFAULT 'new',
+    assignee INTEGER REFERENCES users(id) ON DELETE SET NULL, created_at REAL NOT NULL);
+CREATE INDEX messages_contact_id ON messages(contact_id);
+CREATE TABLE recordings (
+    id TEXT PRIMARY KEY, call_id TEXT NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
+    path TEXT NOT NULL, bytes INTEGER NOT NULL, created_at REAL NOT NULL);
+CREATE TABLE sessions (
+    id TEXT PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    csrf_token TEXT NOT NULL, created_at REAL NOT NULL, expires_at REAL NOT NULL);
+CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY, at REAL NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+    subject TEXT, detail TEXT);
+CREATE TABLE sms_messages (
+    id TEXT PRIMARY KEY, contact_id TEXT NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+    call_id TEXT REFERENCES calls(id) ON DELETE SET NULL, direction TEXT NOT NULL, body BLOB,
+    status TEXT NOT NULL, created_at REAL NOT NULL);
+CREATE TABLE notifications (
+    id INTEGER PRIMARY KEY, message_id TEXT REFERENCES messages(id) ON DELETE CASCADE,
+    channel TEXT NOT NULL, target TEXT NOT NULL, status TEXT NOT NULL, error TEXT,
+    created_at REAL NOT NULL, sent_at REAL);
+"""
+
+TABLES = ("settings", "brands", "data_keys", "contacts", "calls", "turns", "call_events", "summaries", "users",
+          "messages", "recordings", "sessions", "audit_log", "sms_messages", "notifications")
+
+
+def _v1(db: sqlite_utils.Database) -> None:
+    """The first schema: calls with their turns, events, summaries and messages, plus panel tables."""
+    for statement in _V1.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    """The number of migrations applied to this database (0 for a new one)."""
+    return int(db.execute("PRAGMA user_version").fetchone()[0])
+
+
+@contextmanager
+def atomic(db: sqlite_utils.Database) -> Iterator[None]:
+    """One write transaction (the connection is in autocommit mode): all of it commits, or none."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def apply_pragmas(db: sqlite_utils.Database) -> None:
+    """WAL, durable commits, enforced foreign keys, and deleted data overwritten in the file."""
+    for pragma in PRAGMAS:
+        db.execute(f"PRAGMA {pragma}")
+
+
+def migrate(db: sqlite_utils.Database) -> int:
+    """Apply the pending migrations, each in its own transaction; returns the schema version."""
+    version = schema_version(db)
+    for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
+        with atomic(db):
+            migration(db)
+            db.execute(f"PRAGMA user_version={number}")
+    return len(MIGRATIONS)
+
+
+def checkpoint(db: sqlite_utils.Database) -> None:
+    """Move the WAL into the database file and truncate it, so deleted rows leave no copy in the -wal file."""
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()

@@ -1,0 +1,57 @@
+"""`receptionist export` and `receptionist erase` on a data folder made by `receptionist init`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from appliance.cli import init, main
+from appliance.config import load_settings
+from appliance.store import CallStore
+from tests.store.conftest import NUMBER, OTHER, add_call
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    init(tmp_path)
+    store = CallStore.open(load_settings(tmp_path / "config.toml"))
+    add_call(store, "a1", NUMBER)
+    add_call(store, "b1", OTHER)
+    store.close()
+    return tmp_path / "config.toml"
+
+
+def test_export_one_caller_and_all(config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "ana.json"
+    assert main(["export", "--config", str(config), "--caller", NUMBER, "--out", str(out)]) == 0
+    assert capsys.readouterr().out.startswith("exported 1 caller(s) and 1 call(s)")
+    assert json.loads(out.read_text())["contacts"][0]["number"] == NUMBER
+    assert out.stat().st_mode & 0o777 == 0o600
+    assert main(["export", "--config", str(config), "--all", "--out", str(out)]) == 2  # never overwrites
+    assert "already exists" in capsys.readouterr().err
+    assert main(["export", "--config", str(config), "--all", "--out", str(tmp_path / "all.json")]) == 0
+    assert len(json.loads((tmp_path / "all.json").read_text())["contacts"]) == 2
+
+
+def test_erase_a_caller(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["erase", "--config", str(config), "--caller", NUMBER]) == 0
+    assert capsys.readouterr().out.strip() == "erased the caller and 1 call(s)"
+    assert main(["erase", "--config", str(config), "--caller", NUMBER]) == 0
+    assert "nothing erased" in capsys.readouterr().out
+
+
+def test_a_missing_key_is_a_clear_error(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (config.parent / "master.key").unlink()
+    assert main(["erase", "--config", str(config), "--caller", NUMBER]) == 2
+    assert "master key file" in capsys.readouterr().err
+
+
+def test_retention_run(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["retention", "run", "--config", str(config)]) == 0
+    assert capsys.readouterr().out.strip() == (
+        "deleted: transcripts 0, summaries 0, call logs 0, sms 0, recordings 0")  # kept for their transcripts
+    store = CallStore.open(load_settings(config))
+    assert store.call("a1")["caller_number"] is None  # the 1970 sample call lost its log details
+    store.close()
