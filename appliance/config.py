@@ -137,6 +137,11 @@ class Settings(_Section):
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
     @property
+    def recordings_dir(self) -> Path:
+        """Where encrypted call recordings are kept."""
+        return self.data_dir / "recordings"
+
+    @property
     def database_path(self) -> Path:
         """The SQLite file holding the call records."""
         return self.data_dir / "receptionist.db"

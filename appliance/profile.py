@@ -49,6 +49,14 @@ class Faq(BaseModel):
     answer: str = Field(min_length=1)
 
 
+class RecordingPolicy(BaseModel):
+    """Whether calls are recorded, and what callers are told first."""
+
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool = False
+    consent: str = "This call may be recorded."
+
+
 class BusinessProfile(BaseModel):
     """Everything the receptionist may say about the business."""
 
@@ -63,6 +71,7 @@ class BusinessProfile(BaseModel):
     services: list[Service] = Field(default_factory=list)
     faqs: list[Faq] = Field(default_factory=list)
     goodbye: str = ""
+    recording: RecordingPolicy = Field(default_factory=RecordingPolicy)
 
     @field_validator("hours", mode="before")
     @classmethod
@@ -84,7 +93,9 @@ class BusinessProfile(BaseModel):
     @property
     def greeting_text(self) -> str:
         """The greeting, or a sensible one made from the business name."""
-        return self.greeting or f"Thank you for calling {self.name}. How can I help you today?"
+        greeting = self.greeting or f"Thank you for calling {self.name}. How can I help you today?"
+        # The consent announcement comes first, before anything is said that could be recorded unannounced.
+        return f"{self.recording.consent} {greeting}" if self.recording.enabled else greeting
 
     @property
     def goodbye_text(self) -> str:

@@ -16,6 +16,7 @@ import uvicorn
 from appliance import __version__
 from appliance.config import Settings
 from appliance.profile import load_profile
+from appliance.recordings import sweep_recordings
 from appliance.store import CallStore
 from appliance.switchboard import Switchboard
 from appliance.wiring import build_context, load_engines
@@ -72,6 +73,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Run until stop is set (or SIGINT/SIGTERM): load models, answer calls, serve the panel."""
     stop = stop or _stop_on_signals()
     store = CallStore.open(settings)
+    sweep_recordings(store, settings.recordings_dir)
     if count := store.mark_interrupted():
         _LOGGER.warning("marked %d call(s) left in progress by the last run as interrupted", count)
     appliance = Appliance(settings, store)
@@ -94,7 +96,8 @@ async def _answer_calls(settings: Settings, appliance: Appliance, stop: asyncio.
     _LOGGER.info("models loaded and phrases ready in %.1f s", time.monotonic() - started)
     loop = asyncio.get_running_loop()
     endpoint: SipEndpoint | None = None
-    board = Switchboard(ctx, appliance.store, loop, lambda key: endpoint.hangup(key) if endpoint else None)
+    board = Switchboard(ctx, appliance.store, loop, lambda key: endpoint.hangup(key) if endpoint else None,
+                        settings.recordings_dir)
     endpoint = SipEndpoint(endpoint_config(settings), board)
     await asyncio.to_thread(endpoint.start)
     appliance.endpoint, appliance.board = endpoint, board

@@ -14,6 +14,7 @@ import sqlite3
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,9 @@ from appliance.config import Settings
 from appliance.crypto import (
     KeyMissingError,
     MasterKey,
+    Reader,
     Vault,
+    Writer,
     create_key_check,
     create_master_key,
     load_master_key,
@@ -60,8 +63,9 @@ class CallStore:
             raise ValueError("an in-memory call store needs an explicit master key")
         self._lock = threading.Lock()
         self.db = sqlite_utils.Database(_connect(path))
+        self.key_path = Path(key_path) if key_path else Path(path).parent / DEFAULT_KEY_FILE  # and its ledger
         try:
-            self._vault = self._unlock(Path(key_path) if key_path else Path(path).parent / DEFAULT_KEY_FILE, master)
+            self._vault = self._unlock(self.key_path, master)
         except BaseException:
             self.db.conn.close()
             raise
@@ -206,6 +210,14 @@ class CallStore:
             raise KeyError(f"no stored call {call_id}")
         return str(row[0]), bytes(row[1])
 
+    def seal_stream(self, call_id: str, reader: Reader, writer: Writer) -> int:
+        """Encrypt a stream (a recording) under the call's caller key, bound to the call; returns bytes written."""
+        return self._vault.encrypt_stream(*self._key_of_call(call_id), reader, writer, _stream_aad(call_id))
+
+    def open_stream(self, call_id: str, reader: Reader) -> Iterator[bytes]:
+        """Decrypt a call's stream chunk by chunk (raises DecryptionError at the first bad chunk)."""
+        return self._vault.decrypt_stream(*self._key_of_call(call_id), reader, _stream_aad(call_id))
+
     def _seal(self, key: Key, text: str | None, table: str, row_id: str, column: str) -> bytes | None:
         return self._vault.encrypt_field(*key, text, table=table, row_id=row_id, column=column)
 
@@ -328,11 +340,19 @@ class CallStore:
 
     def purge(self, statements: list[tuple[str, list[Any]]]) -> list[int]:
         """Run deleting statements (retention) in one transaction, then checkpoint; returns each's row count."""
-        with self._lock:
-            with atomic(self.db):
-                counts = [int(self.db.execute(sql, params).rowcount) for sql, params in statements]
-            checkpoint(self.db)
+        counts = self.write(statements)
+        self.checkpoint()
         return counts
+
+    def write(self, statements: list[tuple[str, list[Any]]]) -> list[int]:
+        """Run statements of the storage layer's own modules in one transaction; returns each's row count."""
+        with self._lock, atomic(self.db):
+            return [int(self.db.execute(sql, params).rowcount) for sql, params in statements]
+
+    def rows(self, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+        """Plain (never encrypted) columns for the storage layer's own modules."""
+        with self._lock:
+            return _rows(self.db, sql, params)
 
     def checkpoint(self) -> None:
         """Fold the WAL into the database file and truncate it (after deletions)."""
@@ -343,6 +363,10 @@ class CallStore:
         """Close the database."""
         with self._lock:
             self.db.conn.close()
+
+
+def _stream_aad(call_id: str) -> bytes:
+    return b"recording\x00" + call_id.encode()
 
 
 def _connect(path: Path | str) -> sqlite3.Connection:

@@ -9,9 +9,11 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from appliance.callrun import CallRun, Inputs
 from appliance.frames import CallEvent, CallStarted, DtmfPressed
+from appliance.recordings import CallRecorder, save_recording
 from appliance.store import CallStore
 from appliance.wiring import RunContext
 from sip.events import CallInfo
@@ -24,8 +26,10 @@ class Switchboard:
     """A SipListener that starts one CallRun per answered call and records its events."""
 
     def __init__(self, ctx: RunContext, store: CallStore, loop: asyncio.AbstractEventLoop,
-                 hangup: Callable[[str], None]) -> None:
+                 hangup: Callable[[str], None], recordings_dir: Path) -> None:
         self.ctx, self.store, self.loop, self._hangup = ctx, store, loop, hangup
+        self.recordings_dir = recordings_dir
+        self._recorders: dict[str, CallRecorder] = {}
         self._inputs: dict[str, Inputs] = {}
         self._record_ids: dict[str, str] = {}
         self._answered: dict[str, float] = {}
@@ -39,6 +43,9 @@ class Switchboard:
         """Create the call's input queue and start its run on the loop."""
         inputs: Inputs = asyncio.Queue()
         self._inputs[call.key] = inputs
+        if self.ctx.profile.recording.enabled:
+            recorder = self._recorders[call.key] = CallRecorder()
+            call.playout.sent_log = recorder.sent
         self.loop.call_soon_threadsafe(self._start, call, inputs)
 
     def on_audio(self, key: str, frame: bytes) -> None:
@@ -46,6 +53,8 @@ class Switchboard:
         inputs = self._inputs.get(key)
         if inputs is not None:
             self.loop.call_soon_threadsafe(inputs.put_nowait, frame)
+            if (recorder := self._recorders.get(key)) is not None:
+                recorder.received.append(frame)
 
     def on_dtmf(self, key: str, digit: str) -> None:
         """Record a key press."""
@@ -66,11 +75,17 @@ class Switchboard:
     async def _run(self, call: CallInfo, run: CallRun, inputs: Inputs) -> None:
         try:
             outcome = await run.run(inputs)
-            _LOGGER.info("call %s from %s ended: %s", call.key, call.caller_number, outcome.value)
+            _LOGGER.info("call %s ended: %s", call.key, outcome.value)  # no caller number in server logs
         finally:
+            if (recorder := self._recorders.pop(call.key, None)) is not None and call.key in self._record_ids:
+                self._submit(self._save_recording, self._record_ids[call.key], recorder)
             self.runs.pop(call.key, None)
             self._record_ids.pop(call.key, None)
             self._answered.pop(call.key, None)
+
+    def _save_recording(self, record_id: str, recorder: CallRecorder) -> None:
+        if recorder.seconds > 0:
+            save_recording(self.store, record_id, recorder.wav(), self.recordings_dir)
 
     def _dtmf(self, key: str, digit: str) -> None:
         if key in self._record_ids:

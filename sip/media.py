@@ -20,6 +20,7 @@ class FrameQueue:
         self._lock = threading.Lock()
         self.sent = 0
         self.last_sent_at = 0.0
+        self.sent_log: list[bytes] | None = None  # when a list: every frame sent, silence included
 
     def extend(self, frames: list[bytes]) -> None:
         """Queue frames for playout (each exactly FRAME_BYTES)."""
@@ -36,11 +37,13 @@ class FrameQueue:
     def pop(self) -> bytes | None:
         """The next frame, or None when nothing is queued."""
         with self._lock:
-            if not self._frames:
-                return None
+            frame = self._frames.popleft() if self._frames else None
+        if self.sent_log is not None:
+            self.sent_log.append(SILENCE if frame is None else frame)
+        if frame is not None:
             self.sent += 1
             self.last_sent_at = time.monotonic()
-            return self._frames.popleft()
+        return frame
 
     def __len__(self) -> int:
         return len(self._frames)

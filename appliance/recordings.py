@@ -1,0 +1,91 @@
+"""Call recordings: both sides of a call as a stereo WAV, stored only encrypted.
+
+Left channel: the caller (frames as received); right: the receptionist (frames as sent, silence included), so
+the two stay aligned on PJSIP's 20 ms clock. The audio stays in memory during the call and is encrypted under
+the caller's data key straight into a temp file in `<data_dir>/recordings/`, then renamed: plaintext audio never
+touches the disk. It is decrypted only while streamed to a reader. Files whose row is gone (an erased caller, an
+expired recording) are removed by `sweep_recordings`; their key is already destroyed or their row deleted.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import time
+import uuid
+import wave
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from appliance.store import CallStore
+from sip.media import FRAME_BYTES, SAMPLE_RATE
+
+SUFFIX = ".rec"
+
+
+class CallRecorder:
+    """Collects one call's audio; appended to from PJSIP threads (list appends are atomic)."""
+
+    def __init__(self) -> None:
+        self.received: list[bytes] = []
+        self.sent: list[bytes] = []
+
+    def wav(self) -> bytes:
+        """The call as a 16 kHz stereo WAV (caller left, receptionist right)."""
+        frames = min(len(self.received), len(self.sent))
+        left = np.frombuffer(b"".join(self.received[:frames]), dtype="<i2")
+        right = np.frombuffer(b"".join(self.sent[:frames]), dtype="<i2")
+        buffer = io.BytesIO()
+        with wave.open(buffer, "wb") as out:
+            out.setnchannels(2)
+            out.setsampwidth(2)
+            out.setframerate(SAMPLE_RATE)
+            out.writeframes(np.column_stack([left, right]).astype("<i2").tobytes())
+        return buffer.getvalue()
+
+    @property
+    def seconds(self) -> float:
+        """How much audio was recorded."""
+        return min(len(self.received), len(self.sent)) * FRAME_BYTES / 2 / SAMPLE_RATE
+
+
+def save_recording(store: CallStore, call_id: str, audio: bytes, folder: Path, now: float | None = None) -> str:
+    """Encrypt a call's recording into the folder and record it; returns the recording id."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    recording_id = uuid.uuid4().hex
+    target = folder / f"{recording_id}{SUFFIX}"
+    temp = target.with_suffix(".tmp")
+    with os.fdopen(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as out:
+        size = store.seal_stream(call_id, io.BytesIO(audio), out)
+        out.flush()
+        os.fsync(out.fileno())
+    temp.rename(target)
+    store.write([("INSERT INTO recordings (id, call_id, path, bytes, created_at) VALUES (?, ?, ?, ?, ?)",
+                  [recording_id, call_id, target.name, size, now or time.time()])])
+    return recording_id
+
+
+def read_recording(store: CallStore, call_id: str, folder: Path) -> Iterator[bytes]:
+    """A call's recording, decrypted chunk by chunk while the reader consumes it."""
+    rows = store.rows("SELECT path FROM recordings WHERE call_id = ? ORDER BY created_at", [call_id])
+    if not rows:
+        raise FileNotFoundError(f"call {call_id} has no recording")
+    with (folder / rows[0]["path"]).open("rb") as source:
+        yield from store.open_stream(call_id, source)
+
+
+def sweep_recordings(store: CallStore, folder: Path) -> int:
+    """Delete recording files that no row refers to any more; returns how many were removed."""
+    if not folder.is_dir():
+        return 0
+    kept = {row["path"] for row in store.rows("SELECT path FROM recordings", [])}
+    stale = time.time() - 3600  # a .tmp younger than this may be a recording being saved right now
+    removed = 0
+    for path in folder.iterdir():
+        orphan = path.suffix == SUFFIX and path.name not in kept
+        if orphan or (path.suffix == ".tmp" and path.stat().st_mtime < stale):
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
