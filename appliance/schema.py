@@ -52,9 +52,12 @@ CREATE TABLE messages (
     urgency TEXT NOT NULL DEFAULT 'normal', status TEXT NOT NULL DEFAULT 'new',
     assignee INTEGER REFERENCES users(id) ON DELETE SET NULL, created_at REAL NOT NULL);
 CREATE INDEX messages_contact_id ON messages(contact_id);
+CREATE INDEX messages_call_id ON messages(call_id);
 CREATE TABLE recordings (
     id TEXT PRIMARY KEY, call_id TEXT NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
     path TEXT NOT NULL, bytes INTEGER NOT NULL, created_at REAL NOT NULL);
+CREATE INDEX recordings_call_id ON recordings(call_id);
+CREATE INDEX recordings_created_at ON recordings(created_at);
 CREATE TABLE sessions (
     id TEXT PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     csrf_token TEXT NOT NULL, created_at REAL NOT NULL, expires_at REAL NOT NULL);
@@ -65,10 +68,13 @@ CREATE TABLE sms_messages (
     id TEXT PRIMARY KEY, contact_id TEXT NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
     call_id TEXT REFERENCES calls(id) ON DELETE SET NULL, direction TEXT NOT NULL, body BLOB,
     status TEXT NOT NULL, created_at REAL NOT NULL);
+CREATE INDEX sms_contact_id ON sms_messages(contact_id);
+CREATE INDEX sms_call_id ON sms_messages(call_id);
 CREATE TABLE notifications (
     id INTEGER PRIMARY KEY, message_id TEXT REFERENCES messages(id) ON DELETE CASCADE,
     channel TEXT NOT NULL, target TEXT NOT NULL, status TEXT NOT NULL, error TEXT,
     created_at REAL NOT NULL, sent_at REAL);
+CREATE INDEX notifications_message_id ON notifications(message_id);
 """
 
 TABLES = ("settings", "brands", "data_keys", "contacts", "calls", "turns", "call_events", "summaries", "users",

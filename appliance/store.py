@@ -333,9 +333,13 @@ class CallStore:
 
     def mark_interrupted(self) -> int:
         """Calls left in progress by a crash: mark them interrupted at start-up."""
+        # The call ended at its last known moment (its last turn), not at this start-up.
         with self._lock, atomic(self.db):
-            cursor = self.db.execute("UPDATE calls SET outcome = 'interrupted', ended_at = ? "
-                                     "WHERE outcome = 'in-progress'", [time.time()])
+            cursor = self.db.execute(
+                "UPDATE calls SET outcome = 'interrupted', ended_at = answered_at + last_s, duration_s = last_s, "
+                "billing_minutes = CAST((last_s + 59.999) / 60 AS INTEGER) FROM (SELECT c.id AS cid, "
+                "COALESCE(MAX(t.end_s), 0) AS last_s FROM calls c LEFT JOIN turns t ON t.call_id = c.id "
+                "WHERE c.outcome = 'in-progress' GROUP BY c.id) WHERE calls.id = cid")
             return int(cursor.rowcount)
 
     def purge(self, statements: list[tuple[str, list[Any]]]) -> list[int]:
