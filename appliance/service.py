@@ -64,10 +64,6 @@ class Appliance:
                 "active_calls": len(self.board.runs) if self.board else 0,
                 "uptime_s": round(time.time() - self.started, 1)}
 
-    def recent_calls(self, limit: int) -> list[dict[str, Any]]:
-        """The newest call records."""
-        return self.store.recent_calls(limit)
-
 
 async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Run until stop is set (or SIGINT/SIGTERM): load models, answer calls, serve the panel."""

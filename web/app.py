@@ -1,4 +1,4 @@
-"""The panel application: for now a health page and the recent calls, read from the appliance."""
+"""The panel application: for now only a health page (call data waits for the panel's login and roles)."""
 
 from __future__ import annotations
 
@@ -15,9 +15,6 @@ class ApplianceStatus(Protocol):
     def health(self) -> dict[str, Any]:
         """Liveness of SIP, models and storage."""
 
-    def recent_calls(self, limit: int) -> list[dict[str, Any]]:
-        """The newest call records, newest first."""
-
 
 def create_app(status: ApplianceStatus) -> FastAPI:
     """Build the panel for one running appliance."""
@@ -28,11 +25,6 @@ def create_app(status: ApplianceStatus) -> FastAPI:
         """Whether the appliance is up: SIP listener, loaded models, active calls."""
         return status.health()
 
-    @app.get("/api/calls")
-    def calls(limit: int = 50) -> list[dict[str, Any]]:
-        """The newest calls (caller, times, outcome)."""
-        return status.recent_calls(max(1, min(limit, 500)))
-
     @app.get("/", response_class=HTMLResponse)
     def index() -> str:
         """A one-screen status page."""
@@ -40,6 +32,6 @@ def create_app(status: ApplianceStatus) -> FastAPI:
         rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>"
                        for k, v in state.items())
         return ("<!doctype html><title>Receptionist</title><h1>Receptionist appliance</h1>"
-                f"<table>{rows}</table><p><a href='/api/calls'>Recent calls (JSON)</a></p>")
+                f"<table>{rows}</table>")
 
     return app
