@@ -1,4 +1,4 @@
-"""The `receptionist` command: init, run, simulate, export, erase, retention."""
+"""The `receptionist` command: init, run, simulate, export, erase, retention, backup, restore, keys."""
 
 from __future__ import annotations
 
@@ -108,6 +108,40 @@ def _cmd_retention(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_backup(args: argparse.Namespace) -> int:
+    from appliance.backup import create_backup  # noqa: PLC0415 - only for this command
+
+    written = create_backup(load_settings(args.config), Path(args.out))
+    print(f"wrote the encrypted backup {written}; it needs the master key to restore (kept apart from it)")
+    return 0
+
+
+def _cmd_restore(args: argparse.Namespace) -> int:
+    from appliance.backup import restore_backup  # noqa: PLC0415 - only for this command
+
+    settings = load_settings(args.config)
+    restored = restore_backup(settings, Path(args.source), Path(args.data_dir), Path(args.key) if args.key else None)
+    print(f"restored {restored.database} and {restored.recordings} recording(s); erased again from the ledger: "
+          f"{restored.erased} caller(s)")
+    return 0
+
+
+def _cmd_keys(args: argparse.Namespace) -> int:
+    from appliance.crypto import confirm_rotation  # noqa: PLC0415 - only for this command
+    from appliance.rotation import rotate_master_key  # noqa: PLC0415 - only for this command
+
+    settings = load_settings(args.config)
+    if args.action == "confirm":
+        confirm_rotation(settings.storage.master_key)
+        print(f"deleted the previous master key {settings.storage.master_key}.old (if it was there)")
+        return 0
+    old = rotate_master_key(settings)
+    print(f"new master key in {settings.storage.master_key}; the previous one is kept at {old} because backups "
+          f"made before now need it (restore --key {old}). Make a new backup, then run 'receptionist keys confirm' "
+          "to delete it")
+    return 0
+
+
 def _write_private(path: Path, text: str) -> None:
     """Write an export readable by its owner only (it holds callers' data in plain text); never overwrite."""
     try:
@@ -159,6 +193,27 @@ def _add_data_rights(sub: argparse._SubParsersAction[argparse.ArgumentParser], c
     p.add_argument("action", choices=["run"], help="run: delete what is due now")
     p.add_argument("--config", type=Path, default=None, help=config_help)
     p.set_defaults(func=_cmd_retention)
+    _add_backup_and_keys(sub, config_help)
+
+
+def _add_backup_and_keys(sub: argparse._SubParsersAction[argparse.ArgumentParser], config_help: str) -> None:
+    p = sub.add_parser("backup", help="write one encrypted backup file (database and recordings), even while running")
+    p.add_argument("--config", type=Path, default=None, help=config_help)
+    p.add_argument("--out", required=True, metavar="FILE",
+                   help="the backup file to write (must not exist), or a folder to write a dated file into")
+    p.set_defaults(func=_cmd_backup)
+    p = sub.add_parser("restore", help="verify a backup and restore it into an empty data folder")
+    p.add_argument("--config", type=Path, default=None, help=config_help + "; its erasure ledger is applied")
+    p.add_argument("--from", dest="source", required=True, metavar="FILE", help="the backup file")
+    p.add_argument("--data-dir", required=True, metavar="DIR", help="an empty or new folder to restore into")
+    p.add_argument("--key", default=None, metavar="FILE",
+                   help="the master key the backup was made with (default: the config's; e.g. master.key.old)")
+    p.set_defaults(func=_cmd_restore)
+    p = sub.add_parser("keys", help="'keys rotate': re-wrap every data key under a new master key (service "
+                                    "stopped); 'keys confirm': delete the previous key")
+    p.add_argument("action", choices=["rotate", "confirm"])
+    p.add_argument("--config", type=Path, default=None, help=config_help)
+    p.set_defaults(func=_cmd_keys)
 
 
 def main(argv: list[str] | None = None) -> int:

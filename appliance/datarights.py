@@ -18,12 +18,18 @@ opaque contact id, never a number or a name. The export is plain JSON (version 1
         "messages": [<messages not taken on a call, same shape>]}]}
 
 Times are Unix seconds; turn and event offsets (`start_s`, `end_s`, `at_s`) are seconds from the answer.
+
+Each erasure also appends the contact's opaque id to the erasure ledger (`<master key file>.erased`, one id a
+line, fsynced) once its transaction has committed; `appliance.backup.restore` erases those contacts from a
+restored database, so restoring an older backup does not bring an erased caller back.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import time
+from pathlib import Path
 from typing import Any
 
 from appliance.errors import ApplianceError, ErrorCode
@@ -61,7 +67,40 @@ def erase_caller(store: CallStore, number: str) -> int:
     if contact_id is None:
         store.audit("erase", None, detail="caller: no stored data")
         return 0
-    return store.erase_contact(contact_id)  # audited in the same transaction
+    calls = store.erase_contact(contact_id)  # audited in the same transaction
+    if _is_file_backed(store):
+        record_erasure(erasure_ledger(store.key_path), contact_id)
+    return calls
+
+
+def erasure_ledger(key_path: Path) -> Path:
+    """Where the erasure ledger of the database using this master key file lives: `<key file>.erased`."""
+    return key_path.with_name(key_path.name + ".erased")
+
+
+def record_erasure(ledger: Path, contact_id: str) -> None:
+    """Append an erased contact's opaque id to the ledger, durably (fsynced)."""
+    try:
+        fd = os.open(ledger, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            os.write(fd, contact_id.encode("ascii") + b"\n")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise ApplianceError(
+            f"the caller was erased, but their id {contact_id} could not be added to the erasure ledger {ledger} "
+            f"({exc.strerror}); add that line by hand, or restoring an older backup brings them back",
+            code=ErrorCode.STORE) from exc
+
+
+def erased_ids(ledger: Path) -> set[str]:
+    """The contact ids in the erasure ledger (none if it does not exist yet)."""
+    try:
+        text = ledger.read_text(encoding="ascii")
+    except FileNotFoundError:
+        return set()
+    return {line.strip() for line in text.splitlines() if line.strip()}
 
 
 def correct_contact(store: CallStore, number: str, name: str | None = None, notes: str | None = None) -> None:
@@ -72,6 +111,11 @@ def correct_contact(store: CallStore, number: str, name: str | None = None, note
     store.correct_contact(contact_id, name=name, notes=notes)
     changed = ", ".join(field for field, value in (("name", name), ("notes", notes)) if value is not None)
     store.audit("correct", contact_id, detail=changed or "nothing")
+
+
+def _is_file_backed(store: CallStore) -> bool:
+    """False for an in-memory database (tests), which has no ledger beside a key file."""
+    return bool(store.db.execute("PRAGMA database_list").fetchone()[2])
 
 
 def _archive(contacts: list[dict[str, Any]]) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import time
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from appliance import __version__
 from appliance.config import Settings
 from appliance.profile import load_profile
 from appliance.recordings import sweep_recordings
+from appliance.rotation import hold_service_lock
 from appliance.store import CallStore
 from appliance.switchboard import Switchboard
 from appliance.wiring import build_context, load_engines
@@ -68,6 +70,15 @@ class Appliance:
 async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Run until stop is set (or SIGINT/SIGTERM): load models, answer calls, serve the panel."""
     stop = stop or _stop_on_signals()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    lock = hold_service_lock(settings.data_dir)  # `keys rotate` refuses while the service holds it
+    try:
+        await _serve(settings, stop)
+    finally:
+        os.close(lock)
+
+
+async def _serve(settings: Settings, stop: asyncio.Event) -> None:
     store = CallStore.open(settings)
     sweep_recordings(store, settings.recordings_dir)
     if count := store.mark_interrupted():

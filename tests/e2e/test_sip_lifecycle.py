@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from appliance.store import CallStore
-from tests.e2e.support import ROOT, RunningAppliance, free_port, place_call, start_appliance
+from tests.e2e.support import RECEPTIONIST, ROOT, RunningAppliance, free_port, place_call, start_appliance
 
 pytestmark = pytest.mark.sip
 ALLOWED = 'allowed_sources = ["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fe80::/10"]'
@@ -32,6 +32,14 @@ def test_calls_from_other_sources_are_refused(strict_appliance: RunningAppliance
     allowed = place_call(strict_appliance.uri(), tmp_path / "b", "--hangup-in-greeting", "0.3")
     assert allowed["answered"]
     assert "refused call from 127.0.0.2" in strict_appliance.log.read_text()
+
+
+def test_keys_cannot_be_rotated_under_the_running_service(strict_appliance: RunningAppliance) -> None:
+    config = strict_appliance.data_dir / "config.toml"
+    done = subprocess.run([str(RECEPTIONIST), "keys", "rotate", "--config", str(config)],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2 and "the appliance is running" in done.stderr
+    assert not (strict_appliance.data_dir / "master.key.old").exists()
 
 
 def test_shutdown_with_a_call_in_progress_ends_cleanly(strict_appliance: RunningAppliance, tmp_path: Path) -> None:
