@@ -16,6 +16,7 @@ from appliance import __version__
 from appliance.config import CONFIG_ENV, default_config_path, load_settings
 from appliance.crypto import create_master_key
 from appliance.errors import ApplianceError
+from appliance.recordings import sweep_recordings
 from appliance.store import DEFAULT_KEY_FILE, CallStore
 from models.errors import ModelError
 from sip.config import SipError
@@ -86,9 +87,11 @@ def _cmd_export(args: argparse.Namespace) -> int:
 def _cmd_erase(args: argparse.Namespace) -> int:
     from appliance.datarights import erase_caller  # noqa: PLC0415 - only for this command
 
-    store = CallStore.open(load_settings(args.config))
+    settings = load_settings(args.config)
+    store = CallStore.open(settings)
     try:
         calls = erase_caller(store, args.caller)
+        sweep_recordings(store, settings.recordings_dir)  # their recording files go with their rows
     finally:
         store.close()
     print(f"erased the caller and {calls} call(s)" if calls else "no stored calls for that number; nothing erased")
@@ -102,6 +105,7 @@ def _cmd_retention(args: argparse.Namespace) -> int:
     store = CallStore.open(settings)
     try:
         deleted = run_retention(store, time.time(), settings.retention.windows())
+        deleted["recording_files"] = sweep_recordings(store, settings.recordings_dir)
     finally:
         store.close()
     print("deleted: " + ", ".join(f"{kind.replace('_', ' ')} {count}" for kind, count in deleted.items()))
