@@ -16,7 +16,7 @@ from appliance import __version__
 from appliance.config import CONFIG_ENV, default_config_path, load_settings
 from appliance.crypto import create_master_key
 from appliance.errors import ApplianceError
-from appliance.recordings import sweep_recordings
+from appliance.recordings import export_audio, sweep_recordings
 from appliance.store import DEFAULT_KEY_FILE, CallStore
 from models.errors import ModelError
 from sip.config import SipError
@@ -73,14 +73,19 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 def _cmd_export(args: argparse.Namespace) -> int:
     from appliance.datarights import export_all, export_caller  # noqa: PLC0415 - only for this command
 
-    store = CallStore.open(load_settings(args.config))
+    settings = load_settings(args.config)
+    out = Path(args.out)
+    if out.exists():
+        raise ApplianceError(f"{out} already exists; choose another file name")
+    store = CallStore.open(settings)
     try:
         archive = export_all(store) if args.all else export_caller(store, args.caller)
+        audio = export_audio(store, archive, settings.recordings_dir, out.with_name(f"{out.stem}-recordings"))
     finally:
         store.close()
-    _write_private(Path(args.out), json.dumps(archive, indent=2, ensure_ascii=False) + "\n")
+    _write_private(out, json.dumps(archive, indent=2, ensure_ascii=False) + "\n")
     calls = sum(len(contact["calls"]) for contact in archive["contacts"])
-    print(f"exported {len(archive['contacts'])} caller(s) and {calls} call(s) to {args.out}")
+    print(f"exported {len(archive['contacts'])} caller(s), {calls} call(s) and {audio} recording(s) to {out}")
     return 0
 
 

@@ -13,11 +13,14 @@ opaque contact id, never a number or a name. The export is plain JSON (version 1
            "turns": [{"seq", "speaker", "text", "start_s", "end_s", "timings": {name: ms}}],
            "events": [{"seq", "at_s", "kind", "data": {...}}],
            "summary": <text or null>,
+           "recording": <path of the call's WAV, relative to the export file; only when recorded>,
            "messages": [{"id", "name", "callback_number", "reason", "notes", "urgency", "status", "assignee",
                          "created_at"}]}],
         "messages": [<messages not taken on a call, same shape>]}]}
 
-Times are Unix seconds; turn and event offsets (`start_s`, `end_s`, `at_s`) are seconds from the answer.
+The CLI writes recordings as 16 kHz stereo WAV files (caller left, receptionist right) into the folder
+`<export name>-recordings/` beside the JSON file. Times are Unix seconds; turn and event offsets (`start_s`,
+`end_s`, `at_s`) are seconds from the answer.
 
 Each erasure also appends the contact's opaque id to the erasure ledger (`<master key file>.erased`, one id a
 line, fsynced) once its transaction has committed; `appliance.backup.restore` erases those contacts from a

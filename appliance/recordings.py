@@ -16,6 +16,7 @@ import uuid
 import wave
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -89,3 +90,21 @@ def sweep_recordings(store: CallStore, folder: Path) -> int:
             path.unlink(missing_ok=True)
             removed += 1
     return removed
+
+
+def export_audio(store: CallStore, archive: dict[str, Any], folder: Path, target: Path) -> int:
+    """Decrypt the recordings of an export's calls into `target` (0600 WAV files, never overwriting) and name
+    each file in its call's `"recording"` entry, relative to the export; returns how many were written."""
+    written = 0
+    for contact in archive["contacts"]:
+        for call in contact["calls"]:
+            if not store.rows("SELECT 1 FROM recordings WHERE call_id = ?", [call["id"]]):
+                continue
+            target.mkdir(mode=0o700, parents=True, exist_ok=True)
+            path = target / f"{call['id']}.wav"
+            with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
+                for chunk in read_recording(store, call["id"], folder):
+                    out.write(chunk)
+            call["recording"] = f"{target.name}/{path.name}"
+            written += 1
+    return written

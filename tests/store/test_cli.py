@@ -9,6 +9,7 @@ import pytest
 
 from appliance.cli import init, main
 from appliance.config import load_settings
+from appliance.recordings import CallRecorder, save_recording
 from appliance.store import CallStore
 from tests.store.conftest import NUMBER, OTHER, add_call
 
@@ -16,9 +17,11 @@ from tests.store.conftest import NUMBER, OTHER, add_call
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
     init(tmp_path)
-    store = CallStore.open(load_settings(tmp_path / "config.toml"))
+    settings = load_settings(tmp_path / "config.toml")
+    store = CallStore.open(settings)
     add_call(store, "a1", NUMBER)
     add_call(store, "b1", OTHER)
+    save_recording(store, "a1", CallRecorder().wav(), settings.recordings_dir)
     store.close()
     return tmp_path / "config.toml"
 
@@ -26,8 +29,11 @@ def config(tmp_path: Path) -> Path:
 def test_export_one_caller_and_all(config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "ana.json"
     assert main(["export", "--config", str(config), "--caller", NUMBER, "--out", str(out)]) == 0
-    assert capsys.readouterr().out.startswith("exported 1 caller(s) and 1 call(s)")
-    assert json.loads(out.read_text())["contacts"][0]["number"] == NUMBER
+    assert capsys.readouterr().out.startswith("exported 1 caller(s), 1 call(s) and 1 recording(s)")
+    exported = json.loads(out.read_text())["contacts"][0]
+    assert exported["number"] == NUMBER
+    audio = tmp_path / exported["calls"][0]["recording"]
+    assert audio.read_bytes().startswith(b"RIFF") and audio.stat().st_mode & 0o777 == 0o600
     assert out.stat().st_mode & 0o777 == 0o600
     assert main(["export", "--config", str(config), "--all", "--out", str(out)]) == 2  # never overwrites
     assert "already exists" in capsys.readouterr().err
@@ -51,7 +57,7 @@ def test_a_missing_key_is_a_clear_error(config: Path, capsys: pytest.CaptureFixt
 def test_retention_run(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["retention", "run", "--config", str(config)]) == 0
     assert capsys.readouterr().out.strip() == (
-        "deleted: transcripts 0, summaries 0, call logs 0, sms 0, recordings 0")  # kept for their transcripts
+        "deleted: transcripts 0, summaries 0, call logs 0, sms 0, recordings 0, recording files 0")  # kept
     store = CallStore.open(load_settings(config))
     assert store.call("a1")["caller_number"] is None  # the 1970 sample call lost its log details
     store.close()
