@@ -1,7 +1,8 @@
 """One call's run: listen frame by frame, detect turns, transcribe, reply, and emit typed events.
 
 Inputs arrive on an asyncio queue: 20 ms PCM16 frames (bytes), typed caller turns (str, for `simulate`),
-or None when the caller hung up. Errors become one ErrorRaised event here; `finally` always ends the run.
+None when the line is gone, or SHUTDOWN when the appliance stops. Errors become one ErrorRaised event here;
+`finally` always ends the run.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from sip.events import CallInfo
 
 _LOGGER = logging.getLogger(__name__)
 PREROLL_FRAMES = 15
+SHUTDOWN = "\x00shutdown"  # put by the switchboard when the appliance stops (not a caller's words)
 Inputs = asyncio.Queue[bytes | str | None]
 
 
@@ -105,6 +107,8 @@ class CallRun:
                 item = b""
             if item is None:
                 return "receptionist hung up" if self._hung_up_at else "caller hung up"
+            if item == SHUTDOWN:
+                return "appliance shut down"
             self._raise_reply_error()
             if isinstance(item, str):
                 await self._typed_turn(item)

@@ -19,6 +19,7 @@ from models import ChatMessage, ModelError
 _LOGGER = logging.getLogger(__name__)
 FALLBACK = "I'm sorry, I can't answer that right now. I can take a message for the team."
 MAX_LLM_SENTENCES = 3
+FIRST_CLAUSE = 30  # characters: a long first sentence is spoken from its first comma on
 
 
 @dataclass
@@ -65,7 +66,7 @@ class Replier:
         # History tokens are re-read on every turn (only the system prompt stays cached), so keep few.
         recent = self.history[len(self.history) - self.history_messages:] if self.history_messages else []
         messages = [ChatMessage("system", self.system), *recent, ChatMessage("user", caller_text)]
-        splitter, count, started = SentenceSplitter(), 0, time.monotonic()
+        splitter, count, started = SentenceSplitter(first_clause=FIRST_CLAUSE), 0, time.monotonic()
         try:
             async with aclosing(self.engines.stream_chat(messages)) as pieces:
                 async for piece in pieces:

@@ -12,19 +12,29 @@ _LONG = 160
 
 
 class SentenceSplitter:
-    """Feed text pieces with push(); get back the sentences they complete; flush() returns the rest."""
+    """Feed text pieces with push(); get back the sentences they complete; flush() returns the rest.
 
-    def __init__(self) -> None:
+    With first_clause set, the very first piece may end at a comma once it is that long: the caller hears
+    the start of a long first sentence while the rest is still being written.
+    """
+
+    def __init__(self, first_clause: int | None = None) -> None:
         self._buffer = ""
+        self._first_clause = first_clause
 
     def push(self, piece: str) -> list[str]:
         """Add streamed text; return the complete sentences it finished, in order."""
         self._buffer += piece
         sentences: list[str] = []
+        if self._first_clause and (cut := _clause_cut(self._buffer, self._first_clause)) is not None:
+            sentences.append(self._buffer[:cut].strip())
+            self._buffer = self._buffer[cut:].lstrip()
         while (cut := _find_cut(self._buffer)) is not None:
             sentence, self._buffer = self._buffer[:cut].strip(), self._buffer[cut:].lstrip()
             if sentence:
                 sentences.append(sentence)
+        if sentences:
+            self._first_clause = None
         return sentences
 
     def flush(self) -> list[str]:
@@ -42,6 +52,15 @@ def _find_cut(text: str) -> int | None:
         cut = max(text.rfind(", ", 0, _LONG), text.rfind(" ", 0, _LONG))
         return cut + 1 if cut > 0 else _LONG
     return None
+
+
+def _clause_cut(text: str, minimum: int) -> int | None:
+    """End of a first clause: a comma followed by a space, at or after `minimum` characters, before any
+    sentence end."""
+    if _find_cut(text) is not None:
+        return None
+    comma = text.find(", ", minimum)
+    return comma + 1 if comma >= 0 else None
 
 
 def _is_abbreviation(text: str, dot: int) -> bool:

@@ -114,6 +114,7 @@ async def _answer_calls(settings: Settings, appliance: Appliance, stop: asyncio.
         await stop.wait()
     finally:
         _LOGGER.info("shutting down: hanging up %d call(s)", len(board.runs))
+        board.closing = True
         await asyncio.to_thread(endpoint.stop)
         await board.drain()
         appliance.endpoint = None

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from appliance.callrun import CallRun, Inputs
+from appliance.callrun import SHUTDOWN, CallRun, Inputs
 from appliance.frames import CallEvent, CallStarted, DtmfPressed
 from appliance.recordings import CallRecorder, save_recording
 from appliance.store import CallStore
@@ -30,6 +30,7 @@ class Switchboard:
         self.ctx, self.store, self.loop, self._hangup = ctx, store, loop, hangup
         self.recordings_dir = recordings_dir
         self._recorders: dict[str, CallRecorder] = {}
+        self.closing = False  # set before the endpoint hangs up every call at shutdown
         self._inputs: dict[str, Inputs] = {}
         self._record_ids: dict[str, str] = {}
         self._answered: dict[str, float] = {}
@@ -64,7 +65,7 @@ class Switchboard:
         """Tell the run the line is gone."""
         inputs = self._inputs.pop(key, None)
         if inputs is not None:
-            self.loop.call_soon_threadsafe(inputs.put_nowait, None)
+            self.loop.call_soon_threadsafe(inputs.put_nowait, SHUTDOWN if self.closing else None)
 
     # --- on the loop ---
 

@@ -59,3 +59,4 @@ def test_shutdown_with_a_call_in_progress_ends_cleanly(strict_appliance: Running
     last = store.recent_calls(1)[0]
     store.close()
     assert last["outcome"] != "in-progress" and last["ended_at"] is not None
+    assert last["end_reason"] == "appliance shut down"

@@ -30,3 +30,16 @@ def test_a_very_long_clause_is_cut_at_a_comma() -> None:
 
 def test_empty_text() -> None:
     assert split_sentences("   ") == []
+
+
+def test_a_long_first_sentence_is_cut_at_its_first_comma_only() -> None:
+    splitter = SentenceSplitter(first_clause=20)
+    assert splitter.push("Yes, we can help") == []
+    assert splitter.push(" with that today, and we are open") == ["Yes, we can help with that today,"]
+    assert splitter.push(" late, on Fridays. Thanks") == ["and we are open late, on Fridays."]
+    assert splitter.flush() == ["Thanks"]
+
+
+def test_a_short_complete_first_sentence_is_not_cut() -> None:
+    splitter = SentenceSplitter(first_clause=10)
+    assert splitter.push("Sure, we open at nine. ") == ["Sure, we open at nine."]
