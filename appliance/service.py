@@ -7,6 +7,7 @@ import contextlib
 import logging
 import os
 import signal
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ import uvicorn
 
 from appliance import __version__
 from appliance.config import Settings
+from appliance.errors import ApplianceError
 from appliance.profile import load_profile
 from appliance.recordings import sweep_recordings
 from appliance.rotation import hold_service_lock
@@ -84,15 +86,37 @@ async def _serve(settings: Settings, stop: asyncio.Event) -> None:
     if count := store.mark_interrupted():
         _LOGGER.warning("marked %d call(s) left in progress by the last run as interrupted", count)
     appliance = Appliance(settings, store)
-    web = _PanelServer(uvicorn.Config(create_app(appliance), host=settings.web.bind_address,
-                                      port=settings.web.port, log_level="warning", lifespan="off"))
-    web_task = asyncio.ensure_future(web.serve())
+    try:
+        listener = _panel_socket(settings)
+    except ApplianceError:
+        store.close()
+        raise
+    web = _PanelServer(uvicorn.Config(create_app(appliance), log_level="warning", lifespan="off"))
+    web_task = asyncio.ensure_future(web.serve(sockets=[listener]))
     try:
         await _answer_calls(settings, appliance, stop)
     finally:
         web.should_exit = True
         await web_task
+        listener.close()
         store.close()
+
+
+def _panel_socket(settings: Settings) -> socket.socket:
+    """The panel's listening socket, bound here so a busy port is a clear error rather than uvicorn's exit."""
+    host, port = settings.web.bind_address, settings.web.port
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ApplianceError(f"cannot serve the panel on {host}:{port}: {exc.strerror}. Set [web] port (or "
+                             "bind_address) to a free one, or stop the program using it.") from exc
+    sock.listen(64)
+    sock.set_inheritable(True)
+    return sock
 
 
 async def _answer_calls(settings: Settings, appliance: Appliance, stop: asyncio.Event) -> None:

@@ -75,3 +75,16 @@ def test_a_busy_sip_port_is_reported_with_what_to_do(tmp_path: Path) -> None:
         done = receptionist("run", "--config", str(tmp_path / "config.toml"))
     assert done.returncode == 2
     assert f"cannot listen for SIP on 127.0.0.1:{port}/udp" in done.stderr and "[sip] port" in done.stderr
+
+
+def test_a_busy_panel_port_is_reported_with_what_to_do(tmp_path: Path) -> None:
+    assert receptionist("init", "--data-dir", str(tmp_path)).returncode == 0
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        config = (tmp_path / "config.toml").read_text().replace("port = 8080", f"port = {port}")
+        (tmp_path / "config.toml").write_text(config.replace("port = 5060", f"port = {free_port()}"))
+        done = receptionist("run", "--config", str(tmp_path / "config.toml"))
+    assert done.returncode == 2
+    assert f"cannot serve the panel on 127.0.0.1:{port}" in done.stderr and "[web] port" in done.stderr
