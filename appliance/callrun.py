@@ -37,6 +37,8 @@ from sip.events import CallInfo
 
 _LOGGER = logging.getLogger(__name__)
 PREROLL_FRAMES = 15
+MIN_LAST_WORDS_S = 0.3  # an utterance cut by the hang-up is transcribed when it has this much voice
+LAST_WORDS_TIMEOUT_S = 10.0
 SHUTDOWN = "\x00shutdown"  # put by the switchboard when the appliance stops (not a caller's words)
 Inputs = asyncio.Queue[bytes | str | None]
 
@@ -48,6 +50,7 @@ class _Utterance:
     frames: list[bytes]
     started: float
     last_voice: float
+    voiced: int = 0  # voiced frames (20 ms each)
 
     def pcm(self) -> np.ndarray:
         return np.frombuffer(b"".join(self.frames), dtype="<i2")
@@ -68,6 +71,7 @@ class CallRun:
         self._utterance: _Utterance | None = None
         self._speculative: asyncio.Task[str] | None = None
         self._reply_task: asyncio.Task[None] | None = None
+        self._pending_turns: set[asyncio.Task[TurnSpoken]] = set()
         self._last_activity = self.answered
         self._prompted = False
         self._ending = False
@@ -90,6 +94,7 @@ class CallRun:
             reason = self._fail(ErrorCode.INTERNAL, f"{type(exc).__name__}: {exc}")
         finally:
             await self._stop_reply()
+            await self._last_words()
             self._emit(CallEnded(self.outcome, reason, time.time()))
         return self.outcome
 
@@ -121,6 +126,7 @@ class CallRun:
         await self._stop_reply()
         now = self._offset()
         turn = TurnSpoken(Speaker.CALLER, text, now, now)
+        self._caller_said(turn)
         self._reply_task = asyncio.ensure_future(self._reply(plan_reply(self.ctx.profile, text), turn, None))
         await asyncio.wait({self._reply_task})
 
@@ -132,6 +138,7 @@ class CallRun:
             self._utterance.frames.append(frame)
             if self.detector.is_voiced(level):
                 self._utterance.last_voice = now
+                self._utterance.voiced += 1
         else:
             self._preroll.append(frame)
         if signal is not TurnSignal.NONE:
@@ -180,37 +187,53 @@ class CallRun:
         if task is not None and not task.done():
             task.cancel()
         timings = {"eot_wait_ms": round((now - utterance.last_voice) * 1000, 1)}
-        self._reply_task = asyncio.ensure_future(self._answer_audio(utterance, speculative, timings))
+        heard = self._hear(utterance, speculative, timings)
+        self._reply_task = asyncio.ensure_future(self._answer_audio(heard, utterance.last_voice))
 
-    async def _answer_audio(self, utterance: _Utterance, speculative: asyncio.Task[str] | None,
-                            timings: dict[str, float]) -> None:
+    def _hear(self, utterance: _Utterance, speculative: asyncio.Task[str] | None,
+              timings: dict[str, float]) -> asyncio.Task[TurnSpoken]:
+        """Transcribe and record a caller turn in its own task: a barge-in or a hang-up that cancels the reply
+        does not lose what the caller said (the run waits for pending turns before it ends)."""
+        task = asyncio.ensure_future(self._caller_turn(utterance, speculative, timings))
+        self._pending_turns.add(task)
+        task.add_done_callback(self._pending_turns.discard)
+        return task
+
+    async def _caller_turn(self, utterance: _Utterance, speculative: asyncio.Task[str] | None,
+                           timings: dict[str, float]) -> TurnSpoken:
         started = time.monotonic()
         try:
-            text = await self._transcript(utterance, speculative)
-        except ApplianceError:
-            raise
+            text = await (speculative or self.ctx.engines.transcribe(utterance.pcm(), self.ctx.vocabulary))
         except Exception as exc:
             self._emit(ErrorRaised(ErrorCode.STT.value, str(exc), self._offset()))
             text = ""
         timings["stt_ms"] = round((time.monotonic() - started) * 1000, 1)
-        turn = TurnSpoken(Speaker.CALLER, text, self._offset(utterance.started),
-                          self._offset(utterance.last_voice), timings)
-        await self._reply(plan_reply(self.ctx.profile, text), turn, utterance.last_voice)
+        turn = TurnSpoken(Speaker.CALLER, text, self._offset(utterance.started), self._offset(utterance.last_voice),
+                          timings)
+        self._caller_said(turn)
+        return turn
 
-    async def _transcript(self, utterance: _Utterance, speculative: asyncio.Task[str] | None) -> str:
-        """The speculative transcript when the caller did not speak again after the pause, else a fresh one."""
-        if speculative is not None:
-            return await speculative
-        return await self.ctx.engines.transcribe(utterance.pcm(), self.ctx.vocabulary)
+    def _caller_said(self, turn: TurnSpoken) -> None:
+        self._emit(turn)
+        if turn.text:
+            self.outcome = Outcome.ANSWERED
+
+    async def _answer_audio(self, heard: asyncio.Task[TurnSpoken], last_voice: float) -> None:
+        turn = await asyncio.shield(heard)
+        await self._reply(plan_reply(self.ctx.profile, turn.text), turn, last_voice)
+
+    async def _last_words(self) -> None:
+        """At the end of the call: finish pending caller turns, and hear an utterance cut by the hang-up."""
+        utterance, self._utterance = self._utterance, None
+        if utterance is not None and utterance.voiced * 0.02 >= MIN_LAST_WORDS_S:
+            self._hear(utterance, None, {})
+        if self._pending_turns:
+            await asyncio.wait(set(self._pending_turns), timeout=LAST_WORDS_TIMEOUT_S)
 
     def _start_reply(self, plan: ReplyPlan) -> None:
         self._reply_task = asyncio.ensure_future(self._reply(plan, None, None))
 
     async def _reply(self, plan: ReplyPlan, turn: TurnSpoken | None, last_voice: float | None) -> None:
-        if turn is not None:
-            self._emit(turn)
-            if turn.text:
-                self.outcome = Outcome.ANSWERED
         reply, start = Reply(), self._offset()
         try:
             await self.replier.speak(plan, turn.text if turn else "", reply)

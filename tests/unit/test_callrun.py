@@ -37,8 +37,10 @@ class FakeEngines(Engines):
     llm_pieces: list[str] = field(default_factory=lambda: ["We are happy", " to help. "])
     llm_error: Exception | None = None
     tts_error: Exception | None = None
+    stt_delay: float = 0.0
 
     async def transcribe(self, pcm: Pcm, prompt: str | None = None) -> str:
+        await asyncio.sleep(self.stt_delay)
         return self.heard.pop(0) if self.heard else ""
 
     async def synthesize(self, text: str, rate: int = 16000) -> Pcm:
@@ -186,3 +188,24 @@ async def test_a_dead_voice_ends_the_call_with_a_coded_error(profile: BusinessPr
     errors = [e for e in h.events if isinstance(e, ErrorRaised)]
     assert errors and errors[0].code == "tts-failed" and "bad allocation" in errors[0].message
     assert h.hangups and isinstance(h.events[-1], CallEnded)
+
+
+async def test_words_said_just_before_hanging_up_are_kept(profile: BusinessProfile, engines: FakeEngines) -> None:
+    engines.heard = ["Please call me back tomorrow"]
+    engines.stt_delay = 0.3  # still transcribing when the line drops
+    h = make(profile, engines)
+    h.say(40, 30)  # the turn ends (500 ms of silence), then the caller hangs up at once
+    h.inputs.put_nowait(None)
+    assert await converse(h) is Outcome.ANSWERED
+    assert [t.text for t in h.turns(Speaker.CALLER)] == ["Please call me back tomorrow"]
+    assert isinstance(h.events[-1], CallEnded)
+
+
+async def test_an_utterance_cut_by_the_hang_up_is_transcribed(profile: BusinessProfile,
+                                                              engines: FakeEngines) -> None:
+    engines.heard = ["I wanted to ask about"]
+    h = make(profile, engines)
+    h.say(40, 0)  # speaking when the line drops
+    h.inputs.put_nowait(None)
+    await converse(h)
+    assert [t.text for t in h.turns(Speaker.CALLER)] == ["I wanted to ask about"]
