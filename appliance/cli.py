@@ -1,4 +1,4 @@
-"""The `receptionist` command: init, run, simulate, export, erase, retention, backup, restore, keys."""
+"""The `receptionist` command: init, run, simulate, export, erase, correct, retention, backup, restore, keys."""
 
 from __future__ import annotations
 
@@ -103,6 +103,20 @@ def _cmd_erase(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_correct(args: argparse.Namespace) -> int:
+    from appliance.datarights import correct_contact  # noqa: PLC0415 - only for this command
+
+    if args.name is None and args.notes is None:
+        raise ApplianceError("nothing to correct: give --name \"...\" and/or --notes \"...\"")
+    store = CallStore.open(load_settings(args.config))
+    try:
+        correct_contact(store, args.caller, name=args.name, notes=args.notes)
+    finally:
+        store.close()
+    print("corrected the caller's " + " and ".join(f for f in ("name", "notes") if getattr(args, f) is not None))
+    return 0
+
+
 def _cmd_retention(args: argparse.Namespace) -> int:
     from appliance.retention import run_retention  # noqa: PLC0415 - only for this command
 
@@ -198,6 +212,12 @@ def _add_data_rights(sub: argparse._SubParsersAction[argparse.ArgumentParser], c
     p.add_argument("--config", type=Path, default=None, help=config_help)
     p.add_argument("--caller", required=True, metavar="NUMBER", help="the caller's phone number")
     p.set_defaults(func=_cmd_erase)
+    p = sub.add_parser("correct", help="correct the stored name or notes of one caller")
+    p.add_argument("--config", type=Path, default=None, help=config_help)
+    p.add_argument("--caller", required=True, metavar="NUMBER", help="the caller's phone number")
+    p.add_argument("--name", default=None, help="the caller's correct name (\"\" clears it)")
+    p.add_argument("--notes", default=None, help="notes about the caller (\"\" clears them)")
+    p.set_defaults(func=_cmd_correct)
     p = sub.add_parser("retention", help="delete stored data past its retention window ('retention run')")
     p.add_argument("action", choices=["run"], help="run: delete what is due now")
     p.add_argument("--config", type=Path, default=None, help=config_help)

@@ -1,4 +1,4 @@
-"""`receptionist export` and `receptionist erase` on a data folder made by `receptionist init`."""
+"""`receptionist export`, `erase`, `correct` and `retention run` on a data folder made by `receptionist init`."""
 
 from __future__ import annotations
 
@@ -46,6 +46,21 @@ def test_erase_a_caller(config: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert capsys.readouterr().out.strip() == "erased the caller and 1 call(s)"
     assert main(["erase", "--config", str(config), "--caller", NUMBER]) == 0
     assert "nothing erased" in capsys.readouterr().out
+
+
+def test_correct_a_callers_name_and_notes(config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["correct", "--config", str(config), "--caller", NUMBER, "--name", "Ana Fixed"]) == 0
+    assert capsys.readouterr().out.strip() == "corrected the caller's name"
+    assert main(["correct", "--config", str(config), "--caller", NUMBER, "--notes", "deaf in left ear"]) == 0
+    out = tmp_path / "ana.json"
+    assert main(["export", "--config", str(config), "--caller", NUMBER, "--out", str(out)]) == 0
+    contact = json.loads(out.read_text())["contacts"][0]
+    assert (contact["name"], contact["notes"]) == ("Ana Fixed", "deaf in left ear")
+    capsys.readouterr()
+    assert main(["correct", "--config", str(config), "--caller", NUMBER]) == 2
+    assert "nothing to correct" in capsys.readouterr().err
+    assert main(["correct", "--config", str(config), "--caller", "+10000000000", "--name", "x"]) == 2
+    assert "no stored data belongs to that number" in capsys.readouterr().err
 
 
 def test_a_missing_key_is_a_clear_error(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
