@@ -77,6 +77,9 @@ class CallRun:
         self._ending = False
         self._hung_up_at: float | None = None
 
+    def _plan(self, text: str) -> ReplyPlan:
+        return plan_reply(self.ctx.profile, text, llm_answers_questions=self.ctx.llm_answers_questions)
+
     def _offset(self, at: float | None = None) -> float:
         return round((at or time.monotonic()) - self.answered, 3)
 
@@ -127,7 +130,7 @@ class CallRun:
         now = self._offset()
         turn = TurnSpoken(Speaker.CALLER, text, now, now)
         self._caller_said(turn)
-        self._reply_task = asyncio.ensure_future(self._reply(plan_reply(self.ctx.profile, text), turn, None))
+        self._reply_task = asyncio.ensure_future(self._reply(self._plan(text), turn, None))
         await asyncio.wait({self._reply_task})
 
     def _frame(self, frame: bytes) -> None:
@@ -220,7 +223,7 @@ class CallRun:
 
     async def _answer_audio(self, heard: asyncio.Task[TurnSpoken], last_voice: float) -> None:
         turn = await asyncio.shield(heard)
-        await self._reply(plan_reply(self.ctx.profile, turn.text), turn, last_voice)
+        await self._reply(self._plan(turn.text), turn, last_voice)
 
     async def _last_words(self) -> None:
         """At the end of the call: finish pending caller turns, and hear an utterance cut by the hang-up."""

@@ -1,7 +1,8 @@
 """The receptionist's policy: what a caller's words ask for, and how the reply is made.
 
 Facts (hours, address, prices, FAQ answers) come from the profile, computed in code; the LLM only handles
-open conversation, with the profile as its grounding.
+open conversation, with the profile as its grounding. A question the profile has no fact for gets an honest
+"I don't have that information" unless the config lets the LLM answer it (small models invent answers).
 """
 
 from __future__ import annotations
@@ -28,10 +29,37 @@ _ADDRESS = ("where", "address", "located", "location", "directions", "find you")
 _PRICE = ("price", "prices", "cost", "costs", "how much", "charge", "fee", "fees", "rate")
 _SERVICES = ("services", "service", "offer", "provide", "do you do")
 ANYTHING_ELSE = "Is there anything else I can help you with?"
+NO_INFO = "I'm sorry, I don't have that information."
+WELCOME = "You're welcome."
+GO_AHEAD = "Of course. What can I help you with?"
 DIDNT_CATCH = "Sorry, I didn't catch that. Could you say it again?"
 STILL_THERE = "Are you still there?"
 TIME_LIMIT = "I'm sorry, we have reached the time limit for this call."
 GROUNDED_SHARE = 0.6
+_ASKING = frozenset(
+    (
+        "can", "could", "do", "does", "did", "is", "are", "was", "were", "will", "would", "may", "might", "should",
+        "shall", "have", "has", "what", "what's", "when", "where", "where's", "who", "whom", "whose", "why", "how",
+        "which", "any", "anyone", "anybody",
+    )
+)
+# Short replies to "Is there anything else?": no (the caller is done), thanks or ok, yes (one more question).
+_NO = frozenset(("no", "nope", "nah"))
+_DONE = _NO | frozenset(
+    (
+        "not", "really", "thanks", "thank", "you", "that's", "thats", "it", "all", "i'm", "im", "i", "think", "good",
+        "fine", "ok", "okay", "that", "is", "everything", "nothing", "else", "so", "much", "very", "for", "now",
+    )
+)
+_THANKS = frozenset(("thanks", "thank", "great", "perfect", "helpful", "wonderful", "awesome", "cheers"))
+_ACK = _THANKS | frozenset(
+    ("you", "ok", "okay", "alright", "all", "right", "got", "it", "that's", "very", "much", "so", "good", "cool",
+     "sounds", "i", "see", "understood")
+)
+_YES = frozenset(("yes", "yeah", "yep", "sure"))
+_YES_MORE = _YES | frozenset(
+    ("i", "have", "one", "more", "another", "question", "please", "actually", "there", "is", "something", "else")
+)
 _SMALL_TALK = frozenset(
     (
         "yes", "no", "not", "sure", "sorry", "thank", "thanks", "welcome", "happy", "help", "glad", "course",
@@ -51,7 +79,9 @@ class Intent(StrEnum):
     PRICE = "price"
     SERVICES = "services"
     FAQ = "faq"
+    ACKNOWLEDGE = "acknowledge"
     OPEN = "open-conversation"
+    UNKNOWN = "no-information"
     EMPTY = "empty"
 
 
@@ -96,16 +126,40 @@ def _service_price(profile: BusinessProfile, text: str) -> str:
     return ""
 
 
-def plan_reply(profile: BusinessProfile, text: str) -> ReplyPlan:
+def is_question(text: str) -> bool:
+    """Whether the caller asked something (a question mark, or a question's first word)."""
+    said = words(text)
+    return text.rstrip().endswith("?") or bool(said and said[0] in _ASKING)
+
+
+def plan_reply(profile: BusinessProfile, text: str, *, llm_answers_questions: bool = False) -> ReplyPlan:
     """Decide how to answer what the caller just said."""
     if not words(text):
         return ReplyPlan(Intent.EMPTY, text=DIDNT_CATCH)
     if _has(text, _GOODBYE) and len(words(text)) <= 8:
         return ReplyPlan(Intent.GOODBYE, text=profile.goodbye_text, end_call=True)
+    if short := _short_reply(profile, words(text)):
+        return short
     index, score = best_faq(profile, text)
     if score >= 0.6:
         return _fact(Intent.FAQ, profile.faqs[index].answer)
-    return _fact_plan(profile, text) or ReplyPlan(Intent.OPEN, use_llm=True)
+    if plan := _fact_plan(profile, text):
+        return plan
+    if is_question(text) and not llm_answers_questions:
+        return ReplyPlan(Intent.UNKNOWN, text=f"{NO_INFO} {ANYTHING_ELSE}")
+    return ReplyPlan(Intent.OPEN, use_llm=True)
+
+
+def _short_reply(profile: BusinessProfile, said: list[str]) -> ReplyPlan | None:
+    """A caller's "no", "thanks" or "yes" after "Is there anything else?" (never worth an LLM call)."""
+    heard = set(said)
+    if said[0] in _NO and heard <= _DONE:
+        return ReplyPlan(Intent.GOODBYE, text=profile.goodbye_text, end_call=True)
+    if heard <= _ACK:
+        return ReplyPlan(Intent.ACKNOWLEDGE, text=f"{WELCOME} {ANYTHING_ELSE}" if heard & _THANKS else ANYTHING_ELSE)
+    if said[0] in _YES and heard <= _YES_MORE:
+        return ReplyPlan(Intent.ACKNOWLEDGE, text=GO_AHEAD)
+    return None
 
 
 def _fact_plan(profile: BusinessProfile, text: str) -> ReplyPlan | None:
@@ -129,7 +183,7 @@ def system_prompt(profile: BusinessProfile) -> str:
     return (
         f"You are the phone receptionist of {profile.name}, {profile.persona}. "
         "Reply in one or two short spoken sentences. Use only the facts below. "
-        "If the facts do not answer the question, say you will take a message for the team.\n"
+        "If the facts do not answer the question, say you do not have that information.\n"
         f"{facts.profile_brief(profile)}"
     )
 
@@ -137,14 +191,33 @@ def system_prompt(profile: BusinessProfile) -> str:
 def is_grounded(sentence: str, profile: BusinessProfile, caller_text: str) -> bool:
     """Whether an LLM sentence speaks of things the profile or the caller mentioned (not invented ones).
 
-    Small models invent policies and prices; a sentence whose content words mostly come from neither the
-    profile nor the caller is dropped, and the reply falls back to offering a message.
+    Small models invent policies, prices and names; a sentence whose content words mostly come from neither the
+    profile nor the caller, or that names something (a run of capitalized words) neither of them named, is
+    dropped, and the reply falls back to a fixed phrase.
     """
-    known = set(words(facts.profile_brief(profile))) | set(words(caller_text)) | _SMALL_TALK
+    brief = facts.profile_brief(profile)
+    known = set(words(brief)) | set(words(caller_text)) | _SMALL_TALK
     content = [w for w in words(sentence) if w not in _STOP and not w.isdigit()]
-    if not content:
-        return True
-    return sum(w in known for w in content) / len(content) >= GROUNDED_SHARE
+    if content and sum(w in known for w in content) / len(content) < GROUNDED_SHARE:
+        return False
+    said = f" {' '.join(words(brief))} {' '.join(words(caller_text))} "
+    return all(f" {name} " in said for name in named(sentence))
+
+
+def named(sentence: str) -> list[str]:
+    """The multi-word names in a sentence ("Maple Street Dental"), lower-cased; a first word that is a common
+    word ("Hello John Smith") is not part of a name."""
+    tokens = re.findall(r"[A-Za-z][A-Za-z0-9'’]*", sentence)
+    names: list[str] = []
+    run: list[str] = []
+    for index, token in enumerate(tokens):
+        lowered = token.lower()
+        common = index == 0 and (lowered in _STOP or lowered in _SMALL_TALK)
+        if token[0].isupper() and not common and lowered not in ("i", "i'm", "i'll", "i'd", "i've"):
+            run.append(lowered)
+            continue
+        names, run = names + ([" ".join(run)] if len(run) > 1 else []), []
+    return names + ([" ".join(run)] if len(run) > 1 else [])
 
 
 def clean_llm_reply(text: str) -> str:

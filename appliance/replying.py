@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from appliance.engines import Engines
 from appliance.errors import ErrorCode
 from appliance.profile import BusinessProfile
-from appliance.receptionist import ReplyPlan, clean_llm_reply, is_grounded, system_prompt
+from appliance.receptionist import ANYTHING_ELSE, ReplyPlan, clean_llm_reply, is_grounded, system_prompt
 from appliance.sentences import SentenceSplitter, split_sentences
 from appliance.speech import Mouth
 from models import ChatMessage, ModelError
 
 _LOGGER = logging.getLogger(__name__)
-FALLBACK = "I'm sorry, I can't answer that right now. I can take a message for the team."
+FALLBACK = f"I'm sorry, I can't help with that right now. {ANYTHING_ELSE}"
 MAX_LLM_SENTENCES = 3
 FIRST_CLAUSE = 30  # characters: a long first sentence is spoken from its first comma on
 

@@ -9,7 +9,16 @@ from appliance import facts
 from appliance.config import CallSettings, Settings
 from appliance.engines import Engines
 from appliance.profile import BusinessProfile
-from appliance.receptionist import ANYTHING_ELSE, DIDNT_CATCH, STILL_THERE, TIME_LIMIT, system_prompt
+from appliance.receptionist import (
+    ANYTHING_ELSE,
+    DIDNT_CATCH,
+    GO_AHEAD,
+    NO_INFO,
+    STILL_THERE,
+    TIME_LIMIT,
+    WELCOME,
+    system_prompt,
+)
 from appliance.replying import FALLBACK
 from appliance.sentences import split_sentences
 from appliance.speech import Mouth, PhraseCache, Playout
@@ -31,6 +40,7 @@ class RunContext:
     system_prompt: str
     vocabulary: str
     history_messages: int = 0
+    llm_answers_questions: bool = False
 
     def mouth_for(self, playout: Playout) -> Mouth:
         """A mouth speaking on one call's playout."""
@@ -50,8 +60,8 @@ def load_engines(settings: Settings, registry: ModelRegistry) -> Engines:
 def fixed_phrases(profile: BusinessProfile) -> list[str]:
     """Sentences the receptionist says often: worth synthesizing before the first call."""
     texts = [profile.greeting_text, profile.goodbye_text, ANYTHING_ELSE, facts.hours_sentence(profile),
-             facts.address_sentence(profile), facts.services_sentence(profile), FALLBACK, STILL_THERE,
-             DIDNT_CATCH, TIME_LIMIT]
+             facts.address_sentence(profile), facts.services_sentence(profile), FALLBACK, NO_INFO, STILL_THERE,
+             DIDNT_CATCH, TIME_LIMIT, WELCOME, GO_AHEAD]
     texts += [faq.answer for faq in profile.faqs]
     return [s for text in texts if text for s in split_sentences(text)]
 
@@ -69,4 +79,4 @@ async def build_context(settings: Settings, engines: Engines, profile: BusinessP
     await phrases.preload(fixed_phrases(profile))
     turn = TurnConfig(silence_window_ms=settings.call.silence_window_ms, barge_in_ms=settings.call.barge_in_ms)
     return RunContext(profile, engines, phrases, settings.call, turn, prompt, vocabulary(profile),
-                      settings.models.llm_history_messages)
+                      settings.models.llm_history_messages, settings.models.llm_answers_questions)

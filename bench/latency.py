@@ -25,7 +25,7 @@ QUESTIONS = [
     "Is there parking?",
     "What are your opening hours?",
     "Do you accept insurance?",
-    "Can I bring my dog to the appointment?",
+    "I would like to book an appointment for next week.",
 ]
 STAGES = ("eot_wait_ms", "stt_ms", "llm_first_token_ms", "tts_first_ms", "voice_to_voice_ms")
 

@@ -41,6 +41,8 @@ def questions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "price": "How much is a cleaning?",
         "parking": "Is there parking?",
         "bye": "No thanks, that is all. Bye bye.",
+        "dog": "Can I bring my dog to the appointment?",
+        "booking": "I would like to book an appointment for next week.",
     }
     return {name: espeak_wav(text, folder / f"{name}.wav") for name, text in texts.items()}
 

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from appliance.receptionist import ANYTHING_ELSE, NO_INFO
 from appliance.resample import resample
 from models import Transcriber
 from tests.e2e.conftest import stored_call
@@ -54,6 +55,17 @@ def test_caller_asks_the_opening_hours_and_hears_them(appliance: RunningApplianc
     assert "opening hours" in turns[1]["text"].lower()
     assert "Monday to Friday from 8 AM to 5 PM" in turns[2]["text"]
     assert {"eot_wait_ms", "stt_ms", "voice_to_voice_ms"} <= set(turns[2]["timings"])
+
+
+def test_unknown_questions_get_an_honest_answer_and_statements_the_llm(
+        appliance: RunningAppliance, questions: dict[str, Path], transcriber: Transcriber, tmp_path: Path) -> None:
+    result = place_call(appliance.uri(), tmp_path, "--say", str(questions["dog"]), "--say", str(questions["booking"]))
+    assert "have that information" in heard(transcriber, result["turns"][0]["reply_wav"])
+    turns = wait_for_end(appliance, result["sip_call_id"])["turns"]
+    assert [t["speaker"] for t in turns] == ["receptionist", "caller", "receptionist", "caller", "receptionist"]
+    assert "appointment" in turns[1]["text"].lower() and turns[2]["text"] == f"{NO_INFO} {ANYTHING_ELSE}"
+    assert "next week" in turns[3]["text"].lower()
+    assert turns[4]["text"] and "llm_first_token_ms" in turns[4]["timings"]  # the real LLM made this reply
 
 
 def test_two_simultaneous_calls_are_both_answered(appliance: RunningAppliance, questions: dict[str, Path],

@@ -165,7 +165,7 @@ async def test_the_maximum_call_length_ends_the_call_politely(profile: BusinessP
 async def test_an_llm_failure_degrades_to_a_fixed_phrase(profile: BusinessProfile, engines: FakeEngines) -> None:
     engines.llm_error = RuntimeError("llama_decode returned -1")
     h = make(profile, engines)
-    h.inputs.put_nowait("Can I bring my dog?")
+    h.inputs.put_nowait("I will bring my dog.")
     h.inputs.put_nowait(None)
     assert await converse(h) is Outcome.ANSWERED
     assert h.turns(Speaker.RECEPTIONIST)[-1].text == FALLBACK
@@ -175,7 +175,7 @@ async def test_an_llm_failure_degrades_to_a_fixed_phrase(profile: BusinessProfil
 async def test_ungrounded_llm_sentences_are_not_spoken(profile: BusinessProfile, engines: FakeEngines) -> None:
     engines.llm_pieces = ["No, pets are forbidden by the landlord's insurance policy. "]
     h = make(profile, engines)
-    h.inputs.put_nowait("Can I bring my dog?")
+    h.inputs.put_nowait("I will bring my dog.")
     h.inputs.put_nowait(None)
     await converse(h)
     assert h.turns(Speaker.RECEPTIONIST)[-1].text == FALLBACK

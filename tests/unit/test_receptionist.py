@@ -8,7 +8,17 @@ import pytest
 from appliance import facts
 from appliance.errors import ConfigError
 from appliance.profile import BusinessProfile, load_profile
-from appliance.receptionist import ANYTHING_ELSE, Intent, plan_reply, system_prompt
+from appliance.receptionist import (
+    ANYTHING_ELSE,
+    GO_AHEAD,
+    NO_INFO,
+    WELCOME,
+    Intent,
+    is_grounded,
+    is_question,
+    plan_reply,
+    system_prompt,
+)
 
 
 def test_hours_are_grouped_and_spoken(profile: BusinessProfile) -> None:
@@ -40,12 +50,27 @@ def test_open_now_uses_the_business_time_zone(profile: BusinessProfile) -> None:
         ("What services do you offer?", Intent.SERVICES),
         ("Do you accept insurance?", Intent.FAQ),
         ("OK thanks, bye!", Intent.GOODBYE),
-        ("Can I speak to someone about my bill from last year?", Intent.OPEN),
+        ("No.", Intent.GOODBYE),
+        ("Nope, I think that's everything.", Intent.GOODBYE),
+        ("No, Saturday.", Intent.OPEN),
+        ("Thank you so much!", Intent.ACKNOWLEDGE),
+        ("Okay.", Intent.ACKNOWLEDGE),
+        ("Yes, I have one more question.", Intent.ACKNOWLEDGE),
+        ("Yes, my tooth still hurts.", Intent.OPEN),
+        ("Can I speak to someone about my bill from last year?", Intent.UNKNOWN),
+        ("My tooth has been hurting since Sunday.", Intent.OPEN),
         ("", Intent.EMPTY),
     ],
 )
 def test_intents(profile: BusinessProfile, said: str, intent: Intent) -> None:
     assert plan_reply(profile, said).intent is intent
+
+
+def test_short_replies_to_anything_else(profile: BusinessProfile) -> None:
+    assert plan_reply(profile, "Thanks!").text == f"{WELCOME} {ANYTHING_ELSE}"
+    assert plan_reply(profile, "ok").text == ANYTHING_ELSE
+    assert plan_reply(profile, "Yeah.").text == GO_AHEAD
+    assert plan_reply(profile, "No, thank you.").end_call
 
 
 def test_fact_answers_come_from_the_profile(profile: BusinessProfile) -> None:
@@ -56,11 +81,49 @@ def test_fact_answers_come_from_the_profile(profile: BusinessProfile) -> None:
     assert goodbye.end_call and goodbye.text == profile.goodbye_text
 
 
-def test_open_questions_go_to_the_llm_with_the_profile_as_grounding(profile: BusinessProfile) -> None:
+def test_questions_without_a_profile_fact_get_an_honest_answer(profile: BusinessProfile) -> None:
     plan = plan_reply(profile, "Can I bring my dog to the appointment?")
+    assert plan.intent is Intent.UNKNOWN and not plan.use_llm
+    assert plan.text == f"{NO_INFO} {ANYTHING_ELSE}"
+    assert plan_reply(profile, "Can I bring my dog to the appointment?", llm_answers_questions=True).use_llm
+
+
+@pytest.mark.parametrize(
+    ("said", "asked"),
+    [
+        ("Can I bring my dog?", True),
+        ("what's the earliest slot", True),
+        ("so you validate tickets?", True),
+        ("I'd like to book a cleaning.", False),
+        ("My name is Ana.", False),
+        ("", False),
+    ],
+)
+def test_is_question(said: str, asked: bool) -> None:
+    assert is_question(said) is asked
+
+
+def test_statements_go_to_the_llm_with_the_profile_as_grounding(profile: BusinessProfile) -> None:
+    plan = plan_reply(profile, "I have a terrible toothache.")
     assert plan.use_llm and not plan.text
     prompt = system_prompt(profile)
     assert "Maple Street Dental" in prompt and "Cleaning, 95 dollars" in prompt and "8 AM to 5 PM" in prompt
+
+
+@pytest.mark.parametrize(
+    ("sentence", "grounded"),
+    [
+        ("I'm sorry to hear about your toothache.", True),  # echoes the caller
+        ("A cleaning is 95 dollars at Maple Street Dental.", True),
+        ("Hello John Smith, welcome to Maple Street Dental!", True),  # both names were said before
+        ("Hello John Smith, welcome to Springfield Dental!", False),  # an invented business name
+        ("Dr Jones will call you back.", False),  # an invented person
+        ("No, pets are forbidden by the landlord's insurance policy.", False),
+    ],
+)
+def test_llm_sentences_must_be_grounded(profile: BusinessProfile, sentence: str, grounded: bool) -> None:
+    caller = "My name is John Smith and I have a toothache."
+    assert is_grounded(sentence, profile, caller) is grounded
 
 
 def test_bad_profile_names_the_key(tmp_path: Path) -> None:
