@@ -28,7 +28,17 @@ from appliance.frames import (
     Speaker,
     TurnSpoken,
 )
-from appliance.receptionist import STILL_THERE, TIME_LIMIT, Intent, ReplyPlan, plan_reply
+from appliance.messages import CallerMessage, confirmation, read_message
+from appliance.receptionist import (
+    ANYTHING_ELSE,
+    STILL_THERE,
+    TIME_LIMIT,
+    Expect,
+    Intent,
+    ReplyPlan,
+    plan_reply,
+    takes_message,
+)
 from appliance.replying import Replier, Reply
 from appliance.resample import level_dbfs
 from appliance.turns import TurnDetector, TurnSignal
@@ -74,11 +84,20 @@ class CallRun:
         self._pending_turns: set[asyncio.Task[TurnSpoken]] = set()
         self._last_activity = self.answered
         self._prompted = False
+        self._expect = Expect.ANYTHING
+        self._taken: CallerMessage | None = None
         self._ending = False
         self._hung_up_at: float | None = None
 
     def _plan(self, text: str) -> ReplyPlan:
-        return plan_reply(self.ctx.profile, text, llm_answers_questions=self.ctx.llm_answers_questions)
+        if (taken := self._taken) is not None:  # the caller just left the message asked for
+            self._taken = None
+            plan = ReplyPlan(Intent.MESSAGE_TAKEN, text=f"{confirmation(taken)} {ANYTHING_ELSE}")
+        else:
+            plan = plan_reply(self.ctx.profile, text, llm_answers_questions=self.ctx.llm_answers_questions,
+                              expect=self._expect)
+        self._expect = plan.expect
+        return plan
 
     def _offset(self, at: float | None = None) -> float:
         return round((at or time.monotonic()) - self.answered, 3)
@@ -217,9 +236,14 @@ class CallRun:
         return turn
 
     def _caller_said(self, turn: TurnSpoken) -> None:
+        """Record a caller turn; if it is the message the receptionist asked for, take it (even as last words)."""
         self._emit(turn)
-        if turn.text:
+        if turn.text and self.outcome is Outcome.ABANDONED:
             self.outcome = Outcome.ANSWERED
+        if takes_message(self._expect, turn.text):
+            self._taken = read_message(turn.text, self.call.caller_number)
+            self._emit(self._taken.event(time.time()))
+            self._expect, self.outcome = Expect.ANYTHING, Outcome.MESSAGE_TAKEN
 
     async def _answer_audio(self, heard: asyncio.Task[TurnSpoken], last_voice: float) -> None:
         turn = await asyncio.shield(heard)

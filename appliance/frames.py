@@ -78,4 +78,21 @@ class CallEnded:
     at: float
 
 
-CallEvent = CallStarted | TurnSpoken | Interrupted | DtmfPressed | ErrorRaised | CallEnded
+@dataclass(frozen=True)
+class MessageTaken:
+    """The caller left a message for the team."""
+
+    name: str | None
+    callback_number: str | None
+    reason: str
+    urgency: str
+    at: float
+
+
+CallEvent = CallStarted | TurnSpoken | Interrupted | DtmfPressed | ErrorRaised | MessageTaken | CallEnded
+ANONYMOUS = frozenset({"", "anonymous", "unknown", "restricted", "private", "unavailable", "withheld"})
+
+
+def is_anonymous(number: str) -> bool:
+    """Whether a caller ID names nobody (withheld, or empty)."""
+    return number.strip().lower() in ANONYMOUS

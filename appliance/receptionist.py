@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from appliance import facts
+from appliance.messages import MESSAGE_ASK, MESSAGE_PROMPT, OFFER, wants_message
 from appliance.profile import BusinessProfile
 
 _WORD = re.compile(r"[a-z0-9']+")
@@ -65,7 +66,9 @@ _SMALL_TALK = frozenset(
         "yes", "no", "not", "sure", "sorry", "thank", "thanks", "welcome", "happy", "help", "glad", "course",
         "great", "sounds", "good", "okay", "ok", "let", "know", "take", "message", "team", "someone", "call",
         "back", "get", "touch", "today", "tomorrow", "would", "like", "need", "can't", "cannot", "don't",
-        "we're", "i'm", "you're", "that's", "it's", "here", "right", "now", "anything", "else",
+        "we're", "i'm", "you're", "that's", "it's", "here", "right", "now", "anything", "else", "interested",
+        "appreciate", "understand", "hear", "hope", "pleased", "absolutely", "certainly", "calling", "assist",
+        "question", "questions", "information", "moment", "ask", "so", "very", "much", "really",
     )
 )
 
@@ -80,19 +83,30 @@ class Intent(StrEnum):
     SERVICES = "services"
     FAQ = "faq"
     ACKNOWLEDGE = "acknowledge"
+    MESSAGE = "take-message"
+    MESSAGE_TAKEN = "message-taken"
     OPEN = "open-conversation"
     UNKNOWN = "no-information"
     EMPTY = "empty"
 
 
+class Expect(StrEnum):
+    """What the receptionist's last words asked the caller for."""
+
+    ANYTHING = "anything"
+    OFFER_ANSWER = "offer-answer"  # "Would you like to leave a message for the team?"
+    MESSAGE = "message"  # "Please tell me your name, your phone number, and what it's about."
+
+
 @dataclass(frozen=True)
 class ReplyPlan:
-    """How to answer one caller turn: fixed text, or the LLM; and whether the call ends after it."""
+    """How to answer one caller turn: fixed text, or the LLM; whether the call ends after it; what it asks for."""
 
     intent: Intent
     text: str = ""
     use_llm: bool = False
     end_call: bool = False
+    expect: Expect = Expect.ANYTHING
 
 
 def words(text: str) -> list[str]:
@@ -132,22 +146,40 @@ def is_question(text: str) -> bool:
     return text.rstrip().endswith("?") or bool(said and said[0] in _ASKING)
 
 
-def plan_reply(profile: BusinessProfile, text: str, *, llm_answers_questions: bool = False) -> ReplyPlan:
-    """Decide how to answer what the caller just said."""
-    if not words(text):
-        return ReplyPlan(Intent.EMPTY, text=DIDNT_CATCH)
-    if _has(text, _GOODBYE) and len(words(text)) <= 8:
+def plan_reply(profile: BusinessProfile, text: str, *, llm_answers_questions: bool = False,
+               expect: Expect = Expect.ANYTHING) -> ReplyPlan:
+    """Decide how to answer what the caller just said (`expect`: what the last reply asked for)."""
+    said = words(text)
+    if not said:
+        return ReplyPlan(Intent.EMPTY, text=DIDNT_CATCH, expect=expect)
+    if is_goodbye(text):
         return ReplyPlan(Intent.GOODBYE, text=profile.goodbye_text, end_call=True)
-    if short := _short_reply(profile, words(text)):
+    if expect is Expect.OFFER_ANSWER and said[0] in _YES | _NO | {"please", "ok", "okay"}:
+        if said[0] in _NO:
+            return ReplyPlan(Intent.ACKNOWLEDGE, text=f"Of course. {ANYTHING_ELSE}")
+        return ReplyPlan(Intent.MESSAGE, text=MESSAGE_ASK, expect=Expect.MESSAGE)
+    if short := _short_reply(profile, said):
         return short
+    if wants_message(text):
+        return ReplyPlan(Intent.MESSAGE, text=MESSAGE_PROMPT, expect=Expect.MESSAGE)
     index, score = best_faq(profile, text)
     if score >= 0.6:
         return _fact(Intent.FAQ, profile.faqs[index].answer)
     if plan := _fact_plan(profile, text):
         return plan
     if is_question(text) and not llm_answers_questions:
-        return ReplyPlan(Intent.UNKNOWN, text=f"{NO_INFO} {ANYTHING_ELSE}")
+        return ReplyPlan(Intent.UNKNOWN, text=f"{NO_INFO} {OFFER}", expect=Expect.OFFER_ANSWER)
     return ReplyPlan(Intent.OPEN, use_llm=True)
+
+
+def is_goodbye(text: str) -> bool:
+    """Whether the caller says they are done (a short goodbye)."""
+    return _has(text, _GOODBYE) and len(words(text)) <= 8
+
+
+def takes_message(expect: Expect, text: str) -> bool:
+    """Whether these words are the message the receptionist asked for (not a goodbye, not silence)."""
+    return expect is Expect.MESSAGE and bool(words(text)) and not is_goodbye(text)
 
 
 def _short_reply(profile: BusinessProfile, said: list[str]) -> ReplyPlan | None:

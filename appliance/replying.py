@@ -84,7 +84,8 @@ class Replier:
                 count += 1
                 yield sentence
         if count == 0:
-            yield FALLBACK
+            for sentence in split_sentences(FALLBACK):  # each one is in the phrase cache
+                yield sentence
 
     def _usable(self, sentences: list[str], caller_text: str, reply: Reply) -> list[str]:
         """Clean sentences up to the first one not grounded in the profile (which ends the LLM's turn)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import sqlite_utils
 
@@ -127,3 +128,10 @@ def migrate(db: sqlite_utils.Database) -> int:
 def checkpoint(db: sqlite_utils.Database) -> None:
     """Move the WAL into the database file and truncate it, so deleted rows leave no copy in the -wal file."""
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+
+
+def dict_rows(db: sqlite_utils.Database, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    """The rows of a query as dicts of column name to value."""
+    cursor = db.execute(sql, params)
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]

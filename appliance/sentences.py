@@ -9,13 +9,16 @@ _ABBREVIATIONS = frozenset(
 )
 _END = re.compile(r"[.!?]+[\"')\]]*(?=\s)")
 _LONG = 160
+# Words a spoken phrase may start with: a long first sentence with no comma is cut before one of them.
+_PHRASE = re.compile(r" (?=(?:and|but|so|or|because|which|that|who|to|for|with|in|if|when|while|at|on|about) )")
 
 
 class SentenceSplitter:
     """Feed text pieces with push(); get back the sentences they complete; flush() returns the rest.
 
-    With first_clause set, the very first piece may end at a comma once it is that long: the caller hears
-    the start of a long first sentence while the rest is still being written.
+    With first_clause set, the very first piece may end at a comma once it is that long, or (with no comma in
+    sight) before a phrase's first word such as "in" or "because" once two thirds of it are written: the caller
+    hears the start of a long first sentence while the rest is still being written.
     """
 
     def __init__(self, first_clause: int | None = None) -> None:
@@ -55,12 +58,17 @@ def _find_cut(text: str) -> int | None:
 
 
 def _clause_cut(text: str, minimum: int) -> int | None:
-    """End of a first clause: a comma followed by a space, at or after `minimum` characters, before any
-    sentence end."""
+    """End of a first clause, before any sentence end: a comma followed by a space at or after `minimum`
+    characters; else, once the text runs past `minimum` + 10 characters, the start of a phrase after
+    two thirds of `minimum`."""
     if _find_cut(text) is not None:
         return None
     comma = text.find(", ", minimum)
-    return comma + 1 if comma >= 0 else None
+    if comma >= 0:
+        return comma + 1
+    if len(text) > minimum + 10 and (phrase := _PHRASE.search(text, minimum * 2 // 3)) is not None:
+        return phrase.start()
+    return None
 
 
 def _is_abbreviation(text: str, dot: int) -> bool:

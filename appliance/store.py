@@ -40,12 +40,13 @@ from appliance.frames import (
     DtmfPressed,
     ErrorRaised,
     Interrupted,
+    MessageTaken,
     TurnSpoken,
+    is_anonymous,
 )
-from appliance.schema import apply_pragmas, atomic, checkpoint, migrate, schema_version
+from appliance.schema import apply_pragmas, atomic, checkpoint, dict_rows, migrate, schema_version
 
 DEFAULT_KEY_FILE = "master.key"
-ANONYMOUS = frozenset({"", "anonymous", "unknown", "restricted", "private", "unavailable", "withheld"})
 _MESSAGE_TEXT = ("name", "callback_number", "reason", "notes")
 _EVENT_KINDS: dict[type, str] = {ErrorRaised: "error", Interrupted: "interrupted", DtmfPressed: "dtmf"}
 
@@ -126,10 +127,12 @@ class CallStore:
                 self._close(call_id, event)
             elif isinstance(event, ErrorRaised | Interrupted | DtmfPressed):
                 self._add_event(call_id, event)
+            elif isinstance(event, MessageTaken):
+                self._insert_message(call_id, vars(event), event.urgency, event.at)
 
     def _contact_for(self, number: str, name: str | None, now: float) -> Key:
         """The returning caller's contact (by blind index), or a new contact with its own data key."""
-        index = None if number.strip().lower() in ANONYMOUS else self._vault.blind_index(number)
+        index = None if is_anonymous(number) else self._vault.blind_index(number)
         if index is not None:
             row = self.db.execute("SELECT c.id, k.wrapped FROM contacts c JOIN data_keys k ON k.key_id = c.id "
                                   "WHERE c.number_index = ?", [index]).fetchone()
@@ -181,9 +184,9 @@ class CallStore:
         """One call with its turns and events, decrypted."""
         with self._lock:
             key = self._key_of_call(call_id)
-            row = self._open_call_row(key, _rows(self.db, "SELECT * FROM calls WHERE id = ?", [call_id])[0])
-            row["turns"] = _rows(self.db, "SELECT * FROM turns WHERE call_id = ? ORDER BY seq", [call_id])
-            row["events"] = _rows(self.db, "SELECT * FROM call_events WHERE call_id = ? ORDER BY seq", [call_id])
+            row = self._open_call_row(key, dict_rows(self.db, "SELECT * FROM calls WHERE id = ?", [call_id])[0])
+            row["turns"] = dict_rows(self.db, "SELECT * FROM turns WHERE call_id = ? ORDER BY seq", [call_id])
+            row["events"] = dict_rows(self.db, "SELECT * FROM call_events WHERE call_id = ? ORDER BY seq", [call_id])
             for turn in row["turns"]:
                 turn["text"] = self._open(key, turn["text"], "turns", f"{call_id}:{turn['seq']}", "text")
                 turn["timings"] = json.loads(turn["timings"] or "{}")
@@ -194,8 +197,9 @@ class CallStore:
     def recent_calls(self, limit: int = 50) -> list[dict[str, Any]]:
         """The newest calls, newest first, with decrypted caller numbers and names."""
         with self._lock:
-            rows = _rows(self.db, "SELECT calls.*, k.wrapped AS _wrapped FROM calls "
-                         "JOIN data_keys k ON k.key_id = calls.contact_id ORDER BY started_at DESC LIMIT ?", [limit])
+            rows = dict_rows(self.db, "SELECT calls.*, k.wrapped AS _wrapped FROM calls "
+                             "JOIN data_keys k ON k.key_id = calls.contact_id ORDER BY started_at DESC LIMIT ?",
+                             [limit])
             return [self._open_call_row((row["contact_id"], row.pop("_wrapped")), row) for row in rows]
 
     def _open_call_row(self, key: Key, row: dict[str, Any]) -> dict[str, Any]:
@@ -228,7 +232,7 @@ class CallStore:
 
     def find_contact(self, number: str) -> str | None:
         """The contact id of a caller's number (by blind index), or None if that number never called."""
-        if number.strip().lower() in ANONYMOUS:
+        if is_anonymous(number):
             return None
         with self._lock:
             row = self.db.execute("SELECT id FROM contacts WHERE number_index = ?",
@@ -244,8 +248,8 @@ class CallStore:
         """One contact with its number, name and notes decrypted (no blind index)."""
         with self._lock:
             key = self._key(contact_id)
-            row = _rows(self.db, "SELECT id, number, name, notes, first_seen, last_seen FROM contacts WHERE id = ?",
-                        [contact_id])[0]
+            row = dict_rows(self.db, "SELECT id, number, name, notes, first_seen, last_seen FROM contacts WHERE id = ?",
+                            [contact_id])[0]
             for column in ("number", "name", "notes"):
                 row[column] = self._open(key, row[column], "contacts", contact_id, column)
         return row
@@ -282,20 +286,23 @@ class CallStore:
     def add_message(self, call_id: str, fields: dict[str, str | None], *, urgency: str = "normal",
                     at: float) -> str:
         """Store a message taken on a call (`fields`: name, callback_number, reason, notes); returns its id."""
-        message_id = uuid.uuid4().hex
         with self._lock, atomic(self.db):
-            key = self._key_of_call(call_id)
-            sealed = [self._seal(key, fields.get(column), "messages", message_id, column) for column in _MESSAGE_TEXT]
-            self.db.execute("INSERT INTO messages (id, contact_id, call_id, name, callback_number, reason, notes, "
-                            "urgency, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                            [message_id, key[0], call_id, *sealed, urgency, at])
+            return self._insert_message(call_id, fields, urgency, at)
+
+    def _insert_message(self, call_id: str, fields: dict[str, Any], urgency: str, at: float) -> str:
+        message_id, key = uuid.uuid4().hex, self._key_of_call(call_id)
+        sealed = [self._seal(key, fields.get(column), "messages", message_id, column) for column in _MESSAGE_TEXT]
+        self.db.execute("INSERT INTO messages (id, contact_id, call_id, name, callback_number, reason, notes, "
+                        "urgency, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [message_id, key[0], call_id, *sealed, urgency, at])
         return message_id
 
     def messages(self, contact_id: str) -> list[dict[str, Any]]:
         """A contact's messages, oldest first, decrypted."""
         with self._lock:
             key = self._key(contact_id)
-            rows = _rows(self.db, "SELECT * FROM messages WHERE contact_id = ? ORDER BY created_at, id", [contact_id])
+            rows = dict_rows(self.db, "SELECT * FROM messages WHERE contact_id = ? ORDER BY created_at, id",
+                             [contact_id])
             for row in rows:
                 for column in _MESSAGE_TEXT:
                     row[column] = self._open(key, row[column], "messages", row["id"], column)
@@ -356,7 +363,7 @@ class CallStore:
     def rows(self, sql: str, params: list[Any]) -> list[dict[str, Any]]:
         """Plain (never encrypted) columns for the storage layer's own modules."""
         with self._lock:
-            return _rows(self.db, sql, params)
+            return dict_rows(self.db, sql, params)
 
     def checkpoint(self) -> None:
         """Fold the WAL into the database file and truncate it (after deletions)."""
@@ -389,9 +396,3 @@ def _master_for_new_database(key_path: Path) -> MasterKey:
         return MasterKey.locate(key_path)
     except KeyMissingError:
         return create_master_key(key_path)
-
-
-def _rows(db: sqlite_utils.Database, sql: str, params: list[Any]) -> list[dict[str, Any]]:
-    cursor = db.execute(sql, params)
-    names = [column[0] for column in cursor.description]
-    return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from appliance import facts
 from appliance.config import CallSettings, Settings
 from appliance.engines import Engines
+from appliance.messages import PHRASES
 from appliance.profile import BusinessProfile
 from appliance.receptionist import (
     ANYTHING_ELSE,
@@ -61,7 +62,7 @@ def fixed_phrases(profile: BusinessProfile) -> list[str]:
     """Sentences the receptionist says often: worth synthesizing before the first call."""
     texts = [profile.greeting_text, profile.goodbye_text, ANYTHING_ELSE, facts.hours_sentence(profile),
              facts.address_sentence(profile), facts.services_sentence(profile), FALLBACK, NO_INFO, STILL_THERE,
-             DIDNT_CATCH, TIME_LIMIT, WELCOME, GO_AHEAD]
+             DIDNT_CATCH, TIME_LIMIT, WELCOME, GO_AHEAD, *PHRASES]
     texts += [faq.answer for faq in profile.faqs]
     return [s for text in texts if text for s in split_sentences(text)]
 

@@ -4,7 +4,8 @@
     .venv/bin/python -m bench.latency --turns 40 --codec G722
 
 Prints p50/p95 of (last caller speech frame sent -> first reply audio frame received) for 1 and 2
-simultaneous calls, the greeting delay, per-stage timings from the call records, and the appliance's memory.
+simultaneous calls, the greeting delay, per-stage timings and the slowest turns from the call records, and the
+appliance's memory.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ QUESTIONS = [
     "Is there parking?",
     "What are your opening hours?",
     "Do you accept insurance?",
-    "I would like to book an appointment for next week.",
+    "My tooth has been hurting since Sunday.",  # a statement: the LLM replies
 ]
 STAGES = ("eot_wait_ms", "stt_ms", "llm_first_token_ms", "tts_first_ms", "voice_to_voice_ms")
 
@@ -52,18 +53,23 @@ def scenario(appliance: RunningAppliance, wavs: list[Path], out: Path, *, parall
         return [call for future in futures for call in future.result()]
 
 
-def stage_timings(appliance: RunningAppliance, sip_ids: set[str]) -> dict[str, list[float]]:
-    """Per-stage timings of the receptionist's replies, from the call records."""
+def stage_timings(appliance: RunningAppliance, sip_ids: set[str]) -> tuple[dict[str, list[float]], list[str]]:
+    """Per-stage timings of the receptionist's replies, from the call records, and the three slowest turns."""
     store = CallStore(appliance.data_dir / "receptionist.db")
     stages: dict[str, list[float]] = {name: [] for name in STAGES}
+    turns: list[tuple[float, str]] = []
     for row in store.recent_calls(1000):
         if row["sip_call_id"] in sip_ids:
-            for turn in store.call(str(row["id"]))["turns"]:
+            spoken = store.call(str(row["id"]))["turns"]
+            for heard, turn in zip([None, *spoken], spoken, strict=False):
                 for name in STAGES:
                     if turn["speaker"] == "receptionist" and name in turn["timings"]:
                         stages[name].append(float(turn["timings"][name]))
+                if heard is not None and "voice_to_voice_ms" in turn["timings"]:
+                    turns.append((turn["timings"]["voice_to_voice_ms"], f"{heard['text']!r} -> {turn['text'][:60]!r} "
+                                  f"{turn['timings']}"))
     store.close()
-    return stages
+    return stages, [text for _, text in sorted(turns, reverse=True)[:3]]
 
 
 def memory_mb(pid: int) -> tuple[float, float]:
@@ -72,7 +78,7 @@ def memory_mb(pid: int) -> tuple[float, float]:
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
 
-def report(label: str, calls: list[dict[str, Any]], stages: dict[str, list[float]]) -> None:
+def report(label: str, calls: list[dict[str, Any]], stages: dict[str, list[float]], slowest: list[str]) -> None:
     """Print one scenario's figures."""
     latencies = [t["latency_ms"] for c in calls for t in c["turns"] if t["latency_ms"] is not None]
     missing = sum(t["latency_ms"] is None for c in calls for t in c["turns"])
@@ -88,6 +94,7 @@ def report(label: str, calls: list[dict[str, Any]], stages: dict[str, list[float
         if values:
             print(f"  {name:<26}  p50 {statistics.median(values):7.0f} ms   p95 {percentile(values, 0.95):7.0f} ms"
                   f"   (n={len(values)})")
+    print("slowest turns (appliance side):", *slowest, sep="\n  ")
 
 
 def main() -> None:
@@ -108,8 +115,8 @@ def main() -> None:
                 calls = scenario(appliance, wavs, root / "calls", parallel=parallel, turns=args.turns,
                                  codec=args.codec)
                 time.sleep(1.0)  # let the last records reach the database
-                report(f"{parallel} simultaneous call(s), {args.codec}", calls,
-                       stage_timings(appliance, {c["sip_call_id"] for c in calls if c.get("sip_call_id")}))
+                stages, slowest = stage_timings(appliance, {c["sip_call_id"] for c in calls if c.get("sip_call_id")})
+                report(f"{parallel} simultaneous call(s), {args.codec}", calls, stages, slowest)
             rss, peak = memory_mb(appliance.process.pid)
             print(f"\nappliance memory: RSS {rss:.0f} MB, peak RSS {peak:.0f} MB")
         finally:

@@ -42,7 +42,9 @@ def questions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "parking": "Is there parking?",
         "bye": "No thanks, that is all. Bye bye.",
         "dog": "Can I bring my dog to the appointment?",
+        "tooth": "My tooth has been hurting since Sunday.",
         "booking": "I would like to book an appointment for next week.",
+        "message": "My name is Anna. Please call me back at 5 5 5, 2 0 1, 7 7 8 8.",
     }
     return {name: espeak_wav(text, folder / f"{name}.wav") for name, text in texts.items()}
 
@@ -57,3 +59,12 @@ def stored_call(appliance: RunningAppliance, sip_call_id: str) -> dict[str, obje
     finally:
         store.close()
     raise AssertionError(f"no stored call with SIP Call-ID {sip_call_id}")
+
+
+def stored_messages(appliance: RunningAppliance, contact_id: str) -> list[dict[str, object]]:
+    """The messages the appliance stored for one caller, decrypted."""
+    store = CallStore(appliance.data_dir / "receptionist.db")
+    try:
+        return store.messages(contact_id)
+    finally:
+        store.close()

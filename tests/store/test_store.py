@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from appliance.crypto import DecryptionError, KeyMissingError, MasterKey, WrongMasterKeyError
-from appliance.frames import CallStarted, ErrorRaised
+from appliance.frames import CallStarted, ErrorRaised, MessageTaken
 from appliance.store import CallStore
 from tests.store.conftest import NUMBER, PHRASE, add_call, contains, file_bytes
 
@@ -25,6 +25,17 @@ def test_a_call_reads_back_decrypted_with_the_old_shape(store: CallStore) -> Non
     assert [(e["kind"], e["data"]) for e in call["events"]] == [
         ("dtmf", '{"digit": "7"}'), ("error", '{"code": "STT", "message": "speech engine failed"}')]
     assert store.recent_calls(5)[0]["caller_name"] == "Ana Canary"
+
+
+def test_a_message_taken_on_a_call_is_stored_encrypted(store: CallStore, db_path: Path) -> None:
+    add_call(store, "m1")
+    store.record("m1", MessageTaken("Ana Canary", "5551234567", f"call me about the {PHRASE}", "urgent", 1100.0))
+    [message] = store.messages(store.call("m1")["contact_id"])
+    assert (message["name"], message["callback_number"], message["reason"]) == (
+        "Ana Canary", "5551234567", f"call me about the {PHRASE}")
+    assert (message["urgency"], message["status"], message["call_id"], message["created_at"]) == (
+        "urgent", "new", "m1", 1100.0)
+    assert not contains(file_bytes(db_path), PHRASE)
 
 
 def test_returning_callers_share_a_contact_and_anonymous_ones_do_not(store: CallStore) -> None:

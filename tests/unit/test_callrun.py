@@ -13,7 +13,17 @@ import pytest
 from appliance.callrun import CallRun, Inputs
 from appliance.config import CallSettings
 from appliance.engines import Engines
-from appliance.frames import CallEnded, CallEvent, ErrorRaised, Interrupted, Outcome, Speaker, TurnSpoken
+from appliance.frames import (
+    CallEnded,
+    CallEvent,
+    ErrorRaised,
+    Interrupted,
+    MessageTaken,
+    Outcome,
+    Speaker,
+    TurnSpoken,
+)
+from appliance.messages import MESSAGE_PROMPT
 from appliance.profile import BusinessProfile
 from appliance.receptionist import STILL_THERE, system_prompt
 from appliance.replying import FALLBACK
@@ -209,3 +219,30 @@ async def test_an_utterance_cut_by_the_hang_up_is_transcribed(profile: BusinessP
     h.inputs.put_nowait(None)
     await converse(h)
     assert [t.text for t in h.turns(Speaker.CALLER)] == ["I wanted to ask about"]
+
+
+async def test_a_caller_leaves_a_message(profile: BusinessProfile, engines: FakeEngines) -> None:
+    h = make(profile, engines)
+    h.inputs.put_nowait("I'd like to book an appointment for next week.")
+    h.inputs.put_nowait("This is Ana, please call me back on 555 123 4567.")
+    h.inputs.put_nowait("No, thanks.")
+    assert await converse(h) is Outcome.MESSAGE_TAKEN
+    said = [t.text for t in h.turns(Speaker.RECEPTIONIST)]
+    assert said[1] == MESSAGE_PROMPT
+    assert said[2].startswith("Thank you, Ana. I've taken your message. The team will call you back.")
+    assert said[3] == profile.goodbye_text and h.hangups
+    [message] = [e for e in h.events if isinstance(e, MessageTaken)]
+    assert (message.name, message.callback_number, message.urgency) == ("Ana", "5551234567", "normal")
+    assert message.reason == "This is Ana, please call me back on 555 123 4567."
+
+
+async def test_a_message_said_just_before_hanging_up_is_taken(profile: BusinessProfile,
+                                                              engines: FakeEngines) -> None:
+    engines.heard = ["It's Bob, my filling broke, it's urgent."]
+    h = make(profile, engines)
+    h.inputs.put_nowait("Can you take a message?")
+    h.say(40, 30)  # the message, then the caller hangs up at once
+    h.inputs.put_nowait(None)
+    assert await converse(h) is Outcome.MESSAGE_TAKEN
+    [message] = [e for e in h.events if isinstance(e, MessageTaken)]
+    assert (message.name, message.callback_number, message.urgency) == ("Bob", "5550100", "urgent")

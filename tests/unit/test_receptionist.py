@@ -7,17 +7,20 @@ import pytest
 
 from appliance import facts
 from appliance.errors import ConfigError
+from appliance.messages import MESSAGE_ASK, MESSAGE_PROMPT, OFFER
 from appliance.profile import BusinessProfile, load_profile
 from appliance.receptionist import (
     ANYTHING_ELSE,
     GO_AHEAD,
     NO_INFO,
     WELCOME,
+    Expect,
     Intent,
     is_grounded,
     is_question,
     plan_reply,
     system_prompt,
+    takes_message,
 )
 
 
@@ -57,7 +60,8 @@ def test_open_now_uses_the_business_time_zone(profile: BusinessProfile) -> None:
         ("Okay.", Intent.ACKNOWLEDGE),
         ("Yes, I have one more question.", Intent.ACKNOWLEDGE),
         ("Yes, my tooth still hurts.", Intent.OPEN),
-        ("Can I speak to someone about my bill from last year?", Intent.UNKNOWN),
+        ("Can I speak to someone about my bill from last year?", Intent.MESSAGE),
+        ("Can I bring my dog?", Intent.UNKNOWN),
         ("My tooth has been hurting since Sunday.", Intent.OPEN),
         ("", Intent.EMPTY),
     ],
@@ -73,6 +77,23 @@ def test_short_replies_to_anything_else(profile: BusinessProfile) -> None:
     assert plan_reply(profile, "No, thank you.").end_call
 
 
+def test_a_message_offer_and_its_answers(profile: BusinessProfile) -> None:
+    yes = plan_reply(profile, "Yes, please.", expect=Expect.OFFER_ANSWER)
+    assert (yes.intent, yes.text, yes.expect) == (Intent.MESSAGE, MESSAGE_ASK, Expect.MESSAGE)
+    no = plan_reply(profile, "No.", expect=Expect.OFFER_ANSWER)
+    assert no.intent is Intent.ACKNOWLEDGE and not no.end_call and no.expect is Expect.ANYTHING
+    asked = plan_reply(profile, "I'd like to book a checkup.")
+    assert (asked.text, asked.expect) == (MESSAGE_PROMPT, Expect.MESSAGE)
+    assert plan_reply(profile, "", expect=Expect.MESSAGE).expect is Expect.MESSAGE  # still waiting for it
+
+
+def test_what_counts_as_the_message(profile: BusinessProfile) -> None:
+    assert takes_message(Expect.MESSAGE, "This is Ana, please call me back.")
+    assert not takes_message(Expect.MESSAGE, "Actually never mind, bye.")
+    assert not takes_message(Expect.MESSAGE, "")
+    assert not takes_message(Expect.ANYTHING, "This is Ana, please call me back.")
+
+
 def test_fact_answers_come_from_the_profile(profile: BusinessProfile) -> None:
     assert plan_reply(profile, "how much does a cleaning cost").text == f"Cleaning is 95 dollars. {ANYTHING_ELSE}"
     assert "Maple Street" in plan_reply(profile, "what's your address").text
@@ -84,7 +105,7 @@ def test_fact_answers_come_from_the_profile(profile: BusinessProfile) -> None:
 def test_questions_without_a_profile_fact_get_an_honest_answer(profile: BusinessProfile) -> None:
     plan = plan_reply(profile, "Can I bring my dog to the appointment?")
     assert plan.intent is Intent.UNKNOWN and not plan.use_llm
-    assert plan.text == f"{NO_INFO} {ANYTHING_ELSE}"
+    assert plan.text == f"{NO_INFO} {OFFER}" and plan.expect is Expect.OFFER_ANSWER
     assert plan_reply(profile, "Can I bring my dog to the appointment?", llm_answers_questions=True).use_llm
 
 

@@ -43,3 +43,16 @@ def test_a_long_first_sentence_is_cut_at_its_first_comma_only() -> None:
 def test_a_short_complete_first_sentence_is_not_cut() -> None:
     splitter = SentenceSplitter(first_clause=10)
     assert splitter.push("Sure, we open at nine. ") == ["Sure, we open at nine."]
+
+
+def test_a_long_first_sentence_without_a_comma_is_cut_before_a_phrase() -> None:
+    splitter = SentenceSplitter(first_clause=30)
+    assert splitter.push("I'm so glad you're interested in") == []  # not yet long enough to tell
+    assert splitter.push(" having a dental") == ["I'm so glad you're interested"]
+    assert splitter.push(" appointment with us. Sure") == ["in having a dental appointment with us."]
+    assert splitter.flush() == ["Sure"]
+
+
+def test_no_phrase_cut_in_a_sentence_that_ends_in_time() -> None:
+    splitter = SentenceSplitter(first_clause=30)
+    assert splitter.push("We would love to see you in the practice. ") == ["We would love to see you in the practice."]

@@ -1,0 +1,85 @@
+"""Taking a message: when a caller wants one, and what their message says (name, callback number, urgency).
+
+Pure functions of the caller's words, so the tiny default LLM is never trusted with a caller's number. The
+message keeps the caller's own words as its reason; the team reads them in the call log or an export.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from appliance.frames import MessageTaken, is_anonymous
+
+MESSAGE_ASK = "Please tell me your name, your phone number, and what it's about."
+MESSAGE_PROMPT = f"I can take a message, and the team will call you back. {MESSAGE_ASK}"
+OFFER = "Would you like to leave a message for the team?"
+TAKEN = "I've taken your message."
+URGENT = "I've marked it as urgent."
+CALL_BACK = "The team will call you back."
+NO_NUMBER = "The team will see it."
+PHRASES = (MESSAGE_PROMPT, OFFER, "Thank you.", TAKEN, URGENT, CALL_BACK, NO_NUMBER)  # worth caching
+_WANTS = ("message", "call me back", "call back", "callback", "call me", "an appointment", "book", "booking",
+          "schedule", "reschedule", "cancel", "speak to", "talk to", "speak with", "talk with", "someone call")
+_URGENT = ("urgent", "urgently", "emergency", "asap", "as soon as possible", "right away", "severe", "bleeding",
+           "swollen", "swelling", "unbearable", "immediately")
+_NAME = re.compile(r"\b(?:my name is|name's|this is|i am|i'm|it's)\s+([A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)?)",
+                   re.IGNORECASE)
+_NUMBER = re.compile(r"\+?\d[\d\s().-]{5,}\d")
+_MIN_DIGITS = 7
+_WORD = re.compile(r"[a-z0-9']+")
+
+
+@dataclass(frozen=True)
+class CallerMessage:
+    """What a caller left for the team."""
+
+    name: str | None
+    callback_number: str | None
+    reason: str
+    urgent: bool
+
+    def event(self, at: float) -> MessageTaken:
+        """The call event that stores this message."""
+        return MessageTaken(self.name, self.callback_number, self.reason, "urgent" if self.urgent else "normal", at)
+
+
+def wants_message(said: str) -> bool:
+    """Whether the caller asks for something only the team can do (a message, a call back, an appointment)."""
+    padded = f" {' '.join(_WORD.findall(said.lower()))} "
+    return any(f" {cue} " in padded for cue in _WANTS)
+
+
+def read_message(said: str, caller_number: str) -> CallerMessage:
+    """The message in a caller's words; without a spoken number, the caller ID is the callback number."""
+    name = _name(said)
+    spoken = [m.group(0) for m in _NUMBER.finditer(said) if _digits(m.group(0)) >= _MIN_DIGITS]
+    number = _normalize(spoken[0]) if spoken else None
+    if number is None and not is_anonymous(caller_number):
+        number = caller_number.strip()
+    lowered = f" {said.lower()} "
+    urgent = any(f" {cue} " in lowered or f" {cue}," in lowered or f" {cue}." in lowered for cue in _URGENT)
+    return CallerMessage(name, number, said.strip(), urgent)
+
+
+def confirmation(message: CallerMessage) -> str:
+    """What the receptionist says once the message is taken."""
+    thanks = f"Thank you, {message.name.split()[0]}." if message.name else "Thank you."
+    urgent = URGENT if message.urgent else ""
+    return " ".join(filter(None, (thanks, TAKEN, urgent, CALL_BACK if message.callback_number else NO_NUMBER)))
+
+
+def _name(said: str) -> str | None:
+    match = _NAME.search(said)
+    if match is None:
+        return None
+    words = [w for w in match.group(1).split() if w[0].isupper()]  # "I'm calling" is not a name
+    return " ".join(words) or None
+
+
+def _digits(text: str) -> int:
+    return sum(c.isdigit() for c in text)
+
+
+def _normalize(number: str) -> str:
+    return ("+" if number.startswith("+") else "") + "".join(c for c in number if c.isdigit())

@@ -1,0 +1,53 @@
+"""Taking a message: the caller's name, callback number and urgency read from their own words."""
+
+from __future__ import annotations
+
+import pytest
+
+from appliance.messages import CallerMessage, confirmation, read_message, wants_message
+
+
+@pytest.mark.parametrize(
+    ("said", "wants"),
+    [
+        ("I'd like to book an appointment for next week.", True),
+        ("Can you take a message for Dr. Patel?", True),
+        ("Please have someone call me back.", True),
+        ("I need to reschedule.", True),
+        ("What are your opening hours?", False),
+        ("I have a toothache.", False),
+    ],
+)
+def test_wants_message(said: str, wants: bool) -> None:
+    assert wants_message(said) is wants
+
+
+def test_a_full_message() -> None:
+    message = read_message("Hi, my name is Ana Lopez, my number is 555-123-4567. My crown fell out, it's urgent.",
+                           "5550100")
+    assert message == CallerMessage("Ana Lopez", "5551234567", message.reason, True)
+    assert message.reason.startswith("Hi, my name is Ana Lopez")
+    event = message.event(1700000000.0)
+    assert (event.name, event.callback_number, event.urgency, event.at) == ("Ana Lopez", "5551234567", "urgent",
+                                                                            1700000000.0)
+
+
+@pytest.mark.parametrize(
+    ("said", "caller", "name", "number"),
+    [
+        ("This is John, please call me back about my bill.", "+1 555 010 0199", "John", "+1 555 010 0199"),
+        ("I'm calling about my bill, call me on +44 20 7946 0958.", "5550100", None, "+442079460958"),
+        ("it's about my appointment on the 12th", "anonymous", None, None),  # no name, no number to call
+        ("I'm Bob and my room is 12", "5550100", "Bob", "5550100"),  # 12 is too short to be a phone number
+    ],
+)
+def test_names_and_numbers(said: str, caller: str, name: str | None, number: str | None) -> None:
+    message = read_message(said, caller)
+    assert (message.name, message.callback_number, message.urgent) == (name, number, False)
+
+
+def test_confirmation() -> None:
+    assert confirmation(CallerMessage("Ana Lopez", "555", "x", True)) == (
+        "Thank you, Ana. I've taken your message. I've marked it as urgent. The team will call you back.")
+    assert confirmation(CallerMessage(None, None, "x", False)) == (
+        "Thank you. I've taken your message. The team will see it.")
