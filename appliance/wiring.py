@@ -67,9 +67,19 @@ def fixed_phrases(profile: BusinessProfile) -> list[str]:
     return [s for text in texts if text for s in split_sentences(text)]
 
 
+# What callers of any business often say: primes Whisper, which otherwise hears "wack on your opening hours".
+_COMMON_ASKS = "What are your opening hours? I would like to book an appointment. Please take a message."
+VOCABULARY_CHARS = 600  # Whisper reads at most 224 prompt tokens; a short prompt also decodes faster
+
+
 def vocabulary(profile: BusinessProfile) -> str:
-    """Words Whisper should expect (business and service names)."""
-    return ", ".join([profile.name, *(s.name for s in profile.services)])
+    """What Whisper should expect to hear: the business and service names, common asks, the FAQ questions
+    (as many as fit in VOCABULARY_CHARS)."""
+    text = f"{', '.join([profile.name, *(s.name for s in profile.services)])}. {_COMMON_ASKS}"
+    for faq in profile.faqs:
+        if len(text) + 1 + len(faq.question) <= VOCABULARY_CHARS:
+            text += f" {faq.question}"
+    return text
 
 
 async def build_context(settings: Settings, engines: Engines, profile: BusinessProfile) -> RunContext:

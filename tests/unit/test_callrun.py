@@ -30,7 +30,7 @@ from appliance.replying import FALLBACK
 from appliance.resample import Pcm
 from appliance.speech import PhraseCache
 from appliance.turns import TurnConfig
-from appliance.wiring import RunContext, vocabulary
+from appliance.wiring import VOCABULARY_CHARS, RunContext, vocabulary
 from models import ChatMessage
 from sip.events import CallInfo
 from sip.media import FRAME_SAMPLES, FrameQueue
@@ -246,3 +246,9 @@ async def test_a_message_said_just_before_hanging_up_is_taken(profile: BusinessP
     assert await converse(h) is Outcome.MESSAGE_TAKEN
     [message] = [e for e in h.events if isinstance(e, MessageTaken)]
     assert (message.name, message.callback_number, message.urgency) == ("Bob", "5550100", "urgent")
+
+
+def test_whisper_is_primed_with_the_business_words(profile: BusinessProfile) -> None:
+    primed = vocabulary(profile)
+    assert primed.startswith("Maple Street Dental, Cleaning") and "Do you accept insurance?" in primed
+    assert "book an appointment" in primed and len(primed) <= VOCABULARY_CHARS
