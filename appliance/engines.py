@@ -58,13 +58,15 @@ class Engines:
             finally:
                 loop.call_soon_threadsafe(pieces.put_nowait, _DONE)
 
-        async with self._llm_lock:
-            worker = asyncio.ensure_future(asyncio.to_thread(produce))
-            try:
-                while (item := await pieces.get()) is not _DONE:
-                    if isinstance(item, Exception):
-                        raise item
-                    yield str(item)
-            finally:
-                stop.set()
-                await asyncio.shield(worker)
+        await self._llm_lock.acquire()
+        worker = asyncio.ensure_future(asyncio.to_thread(produce))
+        # The next call's turn comes once this reply is written, not once it has been spoken.
+        worker.add_done_callback(lambda _: self._llm_lock.release())
+        try:
+            while (item := await pieces.get()) is not _DONE:
+                if isinstance(item, Exception):
+                    raise item
+                yield str(item)
+        finally:
+            stop.set()
+            await asyncio.shield(worker)
