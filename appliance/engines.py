@@ -43,7 +43,7 @@ class Engines:
             pcm = await asyncio.to_thread(self.synthesizer.synthesize, text)
         return resample(pcm, self.synthesizer.sample_rate, rate)
 
-    async def stream_chat(self, messages: list[ChatMessage], max_tokens: int = 80) -> AsyncGenerator[str, None]:
+    async def stream_chat(self, messages: list[ChatMessage], max_tokens: int = 56) -> AsyncGenerator[str, None]:
         """Pieces of the LLM's reply as they are generated; closing the iterator stops generation."""
         loop = asyncio.get_running_loop()
         pieces: asyncio.Queue[object] = asyncio.Queue()

@@ -18,7 +18,7 @@ from models import ChatMessage, ModelError
 
 _LOGGER = logging.getLogger(__name__)
 FALLBACK = f"I'm sorry, I can't help with that right now. {ANYTHING_ELSE}"
-MAX_LLM_SENTENCES = 3
+MAX_LLM_SENTENCES = 3  # spoken pieces, a first clause counting as one (the LLM writes 56 tokens at most)
 FIRST_CLAUSE = 30  # characters: a long first sentence is spoken from its first comma on
 
 
