@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from appliance.frames import MessageTaken, is_anonymous
+from appliance.wording import says
 
 MESSAGE_ASK = "Please tell me your name, your phone number, and what it's about."
 MESSAGE_PROMPT = f"I can take a message, and the team will call you back. {MESSAGE_ASK}"
@@ -27,7 +28,6 @@ _NAME = re.compile(r"\b(?:my name is|name's|this is|i am|i'm|it's)\s+([A-Z][\w'-
                    re.IGNORECASE)
 _NUMBER = re.compile(r"\+?\d[\d\s().-]{5,}\d")
 _MIN_DIGITS = 7
-_WORD = re.compile(r"[a-z0-9']+")
 
 
 @dataclass(frozen=True)
@@ -46,8 +46,7 @@ class CallerMessage:
 
 def wants_message(said: str) -> bool:
     """Whether the caller asks for something only the team can do (a message, a call back, an appointment)."""
-    padded = f" {' '.join(_WORD.findall(said.lower()))} "
-    return any(f" {cue} " in padded for cue in _WANTS)
+    return says(said, _WANTS)
 
 
 def read_message(said: str, caller_number: str) -> CallerMessage:
@@ -57,9 +56,7 @@ def read_message(said: str, caller_number: str) -> CallerMessage:
     number = _normalize(spoken[0]) if spoken else None
     if number is None and not is_anonymous(caller_number):
         number = caller_number.strip()
-    lowered = f" {said.lower()} "
-    urgent = any(f" {cue} " in lowered or f" {cue}," in lowered or f" {cue}." in lowered for cue in _URGENT)
-    return CallerMessage(name, number, said.strip(), urgent)
+    return CallerMessage(name, number, said.strip(), says(said, _URGENT))
 
 
 def confirmation(message: CallerMessage) -> str:

@@ -14,8 +14,8 @@ from enum import StrEnum
 from appliance import facts
 from appliance.messages import MESSAGE_ASK, MESSAGE_PROMPT, OFFER, wants_message
 from appliance.profile import BusinessProfile
+from appliance.wording import says, words
 
-_WORD = re.compile(r"[a-z0-9']+")
 _STOP = frozenset(
     (
         "a", "an", "the", "do", "does", "did", "you", "your", "yours", "is", "are", "was", "be", "i", "we",
@@ -109,16 +109,6 @@ class ReplyPlan:
     expect: Expect = Expect.ANYTHING
 
 
-def words(text: str) -> list[str]:
-    """Lower-case words of a transcript."""
-    return _WORD.findall(text.lower().replace("’", "'"))
-
-
-def _has(text: str, cues: tuple[str, ...]) -> bool:
-    padded = f" {' '.join(words(text))} "
-    return any(f" {cue} " in padded for cue in cues)
-
-
 def best_faq(profile: BusinessProfile, text: str) -> tuple[int, float]:
     """Index and overlap score (0..1) of the FAQ closest to the caller's words."""
     said = set(words(text)) - _STOP
@@ -174,7 +164,7 @@ def plan_reply(profile: BusinessProfile, text: str, *, llm_answers_questions: bo
 
 def is_goodbye(text: str) -> bool:
     """Whether the caller says they are done (a short goodbye)."""
-    return _has(text, _GOODBYE) and len(words(text)) <= 8
+    return says(text, _GOODBYE) and len(words(text)) <= 8
 
 
 def takes_message(expect: Expect, text: str) -> bool:
@@ -195,13 +185,13 @@ def _short_reply(profile: BusinessProfile, said: list[str]) -> ReplyPlan | None:
 
 
 def _fact_plan(profile: BusinessProfile, text: str) -> ReplyPlan | None:
-    if _has(text, _PRICE) and (price := _service_price(profile, text)):
+    if says(text, _PRICE) and (price := _service_price(profile, text)):
         return _fact(Intent.PRICE, price)
-    if _has(text, _HOURS):
+    if says(text, _HOURS):
         return _fact(Intent.HOURS, facts.hours_sentence(profile))
-    if _has(text, _ADDRESS) and profile.address:
+    if says(text, _ADDRESS) and profile.address:
         return _fact(Intent.ADDRESS, facts.address_sentence(profile))
-    if (_has(text, _PRICE) or _has(text, _SERVICES)) and profile.services:
+    if (says(text, _PRICE) or says(text, _SERVICES)) and profile.services:
         return _fact(Intent.SERVICES, facts.services_sentence(profile))
     return None
 
