@@ -22,11 +22,17 @@ FrameSink = Callable[[bytes], None]
 class FrameBridge(pj.AudioMediaPort):  # type: ignore[misc]
     """Callbacks run on PJSIP's media clock thread every 20 ms, so they only copy bytes."""
 
+    # Class-level defaults: while a bridge is deallocated at shutdown, Python clears its instance attributes
+    # before the C++ port leaves the conference bridge, and a media-clock callback in that window must find
+    # "serve nobody" instead of raising AttributeError.
+    _playout: FrameQueue | None = None
+    _on_frame: FrameSink | None = None
+    _silence = pj.ByteVector(SILENCE)
+
     def __init__(self, name: str) -> None:
         super().__init__()
-        self._playout: FrameQueue | None = None
-        self._on_frame: FrameSink | None = None
-        self._silence = pj.ByteVector(SILENCE)
+        self._playout = None
+        self._on_frame = None
         fmt = pj.MediaFormatAudio()
         fmt.init(pj.PJMEDIA_FORMAT_PCM, SAMPLE_RATE, 1, 20000, 16)
         self.createPort(name, fmt)

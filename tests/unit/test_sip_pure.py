@@ -1,8 +1,12 @@
-"""Pure SIP helpers: caller ID parsing and the source filter."""
+"""Pure SIP helpers: caller ID parsing, the source filter, the frame queue and a bridge's idle callbacks."""
 
+from types import SimpleNamespace
+
+import pjsua2 as pj
 import pytest
 
-from sip.media import FrameQueue
+from sip.bridge import FrameBridge
+from sip.media import FRAME_BYTES, SILENCE, FrameQueue
 from sip.uri import SourceFilter, parse_party
 
 
@@ -34,3 +38,13 @@ def test_frame_queue_plays_in_order_and_clears() -> None:
     queue.extend([b"a", b"b", b"c"])
     assert queue.pop() == b"a" and len(queue) == 2
     assert queue.clear() == 2 and queue.pop() is None and queue.sent == 1
+
+
+def test_a_bridge_being_torn_down_serves_nobody() -> None:
+    """At shutdown Python clears a bridge's attributes before its port leaves the conference bridge; a media
+    callback in that window must play silence and drop the frame, not raise."""
+    bridge = FrameBridge.__new__(FrameBridge)  # no instance attributes, as during deallocation
+    requested = SimpleNamespace(type=None, buf=None, size=0)
+    bridge.onFrameRequested(requested)
+    assert requested.type == pj.PJMEDIA_FRAME_TYPE_AUDIO and bytes(requested.buf) == SILENCE
+    bridge.onFrameReceived(SimpleNamespace(type=pj.PJMEDIA_FRAME_TYPE_AUDIO, size=FRAME_BYTES, buf=SILENCE))
