@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from itertools import groupby
 
 from appliance import facts
 from appliance.messages import MESSAGE_ASK, MESSAGE_PROMPT, OFFER, wants_message
@@ -37,6 +38,7 @@ DIDNT_CATCH = "Sorry, I didn't catch that. Could you say it again?"
 STILL_THERE = "Are you still there?"
 TIME_LIMIT = "I'm sorry, we have reached the time limit for this call."
 GROUNDED_SHARE = 0.6
+_PRONOUNS = frozenset(("i", "i'm", "i'll", "i'd", "i've"))
 _ASKING = frozenset(
     (
         "can", "could", "do", "does", "did", "is", "are", "was", "were", "will", "would", "may", "might", "should",
@@ -217,12 +219,12 @@ def is_grounded(sentence: str, profile: BusinessProfile, caller_text: str) -> bo
     profile nor the caller, or that names something (a run of capitalized words) neither of them named, is
     dropped, and the reply falls back to a fixed phrase.
     """
-    brief = facts.profile_brief(profile)
-    known = set(words(brief)) | set(words(caller_text)) | _SMALL_TALK
+    given = words(facts.profile_brief(profile)) + words(caller_text)
+    known = set(given) | _SMALL_TALK
     content = [w for w in words(sentence) if w not in _STOP and not w.isdigit()]
     if content and sum(w in known for w in content) / len(content) < GROUNDED_SHARE:
         return False
-    said = f" {' '.join(words(brief))} {' '.join(words(caller_text))} "
+    said = f" {' '.join(given)} "
     return all(f" {name} " in said for name in named(sentence))
 
 
@@ -230,16 +232,12 @@ def named(sentence: str) -> list[str]:
     """The multi-word names in a sentence ("Maple Street Dental"), lower-cased; a first word that is a common
     word ("Hello John Smith") is not part of a name."""
     tokens = re.findall(r"[A-Za-z][A-Za-z0-9'’]*", sentence)
-    names: list[str] = []
-    run: list[str] = []
-    for index, token in enumerate(tokens):
-        lowered = token.lower()
-        common = index == 0 and (lowered in _STOP or lowered in _SMALL_TALK)
-        if token[0].isupper() and not common and lowered not in ("i", "i'm", "i'll", "i'd", "i've"):
-            run.append(lowered)
-            continue
-        names, run = names + ([" ".join(run)] if len(run) > 1 else []), []
-    return names + ([" ".join(run)] if len(run) > 1 else [])
+    in_name = [token[0].isupper() and token.lower() not in _PRONOUNS
+               and not (index == 0 and (token.lower() in _STOP or token.lower() in _SMALL_TALK))
+               for index, token in enumerate(tokens)]
+    pairs = zip(tokens, in_name, strict=True)
+    runs = (" ".join(t.lower() for t, _ in run) for flag, run in groupby(pairs, key=lambda p: p[1]) if flag)
+    return [run for run in runs if " " in run]
 
 
 def clean_llm_reply(text: str) -> str:
