@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from appliance.errors import ConfigError
 from appliance.settings_errors import describe_validation_error
+from sip.config import LIBRARY_MAX_CALLS
 
 CONFIG_ENV = "RECEPTIONIST_CONFIG"
 Transport = Literal["udp", "tcp"]
@@ -46,8 +47,11 @@ class SipSettings(_Section):
     codecs: list[Codec] = Field(default_factory=lambda: list(_CODECS))
     identity: str = "receptionist"
     registrations: list[Registration] = Field(default_factory=list)
+    trunk_sources: list[str] = Field(default_factory=list)
+    invites_per_second_per_source: float = Field(default=1.0, gt=0.0, le=100.0)
+    invite_burst_per_source: int = Field(default=4, ge=1, le=100)
 
-    @field_validator("allowed_sources")
+    @field_validator("allowed_sources", "trunk_sources")
     @classmethod
     def _networks(cls, value: list[str]) -> list[str]:
         for net in value:
@@ -95,7 +99,16 @@ class CallSettings(_Section):
     no_input_timeout_s: float = Field(default=10.0, ge=2.0, le=120.0)
     max_call_s: float = Field(default=600.0, ge=30.0, le=7200.0)
     barge_in_ms: int = Field(default=400, ge=100, le=3000)
-    max_concurrent_calls: int = Field(default=4, ge=1, le=64)
+    max_concurrent_calls: int = Field(default=LIBRARY_MAX_CALLS, ge=1)
+    max_calls_per_source: int = Field(default=LIBRARY_MAX_CALLS - 1, ge=1)
+
+    @field_validator("max_concurrent_calls", "max_calls_per_source")
+    @classmethod
+    def _lines(cls, value: int) -> int:
+        if value > LIBRARY_MAX_CALLS:
+            raise ValueError(f"this build's SIP library holds at most {LIBRARY_MAX_CALLS} calls at once; for "
+                             "more, run several appliances behind a SIP load balancer (README: Capacity)")
+        return value
 
 
 class BusinessSettings(_Section):

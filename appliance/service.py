@@ -25,6 +25,7 @@ from appliance.store import CallStore
 from appliance.switchboard import Switchboard
 from appliance.wiring import build_context, load_engines
 from models import shared_registry
+from sip.admission import AdmissionLimits
 from sip.config import EndpointConfig, RegistrationConfig, SipError
 from sip.endpoint import SipEndpoint
 from web.app import create_app
@@ -36,9 +37,12 @@ def endpoint_config(settings: Settings) -> EndpointConfig:
     """The SIP endpoint's settings from the appliance config."""
     s = settings.sip
     regs = tuple(RegistrationConfig(r.registrar, r.user, r.domain, _secret(r.password_file)) for r in s.registrations)
+    call = settings.call
+    limits = AdmissionLimits(call.max_concurrent_calls, min(call.max_calls_per_source, call.max_concurrent_calls),
+                             s.invites_per_second_per_source, s.invite_burst_per_source,
+                             trunk_sources=tuple(s.trunk_sources))
     return EndpointConfig(s.bind_address, s.port, tuple(s.transports), s.rtp_port, s.rtp_port_range,
-                          tuple(s.allowed_sources), tuple(s.codecs), s.identity, settings.call.max_concurrent_calls,
-                          regs)
+                          tuple(s.allowed_sources), tuple(s.codecs), s.identity, limits, regs)
 
 
 def _secret(path: Path | None) -> str:

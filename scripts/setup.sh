@@ -78,11 +78,22 @@ step "virtual environment in .venv" "remove .venv and run again"
 
 step "llama-cpp-python (compiled once, ~5-10 minutes on 2 cores; cached in $WHEELS)" \
   "make sure gcc, g++ and cmake are installed (apt-get install build-essential cmake)"
+# Built for this CPU, but without Intel AMX: ggml's AMX kernels crash (SIGSEGV in ggml_backend_amx_mul_mat)
+# where the kernel does not grant the AMX tile state, as on some VMs; AVX-512 still serves such CPUs.
+# The folder name says which build it holds, so an older cached wheel is not reused.
+LLAMA_VERSION="0.3.36"
+WHEELS="$WHEELS/llama-$LLAMA_VERSION-noamx"
 mkdir -p "$WHEELS"
 if ls "$WHEELS"/llama_cpp_python-*.whl >/dev/null 2>&1; then
   echo "cached: $(basename "$(ls "$WHEELS"/llama_cpp_python-*.whl | head -n 1)")"
 else
-  "$VENV/bin/python" -m pip wheel --no-deps --wheel-dir "$WHEELS" "llama-cpp-python>=0.3,<0.4"
+  NO_AMX="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
+  CMAKE_ARGS="-DCMAKE_C_FLAGS='$NO_AMX' -DCMAKE_CXX_FLAGS='$NO_AMX'" \
+    "$VENV/bin/python" -m pip wheel --no-cache-dir --no-deps --wheel-dir "$WHEELS" "llama-cpp-python==$LLAMA_VERSION"
+fi
+if [ "$(cat "$VENV/.llama-build" 2>/dev/null)" != "$(basename "$WHEELS")" ]; then  # replace another build
+  "$VENV/bin/python" -m pip install -q --no-deps --force-reinstall "$WHEELS"/llama_cpp_python-*.whl
+  basename "$WHEELS" > "$VENV/.llama-build"
 fi
 
 EXTRAS=""

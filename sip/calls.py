@@ -26,6 +26,7 @@ class PjCall(pj.Call):  # type: ignore[misc]
         self.bridge: Any = None
         self.playout = FrameQueue()
         self.started = False
+        self.holds_line = False  # counted by the admission book until it disconnects
 
     def onCallState(self, prm: Any) -> None:
         """Report a disconnected call to the endpoint."""

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sip.admission import AdmissionLimits
+
+# PJSUA_MAX_CALLS of the pjsua2-python wheel: a larger uaConfig.maxCalls is silently cut to this. More calls
+# need more appliance processes (behind Kamailio) or a pjproject build with larger limits.
+LIBRARY_MAX_CALLS = 4
+
 
 @dataclass(frozen=True)
 class RegistrationConfig:
@@ -27,7 +33,7 @@ class EndpointConfig:
     allowed_sources: tuple[str, ...] = ("127.0.0.0/8",)
     codecs: tuple[str, ...] = ("G722", "PCMU", "PCMA")
     identity: str = "receptionist"
-    max_calls: int = 4
+    limits: AdmissionLimits = field(default_factory=AdmissionLimits)
     registrations: tuple[RegistrationConfig, ...] = field(default_factory=tuple)
     log_level: int = 1
 

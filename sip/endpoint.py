@@ -13,10 +13,12 @@ from typing import Any
 
 import pjsua2 as pj
 
+from sip.admission import Admission
 from sip.bridge import BridgePool, connect
 from sip.calls import PjAccount, PjCall
 from sip.config import EndpointConfig, SipError
 from sip.events import CallInfo, SipListener
+from sip.gate import InviteGate, RefusalLog
 from sip.lib import create_library, make_account_config
 from sip.uri import SourceFilter, parse_party
 
@@ -30,7 +32,9 @@ class SipEndpoint:
     def __init__(self, config: EndpointConfig, listener: SipListener) -> None:
         self.config = config
         self.listener = listener
-        self._filter = SourceFilter(list(config.allowed_sources))
+        self.admission = Admission(config.limits, SourceFilter(list(config.allowed_sources)), time.monotonic())
+        self._refusals = RefusalLog()
+        self._gate = InviteGate(self.admission.decide, self._refusals.refused)
         self._commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
         self._ready = threading.Event()
         self._stopping = threading.Event()
@@ -38,7 +42,6 @@ class SipEndpoint:
         self._thread = threading.Thread(target=self._run, name="pjsip", daemon=True)
         self._keys = itertools.count(1)
         self._calls: dict[str, PjCall] = {}
-        self._graveyard: list[Any] = []
         self._bridges = BridgePool()
         self._accounts: list[PjAccount] = []
         self._ep: Any = None
@@ -68,6 +71,7 @@ class SipEndpoint:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Hang up every call, free PJSIP and end the thread."""
+        self.admission.stopping = True
         self._stopping.set()
         if self._thread.is_alive():
             self._thread.join(timeout)
@@ -82,6 +86,7 @@ class SipEndpoint:
     def _run(self) -> None:
         try:
             self._ep = create_library(self.config)
+            self._gate.register()
             self._create_accounts()
         except SipError as exc:
             self._error = exc
@@ -94,7 +99,6 @@ class SipEndpoint:
         while not self._stopping.is_set():
             self._ep.libHandleEvents(10)
             self._drain_commands()
-            self._graveyard.clear()
         self._shutdown()
 
     def _create_accounts(self) -> None:
@@ -118,27 +122,25 @@ class SipEndpoint:
                 _LOGGER.warning("SIP command failed: %s", exc.info())
 
     def incoming_call(self, account: PjAccount, call_id: int, source: str) -> None:
-        """Answer an INVITE from an allowed source, or refuse it."""
+        """Answer an INVITE the gate let through, unless the lines filled up meanwhile (a second check)."""
         key = f"c{next(self._keys)}"
         call = PjCall(self, account, call_id, key, source)
         self._calls[key] = call
-        status = self._refusal(source)
         prm = pj.CallOpParam()
-        prm.statusCode = status or 200
+        try:
+            status = self.admission.recheck(source)
+            if not status:
+                self.admission.call_started(source)
+                call.holds_line = True
+            prm.statusCode = status or 200
+        except Exception:  # never leave the INVITE at 100 Trying, holding a call slot
+            _LOGGER.exception("deciding on an incoming call failed")
+            prm.statusCode = status = 500
         if status:
-            _LOGGER.warning("refused call from %s with %s", source, status)
+            self._refusals.refused(source, status)
             call.hangup(prm)
         else:
             call.answer(prm)
-
-    def _refusal(self, source: str) -> int:
-        if self._stopping.is_set():
-            return 503
-        if not self._filter.allows(source):
-            return 403
-        if len(self._calls) > self.config.max_calls:
-            return 486
-        return 0
 
     def call_media_changed(self, call: PjCall) -> None:
         """Wire the call's audio to its bridge; tell the listener the first time."""
@@ -166,13 +168,16 @@ class SipEndpoint:
         return CallInfo(call.key, number, name, called, str(info.callIdString), call.source, codec, call.playout)
 
     def call_disconnected(self, call: PjCall, reason: str) -> None:
-        """Forget a finished call; free its Python objects on the next loop turn, not inside the callback."""
+        """Forget a finished call. Its last reference goes when this callback returns, not later: destroying a
+        pjsua2 Call after PJSIP gave its slot to a new INVITE would hang up the new call."""
         self._calls.pop(call.key, None)
+        if call.holds_line:
+            call.holds_line = False
+            self.admission.call_ended(call.source)
         self.listener.on_call_ended(call.key, reason)
         if call.bridge is not None:
             self._bridges.give_back(call.bridge)
             call.bridge = None
-        self._graveyard.append(call)
 
     def _hangup(self, key: str) -> None:
         call = self._calls.get(key)
@@ -188,7 +193,6 @@ class SipEndpoint:
             call.makeCall(uri, pj.CallOpParam(True))
         except pj.Error as exc:
             self._calls.pop(key, None)
-            self._graveyard.append(call)
             self.listener.on_call_ended(key, f"not placed: {exc.reason}")
 
     def _dtmf(self, key: str, digits: str) -> None:
@@ -206,19 +210,17 @@ class SipEndpoint:
 
     def _destroy(self) -> None:
         """Drop every pjsua2 object before libDestroy(): one destroyed after it aborts the process."""
-        for call in self._calls.values():
-            call.bridge = None
-        self._calls.clear()
-        self._graveyard.clear()
+        while self._calls:  # no loop variable may keep a Call alive past libDestroy()
+            self._calls.popitem()[1].bridge = None
         self._bridges.destroy()
         gc.collect()
         if self._ep is not None:  # let the conference bridge finish the queued port removals
             self._ep.libHandleEvents(100)
-        for account in self._accounts:
-            account.shutdown()
-        self._accounts.clear()
+        while self._accounts:
+            self._accounts.pop().shutdown()
         gc.collect()
         if self._ep is not None:
+            self._gate.unregister()
             self._ep.libDestroy()
             self._ep = None
         _LOGGER.info("SIP endpoint stopped")

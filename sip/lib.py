@@ -6,7 +6,7 @@ from typing import Any
 
 import pjsua2 as pj
 
-from sip.config import EndpointConfig, RegistrationConfig, SipError
+from sip.config import LIBRARY_MAX_CALLS, EndpointConfig, RegistrationConfig, SipError
 
 _TRANSPORTS = {"udp": pj.PJSIP_TRANSPORT_UDP, "tcp": pj.PJSIP_TRANSPORT_TCP}
 _CODEC_PREFIX = {"G722": "G722/", "PCMU": "PCMU/", "PCMA": "PCMA/"}
@@ -36,7 +36,7 @@ def _endpoint_config(config: EndpointConfig) -> Any:
     cfg = pj.EpConfig()
     cfg.uaConfig.threadCnt = 0
     cfg.uaConfig.mainThreadOnly = True
-    cfg.uaConfig.maxCalls = max(4, config.max_calls * 2)
+    cfg.uaConfig.maxCalls = LIBRARY_MAX_CALLS
     cfg.uaConfig.userAgent = "receptionist-appliance"
     cfg.logConfig.level = config.log_level
     cfg.logConfig.consoleLevel = config.log_level

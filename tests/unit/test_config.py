@@ -41,6 +41,9 @@ def test_relative_model_paths_are_relative_to_the_config(tmp_path: Path) -> None
         ("[sip]\nbind_address = 'everywhere'\n", "sip.bind_address"),
         ("[call]\nsilence_windw_ms = 300\n", "call.silence_windw_ms: unknown key"),
         ("[sip\nport = 1\n", "cannot read config file"),
+        ("[call]\nmax_concurrent_calls = 8\n", "call.max_concurrent_calls: Value error, this build's SIP library "
+                                              "holds at most 4 calls"),
+        ("[sip]\ntrunk_sources = ['pbx.lan']\n", "'pbx.lan' is not an address or network"),
     ],
 )
 def test_bad_config_names_the_key(tmp_path: Path, text: str, expected: str) -> None:

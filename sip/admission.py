@@ -1,0 +1,133 @@
+"""Who gets a line: the pure policy that admits or refuses a new INVITE (numbers in, a SIP status out)."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass
+
+from sip.uri import SourceFilter, source_ip
+
+ADMIT = 0
+FORBIDDEN = 403  # the source is not allowed to call
+BUSY = 486  # every line, or the source's share of them, is taken
+OVERLOADED = 503  # too many INVITEs (from this source, or in all), or the appliance is stopping
+# A PJSIP build's fixed table of sockets (64 in the pjsua2-python wheel) holds both SIP listeners, two RTP
+# sockets per call and those of calls refused by PJSIP after media was set up (codec mismatch), which are
+# reusable only ~500 ms after they close. Capping the INVITEs that reach PJSIP keeps that table from filling.
+_BUCKET_LIMIT = 4096  # sources remembered at most; full buckets are forgotten first
+
+
+@dataclass(frozen=True)
+class AdmissionLimits:
+    """How many calls the appliance takes, and how fast INVITEs may come."""
+
+    max_calls: int = 4
+    max_calls_per_source: int = 3
+    invites_per_second_per_source: float = 1.0
+    invite_burst_per_source: int = 4
+    setups_per_second: float = 20.0
+    trunk_sources: tuple[str, ...] = ()
+
+
+class TokenBucket:
+    """A classic token bucket; time is passed in, so it is pure."""
+
+    def __init__(self, rate: float, burst: float, now: float) -> None:
+        self.rate, self.burst, self.tokens, self.stamp = rate, burst, burst, now
+
+    def take(self, now: float) -> bool:
+        """Spend one token if there is one."""
+        self.refill(now)
+        if self.tokens < 1.0:
+            return False
+        self.tokens -= 1.0
+        return True
+
+    def refill(self, now: float) -> None:
+        """Add the tokens earned since the last look."""
+        self.tokens = min(self.burst, self.tokens + max(0.0, now - self.stamp) * self.rate)
+        self.stamp = now
+
+
+class Admission:
+    """Decides each new INVITE; keeps the book of live calls per source. Safe to call from any thread."""
+
+    def __init__(self, limits: AdmissionLimits, allowed: SourceFilter, now: float = 0.0) -> None:
+        self.limits = limits
+        self._allowed = allowed
+        self._trunks = SourceFilter(list(limits.trunk_sources))
+        self._setups = TokenBucket(limits.setups_per_second, max(1.0, limits.setups_per_second), now)
+        self._buckets: dict[str, TokenBucket] = {}
+        self._live: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        self.stopping = False
+
+    def decide(self, source: str, now: float) -> int:
+        """The status for a new INVITE from `source` ('ip:port' or 'ip'): ADMIT (0) or a refusal code."""
+        ip = source_ip(source)
+        if self.stopping:
+            return OVERLOADED
+        if not (self._allowed.allows(ip) or self._trunks.allows(ip)):
+            return FORBIDDEN
+        trunk = self._trunks.allows(ip)
+        with self._lock:
+            if not trunk and not self._bucket(ip, now).take(now):
+                return OVERLOADED
+            busy = self._busy(ip, trunk)
+            if busy:
+                return busy
+            return ADMIT if self._setups.take(now) else OVERLOADED
+
+    def recheck(self, source: str) -> int:
+        """The checks that still hold once PJSIP has taken the call (no rate spent): a second line of defence."""
+        ip = source_ip(source)
+        if self.stopping:
+            return OVERLOADED
+        if not (self._allowed.allows(ip) or self._trunks.allows(ip)):
+            return FORBIDDEN
+        with self._lock:
+            return self._busy(ip, self._trunks.allows(ip))
+
+    def call_started(self, source: str) -> None:
+        """A call from `source` holds a line."""
+        with self._lock:
+            self._live[source_ip(source)] += 1
+
+    def call_ended(self, source: str) -> None:
+        """A call from `source` gave its line back."""
+        ip = source_ip(source)
+        with self._lock:
+            self._live[ip] -= 1
+            if self._live[ip] <= 0:
+                del self._live[ip]
+
+    @property
+    def live_calls(self) -> int:
+        """Lines in use."""
+        return sum(self._live.values())
+
+    def _busy(self, ip: str, trunk: bool) -> int:
+        if sum(self._live.values()) >= self.limits.max_calls:
+            return BUSY
+        if not trunk and self._live[ip] >= self.limits.max_calls_per_source:
+            return BUSY
+        return ADMIT
+
+    def _bucket(self, ip: str, now: float) -> TokenBucket:
+        bucket = self._buckets.get(ip)
+        if bucket is None:
+            if len(self._buckets) >= _BUCKET_LIMIT:
+                self._forget_full(now)
+            limits = self.limits
+            bucket = self._buckets[ip] = TokenBucket(limits.invites_per_second_per_source,
+                                                     limits.invite_burst_per_source, now)
+        return bucket
+
+    def _forget_full(self, now: float) -> None:
+        for ip, bucket in list(self._buckets.items()):
+            bucket.refill(now)
+            if bucket.tokens >= bucket.burst:
+                del self._buckets[ip]
+        if len(self._buckets) >= _BUCKET_LIMIT:  # a spoofed-source flood: start over rather than grow
+            self._buckets.clear()

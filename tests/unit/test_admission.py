@@ -1,0 +1,78 @@
+"""Who gets a line: the admission policy, with plain numbers for time."""
+
+from sip.admission import ADMIT, BUSY, FORBIDDEN, OVERLOADED, Admission, AdmissionLimits, TokenBucket
+from sip.uri import SourceFilter
+
+LAN = SourceFilter(["127.0.0.0/8", "192.168.0.0/16"])
+
+
+def admission(**limits: object) -> Admission:
+    return Admission(AdmissionLimits(**limits), LAN)  # type: ignore[arg-type]
+
+
+def test_token_bucket_allows_a_burst_then_the_rate() -> None:
+    bucket = TokenBucket(rate=2.0, burst=3, now=0.0)
+    assert [bucket.take(0.0) for _ in range(4)] == [True, True, True, False]
+    assert bucket.take(0.5) and not bucket.take(0.5)
+    assert bucket.take(10.0) and bucket.tokens == 2.0  # never more than the burst
+
+
+def test_sources_outside_the_allowed_networks_are_forbidden() -> None:
+    gate = admission()
+    assert gate.decide("8.8.8.8:5060", 0.0) == FORBIDDEN
+    assert gate.decide("garbage", 0.0) == FORBIDDEN
+    assert gate.decide("192.168.1.9:5060", 0.0) == ADMIT
+
+
+def test_trunk_sources_are_allowed_even_outside_allowed_sources() -> None:
+    gate = admission(trunk_sources=("203.0.113.0/24",))
+    assert gate.decide("203.0.113.5:5060", 0.0) == ADMIT
+
+
+def test_a_flood_from_one_source_is_limited_to_its_rate() -> None:
+    gate = admission(invites_per_second_per_source=1.0, invite_burst_per_source=4, max_calls_per_source=4)
+    codes = [gate.decide("192.168.1.9:5060", 0.0) for _ in range(10)]
+    assert codes == [ADMIT] * 4 + [OVERLOADED] * 6
+    assert gate.decide("192.168.1.9:5060", 1.0) == ADMIT  # one more per second
+    assert gate.decide("192.168.1.10:5060", 0.0) == ADMIT  # another source is not held back
+
+
+def test_lines_full_means_busy_and_a_line_given_back_is_free_again() -> None:
+    gate = admission(max_calls=2, max_calls_per_source=2)
+    for source in ("127.0.0.1:1", "127.0.0.2:1"):
+        assert gate.decide(source, 0.0) == ADMIT
+        gate.call_started(source)
+    assert gate.decide("127.0.0.3:1", 0.0) == BUSY and gate.recheck("127.0.0.3:1") == BUSY
+    gate.call_ended("127.0.0.1:5")
+    assert gate.live_calls == 1 and gate.decide("127.0.0.3:1", 0.0) == ADMIT
+
+
+def test_one_source_cannot_take_every_line_but_a_trunk_can() -> None:
+    gate = admission(max_calls=4, max_calls_per_source=3, trunk_sources=("192.168.5.1/32",))
+    for _ in range(3):
+        gate.call_started("127.0.0.2:5090")
+    assert gate.decide("127.0.0.2:5090", 0.0) == BUSY
+    assert gate.decide("127.0.0.1:5060", 0.0) == ADMIT  # the last line stays free for everyone else
+    trunk = admission(max_calls=4, max_calls_per_source=3, trunk_sources=("192.168.5.1/32",))
+    for _ in range(3):
+        trunk.call_started("192.168.5.1:5060")
+    assert trunk.decide("192.168.5.1:5060", 0.0) == ADMIT
+
+
+def test_trunks_skip_the_per_source_rate_but_not_the_overall_set_up_rate() -> None:
+    gate = admission(max_calls=4, setups_per_second=5.0, trunk_sources=("192.168.5.1/32",))
+    codes = [gate.decide("192.168.5.1:5060", 0.0) for _ in range(7)]
+    assert codes == [ADMIT] * 5 + [OVERLOADED] * 2
+
+
+def test_stopping_refuses_everything() -> None:
+    gate = admission()
+    gate.stopping = True
+    assert gate.decide("127.0.0.1:5060", 0.0) == OVERLOADED and gate.recheck("127.0.0.1:5060") == OVERLOADED
+
+
+def test_a_spoofed_source_flood_does_not_grow_memory_without_bound() -> None:
+    gate = admission(max_calls_per_source=4)
+    for i in range(5000):
+        gate.decide(f"192.168.{i // 250}.{i % 250 + 1}:5060", 0.0)
+    assert len(gate._buckets) <= 4096
