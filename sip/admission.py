@@ -66,11 +66,11 @@ class Admission:
     def decide(self, source: str, now: float) -> int:
         """The status for a new INVITE from `source` ('ip:port' or 'ip'): ADMIT (0) or a refusal code."""
         ip = source_ip(source)
+        trunk = self._trunks.allows(ip)
         if self.stopping:
             return OVERLOADED
-        if not (self._allowed.allows(ip) or self._trunks.allows(ip)):
+        if not (trunk or self._allowed.allows(ip)):
             return FORBIDDEN
-        trunk = self._trunks.allows(ip)
         with self._lock:
             if not trunk and not self._bucket(ip, now).take(now):
                 return OVERLOADED
@@ -82,12 +82,13 @@ class Admission:
     def recheck(self, source: str) -> int:
         """The checks that still hold once PJSIP has taken the call (no rate spent): a second line of defence."""
         ip = source_ip(source)
+        trunk = self._trunks.allows(ip)
         if self.stopping:
             return OVERLOADED
-        if not (self._allowed.allows(ip) or self._trunks.allows(ip)):
+        if not (trunk or self._allowed.allows(ip)):
             return FORBIDDEN
         with self._lock:
-            return self._busy(ip, self._trunks.allows(ip))
+            return self._busy(ip, trunk)
 
     def call_started(self, source: str) -> None:
         """A call from `source` holds a line."""
