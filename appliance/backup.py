@@ -15,10 +15,16 @@ backup was made is erased again, with their data key, and their recording files 
 reported. Honest limit: an old backup file still holds erased callers' data keys wrapped by the master key, so
 someone with that backup AND the master key could read them; the ledger only governs what restores bring back.
 Delete old backups on a schedule, and rotate the master key after a backup leaks.
+
+A backup holds the data folder's lock shared (no key rotation overlaps it) and works in a private scratch folder
+`<data_dir>/.backup-*` holding an unsealed copy of the database; the folder is locked while in use, and the folders of
+killed backups are swept by the next backup and by the retention run (`sweep_backup_leftovers`).
 """
 
 from __future__ import annotations
 
+import fcntl
+import logging
 import os
 import secrets
 import shutil
@@ -29,14 +35,19 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
+
+import sqlite_utils
 
 from appliance.config import Settings
 from appliance.crypto import IntegrityError, MasterKey, Vault, WrongMasterKeyError, load_master_key
 from appliance.datarights import erased_ids, erasure_ledger
 from appliance.errors import ApplianceError, ErrorCode
+from appliance.locks import shared_lock
+from appliance.schema import key_settings
 from appliance.store import CallStore
 
 MAGIC = b"RCPTBKUP"
@@ -44,8 +55,10 @@ VERSION = 1
 DB_NAME = "receptionist.db"
 RECORDINGS = "recordings"
 SUFFIX = ".backup"
+SCRATCH_PREFIX = ".backup-"
 _LENGTH = struct.Struct(">H")
 _MAX_FIELD = 256
+_LOGGER = logging.getLogger(__name__)
 
 
 class BackupError(ApplianceError):
@@ -78,18 +91,29 @@ def create_backup(settings: Settings, out: Path) -> Path:
         raise BackupError(f"{target} already exists; choose another file name")
     if not settings.database_path.is_file():
         raise BackupError(f"there is no call database at {settings.database_path}; nothing to back up")
-    private = Path(tempfile.mkdtemp(prefix=".backup-", dir=settings.data_dir))  # mode 0700, same disk as the db
-    try:
-        copy = private / DB_NAME
-        _online_copy(settings.database_path, copy)
-        key_check = _stored_key_check(copy)
-        vault = Vault(load_master_key(settings.storage.master_key, key_check), key_check)
-        bundle = private / "backup.tar"
-        _write_tar(bundle, copy, settings.data_dir / RECORDINGS)
-        _seal(vault, key_check, bundle, target)
-    finally:
-        shutil.rmtree(private, ignore_errors=True)
+    with shared_lock(settings.data_dir):  # no key rotation starts (or runs) while the copy is made and sealed
+        sweep_backup_leftovers(settings.data_dir)
+        with _scratch_folder(settings.data_dir) as private:
+            copy = private / DB_NAME
+            _online_copy(settings.database_path, copy)
+            key_check, pending = _stored_keys(copy)
+            vault = Vault(load_master_key(settings.storage.master_key, key_check, pending=pending), key_check)
+            bundle = private / "backup.tar"
+            _write_tar(bundle, copy, settings.data_dir / RECORDINGS)
+            _seal(vault, key_check, bundle, target)
     return target
+
+
+def sweep_backup_leftovers(data_dir: Path) -> int:
+    """Remove the scratch folders of killed backups (each may hold an unsealed database copy); returns how many."""
+    removed = 0
+    for folder in sorted(data_dir.glob(f"{SCRATCH_PREFIX}*")):
+        if folder.is_dir() and not folder.is_symlink() and not _in_use(folder):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    if removed:
+        _LOGGER.warning("Removed %d folder(s) left in %s by backups that did not finish", removed, data_dir)
+    return removed
 
 
 def verify_backup(source: Path, master: MasterKey) -> None:
@@ -122,6 +146,34 @@ def restore_backup(settings: Settings, source: Path, target: Path, key_file: Pat
 # --- writing ----------------------------------------------------------------------------------------------
 
 
+@contextmanager
+def _scratch_folder(data_dir: Path) -> Iterator[Path]:
+    """A private folder (mode 0700, same disk as the database), locked while the backup runs, removed after it."""
+    private = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX, dir=data_dir))
+    fd = os.open(private, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # a sweep leaves a folder alone while its backup holds this
+        yield private
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+        os.close(fd)
+
+
+def _in_use(folder: Path) -> bool:
+    """Whether a running backup holds the lock of its scratch folder."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return True  # not ours to judge: leave it
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
 def _online_copy(database: Path, copy: Path) -> None:
     """A consistent copy of a live WAL database (SQLite online backup), as a plain single file."""
     source = sqlite3.connect(database)  # a reader: the backup step holds one read transaction, so it is consistent
@@ -138,17 +190,18 @@ def _online_copy(database: Path, copy: Path) -> None:
         source.close()
 
 
-def _stored_key_check(database: Path) -> bytes:
+def _stored_keys(database: Path) -> tuple[bytes, bytes | None]:
+    """The key check of a database copy, and the pending rotation it records (if any)."""
     connection = sqlite3.connect(database)
     try:
-        row = connection.execute("SELECT value FROM settings WHERE key = 'key_check'").fetchone()
+        key_check, pending = key_settings(sqlite_utils.Database(connection))
     except sqlite3.Error as exc:
         raise BackupError(f"the call database cannot be read: {exc}") from exc
     finally:
         connection.close()
-    if row is None:
+    if key_check is None:
         raise BackupError("the call database has no key check; start the appliance once before backing it up")
-    return bytes(row[0])
+    return key_check, pending
 
 
 def _write_tar(bundle: Path, database: Path, recordings: Path) -> None:

@@ -95,8 +95,7 @@ def _cmd_erase(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     store = CallStore.open(settings)
     try:
-        calls = erase_caller(store, args.caller)
-        sweep_recordings(store, settings.recordings_dir)  # their recording files go with their rows
+        calls = erase_caller(store, args.caller)  # rows, key, recording files, ledger line: one operation
     finally:
         store.close()
     print(f"erased the caller and {calls} call(s)" if calls else "no stored calls for that number; nothing erased")
@@ -118,9 +117,11 @@ def _cmd_correct(args: argparse.Namespace) -> int:
 
 
 def _cmd_retention(args: argparse.Namespace) -> int:
+    from appliance.backup import sweep_backup_leftovers  # noqa: PLC0415 - only for this command
     from appliance.retention import run_retention  # noqa: PLC0415 - only for this command
 
     settings = load_settings(args.config)
+    sweep_backup_leftovers(settings.data_dir)  # unsealed database copies left by killed backups
     store = CallStore.open(settings)
     try:
         deleted = run_retention(store, time.time(), settings.retention.windows())
@@ -150,18 +151,26 @@ def _cmd_restore(args: argparse.Namespace) -> int:
 
 
 def _cmd_keys(args: argparse.Namespace) -> int:
-    from appliance.crypto import confirm_rotation  # noqa: PLC0415 - only for this command
-    from appliance.rotation import rotate_master_key  # noqa: PLC0415 - only for this command
+    from appliance.rotation import (  # noqa: PLC0415 - only for this command
+        confirm_master_key,
+        recover_rotation,
+        rotate_master_key,
+    )
 
     settings = load_settings(args.config)
+    key = settings.storage.master_key
     if args.action == "confirm":
-        confirm_rotation(settings.storage.master_key)
-        print(f"deleted the previous master key {settings.storage.master_key}.old (if it was there)")
-        return 0
-    old = rotate_master_key(settings)
-    print(f"new master key in {settings.storage.master_key}; the previous one is kept at {old} because backups "
-          f"made before now need it (restore --key {old}). Make a new backup, then run 'receptionist keys confirm' "
-          "to delete it")
+        confirm_master_key(settings)
+        print(f"deleted the previous master key {key}.old (if it was there)")
+    elif args.action == "recover":
+        aside = recover_rotation(settings)
+        print(f"rolled back the interrupted key rotation: the previous master key is back in {key}; the new one is "
+              f"kept at {aside} (delete it once the appliance starts)" if aside else
+              "no interrupted key rotation: the master key opens the database; nothing was changed")
+    else:
+        old = rotate_master_key(settings)
+        print(f"new master key in {key}; the previous one is kept at {old} because backups made before now need it "
+              f"(restore --key {old}). Make a new backup, then run 'receptionist keys confirm' to delete it")
     return 0
 
 
@@ -239,8 +248,9 @@ def _add_backup_and_keys(sub: argparse._SubParsersAction[argparse.ArgumentParser
                    help="the master key the backup was made with (default: the config's; e.g. master.key.old)")
     p.set_defaults(func=_cmd_restore)
     p = sub.add_parser("keys", help="'keys rotate': re-wrap every data key under a new master key (service "
-                                    "stopped); 'keys confirm': delete the previous key")
-    p.add_argument("action", choices=["rotate", "confirm"])
+                                    "stopped); 'keys confirm': delete the previous key; 'keys recover': roll "
+                                    "back a rotation that was interrupted (service stopped)")
+    p.add_argument("action", choices=["rotate", "confirm", "recover"])
     p.add_argument("--config", type=Path, default=None, help=config_help)
     p.set_defaults(func=_cmd_keys)
 

@@ -48,8 +48,8 @@ class SipSettings(_Section):
     identity: str = "receptionist"
     registrations: list[Registration] = Field(default_factory=list)
     trunk_sources: list[str] = Field(default_factory=list)
-    invites_per_second_per_source: float = Field(default=1.0, gt=0.0, le=100.0)
-    invite_burst_per_source: int = Field(default=4, ge=1, le=100)
+    invites_per_second_per_source: float = Field(default=5.0, gt=0.0, le=100.0)
+    invite_burst_per_source: int = Field(default=10, ge=1, le=100)
 
     @field_validator("allowed_sources", "trunk_sources")
     @classmethod

@@ -12,7 +12,6 @@ The store is the only caller; no other code touches keys or ciphertext. Formats 
 from __future__ import annotations
 
 import hmac
-import logging
 import os
 import secrets
 import threading
@@ -37,6 +36,7 @@ from appliance.keys import (
     KeyMissingError,
     KeyPermissionError,
     MasterKey,
+    RotationInterruptedError,
     WrongMasterKeyError,
     confirm_rotation,
     create_master_key,
@@ -47,12 +47,10 @@ from appliance.keys import (
 
 __all__ = [
     "CHUNK_SIZE", "CREDENTIAL_NAME", "CryptoError", "DecryptionError", "IntegrityError", "KeyFileError",
-    "KeyMissingError", "KeyPermissionError", "MasterKey", "Rewrapped", "Vault", "WrongMasterKeyError",
-    "confirm_rotation", "create_key_check", "create_master_key", "install_rotated_key", "load_master_key",
-    "normalize_number", "old_key_path", "roll_back_rotation", "verify_master_key",
+    "KeyMissingError", "KeyPermissionError", "MasterKey", "Rewrapped", "RotationInterruptedError", "Vault",
+    "WrongMasterKeyError", "confirm_rotation", "create_key_check", "create_master_key", "install_rotated_key",
+    "load_master_key", "normalize_number", "old_key_path", "roll_back_rotation", "verify_master_key",
 ]
-
-_LOGGER = logging.getLogger(__name__)
 
 CHUNK_SIZE = 64 * 1024
 _V1 = b"\x01"
@@ -100,18 +98,13 @@ def verify_master_key(master: MasterKey, key_check: bytes) -> None:
     _open_key_check(_wrap_cipher(master), master.source, key_check)
 
 
-def load_master_key(path: Path | str, key_check: bytes | None, credential: str = CREDENTIAL_NAME) -> MasterKey:
-    """The master key at start-up (systemd credential, else key file), checked; rolls back an unfinished rotation."""
+def load_master_key(path: Path | str, key_check: bytes | None, credential: str = CREDENTIAL_NAME, *,
+                    pending: bytes | None = None) -> MasterKey:
+    """The master key (systemd credential, else key file) checked against a key check; never changes a key file."""
     master = MasterKey.locate(path, credential)
     if key_check is None or _opens(master, key_check):
         return master
-    old = old_key_path(path)
-    if master.source == str(Path(path)) and old.is_file() and _opens(MasterKey.load(old), key_check):
-        roll_back_rotation(path)
-        _LOGGER.warning("A master key rotation stopped before the database was re-wrapped; restored the old key "
-                        "at %s", path)
-        return MasterKey.load(path)
-    raise WrongMasterKeyError(_wrong_master_message(master.source))
+    raise _rejection(master, Path(path), key_check, pending)
 
 
 def normalize_number(number: str) -> str:
@@ -285,6 +278,23 @@ def _opens(master: MasterKey, key_check: bytes) -> bool:
     except WrongMasterKeyError:
         return False
     return True
+
+
+def _rejection(master: MasterKey, path: Path, key_check: bytes, pending: bytes | None) -> WrongMasterKeyError:
+    """Why the key file does not open a database: an interrupted rotation, a pre-rotation copy, or a wrong key."""
+    old = old_key_path(path)
+    if master.source != str(path) or not old.is_file() or not _opens(MasterKey.load(old), key_check):
+        return WrongMasterKeyError(_wrong_master_message(master.source))
+    if pending is not None and _opens(master, pending):  # the database names this key as its unfinished rotation's
+        return RotationInterruptedError(
+            f"a master key rotation stopped before this database was re-wrapped: it still opens with the previous "
+            f"key {old}, not with the new one at {path}. If it is the appliance's database, stop the appliance and "
+            f"run 'receptionist keys recover' (it puts {old} back and keeps the new key aside); if it is a copy, "
+            f"open it with the key {old}. Nothing was changed")
+    return WrongMasterKeyError(
+        f"this database is from before a master key rotation: it opens with the previous key {old}, not with "
+        f"{path}. Use that key for it (e.g. 'receptionist restore --key {old}') and keep {old} until no backup "
+        "needs it; nothing was changed")
 
 
 def _field_error(table: str, row_id: RowId, column: str) -> DecryptionError:

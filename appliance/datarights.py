@@ -22,9 +22,12 @@ The CLI writes recordings as 16 kHz stereo WAV files (caller left, receptionist 
 `<export name>-recordings/` beside the JSON file. Times are Unix seconds; turn and event offsets (`start_s`,
 `end_s`, `at_s`) are seconds from the answer.
 
-Each erasure also appends the contact's opaque id to the erasure ledger (`<master key file>.erased`, one id a
-line, fsynced) once its transaction has committed; `appliance.backup.restore` erases those contacts from a
-restored database, so restoring an older backup does not bring an erased caller back.
+An erasure is one operation whoever calls it (the CLI, the panel): inside its transaction, before the commit, the
+contact's opaque id goes into the erasure ledger (`<master key file>.erased`, one id a line, fsynced, never twice)
+and their recording files are removed; then the commit, then a WAL checkpoint that must succeed (WalBusyError says
+what to do otherwise). A crash after the ledger write keeps the line, and running the erasure again finishes it.
+`appliance.backup.restore` erases the ledger's contacts from a restored database, so restoring an older backup
+does not bring an erased caller back.
 """
 
 from __future__ import annotations
@@ -32,12 +35,14 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from appliance.errors import ApplianceError, ErrorCode
 from appliance.store import CallStore
 
+RECORDINGS = "recordings"  # the data folder's recordings/, beside the database (Settings.recordings_dir)
 EXPORT_FORMAT = "receptionist-export"
 EXPORT_VERSION = 1
 _INTERNAL = ("call_id", "contact_id")
@@ -65,15 +70,35 @@ def export_all(store: CallStore) -> dict[str, Any]:
 
 
 def erase_caller(store: CallStore, number: str) -> int:
-    """Erase every row about this caller and destroy their data key; returns the number of calls erased."""
+    """Erase every row and recording file of this caller and destroy their data key; returns the calls erased."""
     contact_id = store.find_contact(number)
     if contact_id is None:
         store.audit("erase", None, detail="caller: no stored data")
+        store.checkpoint()  # a rerun wipes what an erasure blocked by a reader left in the -wal file
         return 0
-    calls = store.erase_contact(contact_id)  # audited in the same transaction
-    if _is_file_backed(store):
-        record_erasure(erasure_ledger(store.key_path), contact_id)
-    return calls
+    return store.erase_contact(contact_id, before_commit=_settle_erasure(store, contact_id))
+
+
+def _settle_erasure(store: CallStore, contact_id: str) -> Callable[[], None]:
+    """What must hold before an erasure commits: the id in the ledger, then the caller's recording files gone."""
+    folder = _data_dir(store)
+    files = [] if folder is None else [folder / RECORDINGS / Path(row["path"]).name for row in store.rows(
+        "SELECT r.path FROM recordings r JOIN calls c ON c.id = r.call_id WHERE c.contact_id = ?", [contact_id])]
+
+    def settle() -> None:
+        if folder is not None:
+            record_erasure(erasure_ledger(store.key_path), contact_id)
+        for path in files:
+            _remove_recording(path)
+    return settle
+
+
+def _remove_recording(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as exc:
+        raise ApplianceError(f"cannot remove the recording {path} ({exc.strerror}); nothing was erased: fix its "
+                             "permissions and run the erase again", code=ErrorCode.STORE) from exc
 
 
 def erasure_ledger(key_path: Path) -> Path:
@@ -82,18 +107,22 @@ def erasure_ledger(key_path: Path) -> Path:
 
 
 def record_erasure(ledger: Path, contact_id: str) -> None:
-    """Append an erased contact's opaque id to the ledger, durably (fsynced)."""
+    """Append an erased contact's opaque id to the ledger, durably (fsynced), unless it is already there."""
     try:
-        fd = os.open(ledger, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        if contact_id in erased_ids(ledger):
+            return
+        fd = os.open(ledger, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
         try:
-            os.write(fd, contact_id.encode("ascii") + b"\n")
+            size = os.fstat(fd).st_size
+            torn = size > 0 and os.pread(fd, 1, size - 1) != b"\n"  # a line cut short by a crash stays apart
+            os.write(fd, b"\n" * torn + contact_id.encode("ascii") + b"\n")
             os.fsync(fd)
         finally:
             os.close(fd)
     except OSError as exc:
         raise ApplianceError(
-            f"the caller was erased, but their id {contact_id} could not be added to the erasure ledger {ledger} "
-            f"({exc.strerror}); add that line by hand, or restoring an older backup brings them back",
+            f"cannot add the caller's id {contact_id} to the erasure ledger {ledger} ({exc.strerror}); nothing was "
+            "erased: fix the file's permissions or free some disk space, then run the erase again",
             code=ErrorCode.STORE) from exc
 
 
@@ -116,9 +145,10 @@ def correct_contact(store: CallStore, number: str, name: str | None = None, note
     store.audit("correct", contact_id, detail=changed or "nothing")
 
 
-def _is_file_backed(store: CallStore) -> bool:
-    """False for an in-memory database (tests), which has no ledger beside a key file."""
-    return bool(store.db.execute("PRAGMA database_list").fetchone()[2])
+def _data_dir(store: CallStore) -> Path | None:
+    """The folder of the store's database file; None for an in-memory database (tests), which has no files."""
+    filename = str(store.rows("PRAGMA database_list", [])[0]["file"])
+    return Path(filename).parent if filename else None
 
 
 def _archive(contacts: list[dict[str, Any]]) -> dict[str, Any]:

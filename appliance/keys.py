@@ -8,6 +8,7 @@ import logging
 import os
 import re
 import secrets
+import time
 from pathlib import Path
 from typing import NoReturn
 
@@ -49,6 +50,10 @@ class DecryptionError(IntegrityError):
 
 class WrongMasterKeyError(DecryptionError):
     """The master key is not the one this database was written with."""
+
+
+class RotationInterruptedError(WrongMasterKeyError):
+    """A key rotation installed its new key file but stopped before the database was re-wrapped."""
 
 
 class MasterKey:
@@ -135,6 +140,14 @@ def create_master_key(path: Path | str) -> MasterKey:
     return MasterKey.create(path)
 
 
+def locate_or_create_master_key(path: Path | str) -> MasterKey:
+    """The existing master key (systemd credential, else key file) for a new database, or a new key file."""
+    try:
+        return MasterKey.locate(path)
+    except KeyMissingError:
+        return create_master_key(path)
+
+
 def credential_path(name: str) -> Path | None:
     """Where systemd put the credential `name`, or None outside a unit with credentials."""
     if not _CREDENTIAL_RE.fullmatch(name) or name in {".", ".."}:
@@ -203,8 +216,9 @@ def install_rotated_key(path: Path | str, new: MasterKey) -> None:
     path, old = Path(path), old_key_path(path)
     if old.exists():
         raise KeyFileError(
-            f"an earlier key rotation is not finished: {old} still exists. Start the appliance once (it "
-            f"finishes or rolls back the rotation), then confirm it before rotating again; nothing was changed")
+            f"an earlier key rotation is not finished: {old} still exists. If it was interrupted, run "
+            "'receptionist keys recover'; otherwise make a new backup and run 'receptionist keys confirm' before "
+            "rotating again; nothing was changed")
     try:
         os.link(path, old)
     except FileNotFoundError:
@@ -224,11 +238,26 @@ def confirm_rotation(path: Path | str) -> None:
     _fsync_dir(old.parent)
 
 
-def roll_back_rotation(path: Path | str) -> None:
-    """Put the previous master key (`<name>.old`) back at `path`."""
+def roll_back_rotation(path: Path | str) -> Path | None:
+    """Put the previous key (`<name>.old`) back at `path`, moving the key there aside; returns where it went."""
     path, old = Path(path), old_key_path(path)
-    try:
-        os.replace(old, path)
-    except FileNotFoundError:
-        raise KeyMissingError(f"there is no previous master key at {old} to roll back to") from None
+    if not old.is_file():
+        raise KeyMissingError(f"there is no previous master key at {old} to roll back to; nothing was changed")
+    aside = _keep_aside(path)
+    os.replace(old, path)
     _fsync_dir(path.parent)
+    _LOGGER.warning("Put the previous master key back at %s; the key it replaced is kept at %s", path, aside)
+    return aside
+
+
+def _keep_aside(path: Path) -> Path | None:
+    """Link the key file at `path` to a new `<name>.rejected-<time>` name (None if there is no key there)."""
+    aside = path.with_name(f"{path.name}.rejected-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}")
+    try:
+        os.link(path, aside)  # never overwritten: the rejected key may be the only one some database opens with
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise KeyFileError(f"cannot keep the master key {path} aside as {aside}: {exc.strerror}; nothing was "
+                           "changed") from None
+    return aside

@@ -7,13 +7,19 @@ so deleting the data key row destroys every ciphertext of that caller (crypto-sh
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import sqlite_utils
 
+from appliance.errors import ApplianceError, ErrorCode
+
 PRAGMAS = ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "secure_delete=ON")
+ROTATION_PENDING = "rotation_pending"  # settings key: a key check under the new key of an unfinished key rotation
+CHECKPOINT_WAIT_S = 5.0  # how long a checkpoint waits for readers of an older snapshot (a backup, the panel)
+_CHECKPOINT_POLL_S = 0.05
 
 _V1 = """
 CREATE TABLE settings (key TEXT PRIMARY KEY, value BLOB NOT NULL);
@@ -125,9 +131,39 @@ def migrate(db: sqlite_utils.Database) -> int:
     return len(MIGRATIONS)
 
 
-def checkpoint(db: sqlite_utils.Database) -> None:
-    """Move the WAL into the database file and truncate it, so deleted rows leave no copy in the -wal file."""
-    db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+class WalBusyError(ApplianceError):
+    """The WAL could not be folded into the database file: another connection still reads an older snapshot."""
+
+    code = ErrorCode.STORE
+
+
+def checkpoint(db: sqlite_utils.Database, wait_s: float = CHECKPOINT_WAIT_S) -> None:
+    """Fold the WAL into the database file and truncate it, retrying while readers hold older snapshots."""
+    deadline = time.monotonic() + wait_s
+    busy_timeout = int(db.execute("PRAGMA busy_timeout").fetchone()[0])
+    db.execute("PRAGMA busy_timeout = 0")  # retried here instead, so the whole wait stays within wait_s
+    try:
+        while db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]:  # (busy, log frames, checkpointed)
+            if time.monotonic() >= deadline:
+                raise WalBusyError(_busy_message(str(db.execute("PRAGMA database_list").fetchone()[2])))
+            time.sleep(_CHECKPOINT_POLL_S)
+    finally:
+        db.execute(f"PRAGMA busy_timeout = {busy_timeout}")
+
+
+def _busy_message(path: str) -> str:
+    return (f"the change is saved, but {path}-wal still holds a copy of the data it replaced or deleted, because "
+            "another program is reading an older snapshot of the database (a backup or export running, or the "
+            "panel). Run the same command again once that has finished, or stop the appliance first; until then "
+            "that copy stays on disk")
+
+
+def key_settings(db: sqlite_utils.Database) -> tuple[bytes | None, bytes | None]:
+    """The database's key check and, if a key rotation is unfinished, the key check of its new key."""
+    rows = dict(db.execute("SELECT key, value FROM settings WHERE key IN ('key_check', ?)",
+                           [ROTATION_PENDING]).fetchall())
+    key_check, pending = rows.get("key_check"), rows.get(ROTATION_PENDING)
+    return (None if key_check is None else bytes(key_check)), (None if pending is None else bytes(pending))
 
 
 def dict_rows(db: sqlite_utils.Database, sql: str, params: list[Any]) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ from typing import Any
 import uvicorn
 
 from appliance import __version__
+from appliance.backup import sweep_backup_leftovers
 from appliance.config import Settings
 from appliance.errors import ApplianceError
 from appliance.profile import load_profile
@@ -87,6 +88,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
 async def _serve(settings: Settings, stop: asyncio.Event) -> None:
     store = CallStore.open(settings)
     sweep_recordings(store, settings.recordings_dir)
+    sweep_backup_leftovers(settings.data_dir)
     if count := store.mark_interrupted():
         _LOGGER.warning("marked %d call(s) left in progress by the last run as interrupted", count)
     appliance = Appliance(settings, store)

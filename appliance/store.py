@@ -10,28 +10,19 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
 from appliance.config import Settings
-from appliance.crypto import (
-    KeyMissingError,
-    MasterKey,
-    Reader,
-    Vault,
-    Writer,
-    create_key_check,
-    create_master_key,
-    load_master_key,
-    verify_master_key,
-)
+from appliance.crypto import MasterKey, Reader, Vault, Writer, create_key_check, load_master_key, verify_master_key
 from appliance.errors import ApplianceError, ErrorCode
 from appliance.frames import (
     CallEnded,
@@ -44,7 +35,9 @@ from appliance.frames import (
     TurnSpoken,
     is_anonymous,
 )
-from appliance.schema import apply_pragmas, atomic, checkpoint, dict_rows, migrate, schema_version
+from appliance.keys import locate_or_create_master_key
+from appliance.locks import hold_shared_lock
+from appliance.schema import apply_pragmas, atomic, checkpoint, dict_rows, key_settings, migrate, schema_version
 
 DEFAULT_KEY_FILE = "master.key"
 _MESSAGE_TEXT = ("name", "callback_number", "reason", "notes")
@@ -56,13 +49,15 @@ Key = tuple[str, bytes]  # a data key's id and its wrapped bytes
 class CallStore:
     """Thread-safe, encrypted store of calls, their turns and events, and the callers behind them."""
 
+    wal_wait_s = 5.0  # how long erasures and purges wait for readers of an older snapshot
+
     def __init__(self, path: Path | str, key_path: Path | str | None = None, *,
                  master: MasterKey | None = None) -> None:
-        """Open (or create) the database; `key_path` defaults to master.key beside it. A new database gets a
-        key check (and a new key file if there is none); an existing one refuses a missing or wrong key."""
+        """Open or create the database (`key_path` defaults to master.key beside it); refuse a missing or wrong key."""
         if str(path) == ":memory:" and master is None:
             raise ValueError("an in-memory call store needs an explicit master key")
         self._lock = threading.Lock()
+        self._folder_lock: int | None = None  # the data folder's lock, held shared by a store of the settings
         self.db = sqlite_utils.Database(_connect(path))
         self.key_path = Path(key_path) if key_path else Path(path).parent / DEFAULT_KEY_FILE  # and its ledger
         try:
@@ -73,35 +68,39 @@ class CallStore:
 
     @classmethod
     def open(cls, settings: Settings) -> CallStore:
-        """The store of a Settings object: its database file and its master key (or systemd credential)."""
-        return cls(settings.database_path, settings.storage.master_key)
+        """The store of a Settings object (database file, master key); no key rotation runs until it is closed."""
+        folder_lock = hold_shared_lock(settings.data_dir)
+        try:
+            store = cls(settings.database_path, settings.storage.master_key)
+        except BaseException:
+            os.close(folder_lock)
+            raise
+        store._folder_lock = folder_lock
+        return store
 
     def _unlock(self, key_path: Path, master: MasterKey | None) -> Vault:
         """Check the master key before anything is written; set up a new database's key check."""
-        key_check = self._stored_key_check()
+        key_check, pending = self._stored_keys()
         if key_check is not None:
             if master is None:
-                master = load_master_key(key_path, key_check)
+                master = load_master_key(key_path, key_check, pending=pending)
             verify_master_key(master, key_check)
         apply_pragmas(self.db)
         migrate(self.db)
         if key_check is None:
-            master = master or _master_for_new_database(key_path)
+            master = master or locate_or_create_master_key(key_path)
             key_check = create_key_check(master)
             with atomic(self.db):
                 self.db.execute("INSERT INTO settings (key, value) VALUES ('key_check', ?)", [key_check])
         assert master is not None  # set above on both branches
         return Vault(master, key_check)
 
-    def _stored_key_check(self) -> bytes | None:
+    def _stored_keys(self) -> tuple[bytes | None, bytes | None]:
         try:
-            if schema_version(self.db) == 0:
-                return None
-            row = self.db.execute("SELECT value FROM settings WHERE key = 'key_check'").fetchone()
+            return (None, None) if schema_version(self.db) == 0 else key_settings(self.db)
         except sqlite3.DatabaseError as exc:
             raise ApplianceError(f"the call database cannot be read: {exc}; restore it from a backup",
                                  code=ErrorCode.STORE) from exc
-        return None if row is None else bytes(row[0])
 
     # --- writing a call ---------------------------------------------------------------------------------
 
@@ -308,17 +307,19 @@ class CallStore:
                     row[column] = self._open(key, row[column], "messages", row["id"], column)
         return rows
 
-    def erase_contact(self, contact_id: str, *, actor: str = "cli") -> int:
-        """Delete a contact, everything about them and their data key (crypto-shredding), audited in the same
-        transaction, then checkpoint the WAL so no copy stays in the -wal file; returns their calls."""
+    def erase_contact(self, contact_id: str, *, actor: str = "cli",
+                      before_commit: Callable[[], None] | None = None) -> int:
+        """Delete a contact, all about them and their data key, audited; returns their calls (see erase_caller)."""
         with self._lock:
             with atomic(self.db):
                 calls = self.db.execute("SELECT COUNT(*) FROM calls WHERE contact_id = ?", [contact_id]).fetchone()[0]
                 self.db.execute("DELETE FROM contacts WHERE id = ?", [contact_id])  # cascades to calls, turns, ...
                 self.db.execute("DELETE FROM data_keys WHERE key_id = ?", [contact_id])
                 self._audit(actor, "erase", contact_id, f"{calls} calls")
+                if before_commit is not None:
+                    before_commit()
             self._vault.forget(contact_id)
-            checkpoint(self.db)
+            checkpoint(self.db, self.wal_wait_s)  # no copy of the wrapped key may stay in the -wal file
         return int(calls)
 
     def audit(self, action: str, subject: str | None, *, actor: str = "cli", detail: str | None = None) -> None:
@@ -366,14 +367,17 @@ class CallStore:
             return dict_rows(self.db, sql, params)
 
     def checkpoint(self) -> None:
-        """Fold the WAL into the database file and truncate it (after deletions)."""
+        """Fold the WAL into the database file and truncate it (after deletions); WalBusyError if it cannot."""
         with self._lock:
-            checkpoint(self.db)
+            checkpoint(self.db, self.wal_wait_s)
 
     def close(self) -> None:
-        """Close the database."""
+        """Close the database and let go of the data folder's lock."""
         with self._lock:
             self.db.conn.close()
+            if self._folder_lock is not None:
+                os.close(self._folder_lock)
+                self._folder_lock = None
 
 
 def _stream_aad(call_id: str) -> bytes:
@@ -388,11 +392,3 @@ def _connect(path: Path | str) -> sqlite3.Connection:
     except (OSError, sqlite3.Error) as exc:
         raise ApplianceError(f"cannot open the call database {path}: {exc}; check the data_dir setting "
                              "and its permissions", code=ErrorCode.STORE) from exc
-
-
-def _master_for_new_database(key_path: Path) -> MasterKey:
-    """The existing key (credential or file) for a new database, or a new key file (mode 0600)."""
-    try:
-        return MasterKey.locate(key_path)
-    except KeyMissingError:
-        return create_master_key(key_path)

@@ -6,7 +6,7 @@
 The flooder calls from 127.0.0.2 (SIPp's built-in `uac`, 1 s per answered call, 200 at once at most); the
 genuine caller calls from 127.0.0.1 two seconds in. Prints what the flooder got, whether the genuine call was
 answered and how soon its greeting started, and the appliance's open file descriptors and memory before and
-after. The default config applies: 4 lines, 3 per source, 1 new call per second per source after a burst of 4.
+after. The default config applies: 4 lines, 3 per source, 5 new calls per second per source after a burst of 10.
 """
 
 from __future__ import annotations

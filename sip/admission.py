@@ -24,8 +24,8 @@ class AdmissionLimits:
 
     max_calls: int = 4
     max_calls_per_source: int = 3
-    invites_per_second_per_source: float = 1.0
-    invite_burst_per_source: int = 4
+    invites_per_second_per_source: float = 5.0
+    invite_burst_per_source: int = 10
     setups_per_second: float = 20.0
     trunk_sources: tuple[str, ...] = ()
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import io
+import os
+import shutil
 import tarfile
 from pathlib import Path
 from typing import Any
@@ -142,7 +145,7 @@ def test_entries_outside_the_data_folder_are_refused(settings: Settings, tmp_pat
             info = tarfile.TarInfo(name)
             info.size = 4
             tar.addfile(info, io.BytesIO(b"evil"))
-    key_check = backup._stored_key_check(settings.database_path)
+    key_check = backup._stored_keys(settings.database_path)[0]
     vault = Vault(MasterKey.load(settings.storage.master_key), key_check)
     backup._seal(vault, key_check, bundle, tmp_path / "evil.backup")
     with pytest.raises(BackupError, match=r"unexpected entry '\.\./escaped'"):
@@ -174,3 +177,22 @@ def test_backup_of_a_running_store_holds_its_latest_calls(settings: Settings, tm
         assert len(_contacts(settings, restored.database.parent)) == 3
     finally:
         store.close()
+
+
+def test_a_killed_backups_plain_copy_is_swept(settings: Settings, tmp_path: Path) -> None:
+    killed = settings.data_dir / ".backup-killed01"  # what `receptionist backup` leaves when it is killed mid-run
+    killed.mkdir(mode=0o700)
+    shutil.copy(settings.database_path, killed / "receptionist.db")
+    running = settings.data_dir / ".backup-running1"  # another backup still at work: its folder is locked
+    running.mkdir(mode=0o700)
+    fd = os.open(running, os.O_RDONLY | os.O_DIRECTORY)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        create_backup(settings, tmp_path / "next.backup")
+        assert not killed.exists() and running.is_dir()
+    finally:
+        os.close(fd)
+    killed.mkdir(mode=0o700)
+    (killed / "backup.tar").write_bytes(b"plain tar of the database")
+    assert main(["retention", "run", "--config", str(settings.data_dir / "config.toml")]) == 0
+    assert not list(settings.data_dir.glob(".backup-*"))  # the retention run sweeps too, now nothing uses them

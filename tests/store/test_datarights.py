@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from appliance.datarights import CallerNotFoundError, correct_contact, erase_caller, export_all, export_caller
-from appliance.schema import TABLES
+from appliance.datarights import (
+    CallerNotFoundError,
+    correct_contact,
+    erase_caller,
+    erased_ids,
+    erasure_ledger,
+    export_all,
+    export_caller,
+    record_erasure,
+)
+from appliance.recordings import CallRecorder, save_recording
+from appliance.schema import TABLES, WalBusyError
 from appliance.store import CallStore
 from tests.store.conftest import NUMBER, OTHER, PHRASE, add_call, contains, file_bytes
 
@@ -86,3 +98,91 @@ def test_an_unknown_caller_exports_nothing(store: CallStore) -> None:
     _two_callers(store)
     assert export_caller(store, "+19999999999")["contacts"] == []
     assert export_caller(store, "anonymous")["contacts"] == []
+
+
+class _QuickStore(CallStore):
+    """The real store, giving up on a blocked checkpoint after 0.2 s instead of 5 s."""
+
+    wal_wait_s = 0.2
+
+
+def _db_and_wal(db_path: Path) -> bytes:
+    return b"".join(Path(f"{db_path}{suffix}").read_bytes() for suffix in ("", "-wal")
+                    if Path(f"{db_path}{suffix}").exists())
+
+
+def test_erase_under_a_reader_snapshot_leaves_no_key_copy_or_says_so(db_path: Path, key_path: Path) -> None:
+    store = _QuickStore(db_path, key_path)
+    _two_callers(store)
+    contact_id = store.find_contact(NUMBER)
+    wrapped = bytes(store.db.execute("SELECT wrapped FROM data_keys WHERE key_id = ?", [contact_id]).fetchone()[0])
+    assert wrapped in _db_and_wal(db_path)
+    reader = sqlite3.connect(db_path, isolation_level=None)  # a backup or the panel, mid-read
+    reader.execute("BEGIN")
+    reader.execute("SELECT COUNT(*) FROM data_keys").fetchall()
+    try:
+        erase_caller(store, NUMBER)
+    except WalBusyError as exc:  # the one honest failure: it says the copy is there and what to do
+        assert "-wal still holds a copy" in str(exc) and "run the same command again" in str(exc).lower()
+    else:
+        assert wrapped not in _db_and_wal(db_path)
+    finally:
+        reader.execute("ROLLBACK")
+        reader.close()
+    assert store.find_contact(NUMBER) is None
+    assert erase_caller(store, NUMBER) == 0  # run again once the reader is done: the copy is wiped
+    assert wrapped not in _db_and_wal(db_path)
+    store.close()
+
+
+def test_erase_caller_removes_the_callers_recording_files(store: CallStore, db_path: Path) -> None:
+    _two_callers(store)
+    folder = db_path.parent / "recordings"  # Settings.recordings_dir: beside the database
+    for call_id in ("a1", "a2", "b1"):
+        save_recording(store, call_id, CallRecorder().wav(), folder)
+    erase_caller(store, NUMBER)  # what the panel calls: no separate sweep afterwards
+    [kept] = folder.iterdir()
+    assert store.rows("SELECT call_id FROM recordings WHERE path = ?", [kept.name]) == [{"call_id": "b1"}]
+
+
+class _Crash(Exception):
+    """Stands for the process dying between the ledger write and the commit."""
+
+
+class _CrashBeforeCommit(CallStore):
+    """The real store whose erasure transaction dies right after its before-commit steps."""
+
+    def erase_contact(self, contact_id: str, *, actor: str = "cli",
+                      before_commit: Callable[[], None] | None = None) -> int:
+        def then_crash() -> None:
+            if before_commit is not None:
+                before_commit()
+            raise _Crash
+        return super().erase_contact(contact_id, actor=actor, before_commit=then_crash)
+
+
+def test_the_ledger_line_is_written_before_the_commit(db_path: Path, key_path: Path) -> None:
+    crashing = _CrashBeforeCommit(db_path, key_path)
+    _two_callers(crashing)
+    contact_id = crashing.find_contact(NUMBER)
+    ledger = erasure_ledger(key_path)
+    with pytest.raises(_Crash):
+        erase_caller(crashing, NUMBER)
+    assert ledger.read_text() == f"{contact_id}\n"  # a restore would erase them even though the commit never came
+    assert crashing.find_contact(NUMBER) == contact_id
+    crashing.close()
+    store = CallStore(db_path, key_path)
+    assert erase_caller(store, NUMBER) == 2
+    assert erase_caller(store, NUMBER) == 0
+    assert ledger.read_text() == f"{contact_id}\n"  # idempotent: still one line
+    store.close()
+
+
+def test_the_ledger_keeps_one_line_per_id_even_after_a_torn_write(tmp_path: Path) -> None:
+    ledger = tmp_path / "master.key.erased"
+    ledger.write_text("aaa\nbb")  # a crash cut the last line short
+    record_erasure(ledger, "ccc")
+    record_erasure(ledger, "ccc")
+    record_erasure(ledger, "aaa")
+    assert ledger.read_text() == "aaa\nbb\nccc\n"
+    assert erased_ids(ledger) == {"aaa", "bb", "ccc"}

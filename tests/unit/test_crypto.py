@@ -19,6 +19,7 @@ from appliance.crypto import (
     KeyMissingError,
     KeyPermissionError,
     MasterKey,
+    RotationInterruptedError,
     Vault,
     WrongMasterKeyError,
     confirm_rotation,
@@ -321,25 +322,33 @@ def test_key_file_rotation_keeps_old_until_confirmed(tmp_path: Path) -> None:
         install_rotated_key(path, MasterKey.generate())
     confirm_rotation(path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["master.key"]
-    install_rotated_key(path, MasterKey.generate())
-    roll_back_rotation(path)
+    rejected = MasterKey.generate()
+    install_rotated_key(path, rejected)
+    aside = roll_back_rotation(path)
     assert MasterKey.load(path).secret_bytes() == new.secret_bytes()
+    assert aside is not None and MasterKey.load(aside).secret_bytes() == rejected.secret_bytes()  # moved, not lost
     with pytest.raises(KeyMissingError):
         roll_back_rotation(path)
 
 
-def test_start_up_rolls_back_an_unfinished_rotation(tmp_path: Path) -> None:
+def test_loading_the_key_never_changes_a_key_file(tmp_path: Path) -> None:
     path = tmp_path / "master.key"
     old = create_master_key(path)
     key_check = create_key_check(old)
     assert load_master_key(path, None).secret_bytes() == old.secret_bytes()
-    install_rotated_key(path, MasterKey.generate())  # then a crash before the database commit
-    assert load_master_key(path, key_check).secret_bytes() == old.secret_bytes()
-    assert not old_key_path(path).exists()
-    committed = Vault(old, key_check).rewrap_all(new := MasterKey.generate(), {})
-    install_rotated_key(path, new)
+    new = MasterKey.generate()
+    install_rotated_key(path, new)  # then a crash before the database commit
+    with pytest.raises(RotationInterruptedError, match="keys recover"):
+        load_master_key(path, key_check, pending=create_key_check(new))
+    with pytest.raises(WrongMasterKeyError, match="from before a master key rotation") as caught:
+        load_master_key(path, key_check)  # a copy from before the rotation names no pending rotation
+    assert not isinstance(caught.value, RotationInterruptedError)
+    with pytest.raises(WrongMasterKeyError, match="from before"):  # another key's pending rotation is not this one
+        load_master_key(path, key_check, pending=create_key_check(MasterKey.generate()))
+    assert MasterKey.load(path).secret_bytes() == new.secret_bytes()
+    assert MasterKey.load(old_key_path(path)).secret_bytes() == old.secret_bytes()
+    committed = Vault(old, key_check).rewrap_all(new, {})
     assert load_master_key(path, committed.key_check).secret_bytes() == new.secret_bytes()
-    assert old_key_path(path).exists()
     with pytest.raises(WrongMasterKeyError, match=re.escape(f"master key from {path} cannot decrypt")):
         load_master_key(path, create_key_check(MasterKey.generate()))
 
