@@ -67,10 +67,8 @@ class Admission:
         """The status for a new INVITE from `source` ('ip:port' or 'ip'): ADMIT (0) or a refusal code."""
         ip = source_ip(source)
         trunk = self._trunks.allows(ip)
-        if self.stopping:
-            return OVERLOADED
-        if not (trunk or self._allowed.allows(ip)):
-            return FORBIDDEN
+        if refusal := self._unwelcome(ip, trunk):
+            return refusal
         with self._lock:
             if not trunk and not self._bucket(ip, now).take(now):
                 return OVERLOADED
@@ -83,10 +81,8 @@ class Admission:
         """The checks that still hold once PJSIP has taken the call (no rate spent): a second line of defence."""
         ip = source_ip(source)
         trunk = self._trunks.allows(ip)
-        if self.stopping:
-            return OVERLOADED
-        if not (trunk or self._allowed.allows(ip)):
-            return FORBIDDEN
+        if refusal := self._unwelcome(ip, trunk):
+            return refusal
         with self._lock:
             return self._busy(ip, trunk)
 
@@ -107,6 +103,11 @@ class Admission:
     def live_calls(self) -> int:
         """Lines in use."""
         return sum(self._live.values())
+
+    def _unwelcome(self, ip: str, trunk: bool) -> int:
+        if self.stopping:
+            return OVERLOADED
+        return ADMIT if trunk or self._allowed.allows(ip) else FORBIDDEN
 
     def _busy(self, ip: str, trunk: bool) -> int:
         if sum(self._live.values()) >= self.limits.max_calls:
