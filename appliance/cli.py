@@ -14,10 +14,10 @@ from pathlib import Path
 
 from appliance import __version__
 from appliance.config import CONFIG_ENV, default_config_path, load_settings
-from appliance.crypto import create_master_key
 from appliance.errors import ApplianceError
-from appliance.recordings import export_audio, sweep_recordings
-from appliance.store import DEFAULT_KEY_FILE, CallStore
+from appliance.storage.crypto import create_master_key
+from appliance.storage.recordings import export_audio, sweep_recordings
+from appliance.storage.store import DEFAULT_KEY_FILE, CallStore
 from models.errors import ModelError
 from sip.config import SipError
 
@@ -71,7 +71,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from appliance.datarights import export_all, export_caller  # noqa: PLC0415 - only for this command
+    from appliance.storage.datarights import export_all, export_caller  # noqa: PLC0415 - only for this command
 
     settings = load_settings(args.config)
     out = Path(args.out)
@@ -90,7 +90,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_erase(args: argparse.Namespace) -> int:
-    from appliance.datarights import erase_caller  # noqa: PLC0415 - only for this command
+    from appliance.storage.datarights import erase_caller  # noqa: PLC0415 - only for this command
 
     settings = load_settings(args.config)
     store = CallStore.open(settings)
@@ -103,7 +103,7 @@ def _cmd_erase(args: argparse.Namespace) -> int:
 
 
 def _cmd_correct(args: argparse.Namespace) -> int:
-    from appliance.datarights import correct_contact  # noqa: PLC0415 - only for this command
+    from appliance.storage.datarights import correct_contact  # noqa: PLC0415 - only for this command
 
     if args.name is None and args.notes is None:
         raise ApplianceError("nothing to correct: give --name \"...\" and/or --notes \"...\"")
@@ -117,8 +117,8 @@ def _cmd_correct(args: argparse.Namespace) -> int:
 
 
 def _cmd_retention(args: argparse.Namespace) -> int:
-    from appliance.backup import sweep_backup_leftovers  # noqa: PLC0415 - only for this command
-    from appliance.retention import run_retention  # noqa: PLC0415 - only for this command
+    from appliance.storage.backup import sweep_backup_leftovers  # noqa: PLC0415 - only for this command
+    from appliance.storage.retention import run_retention  # noqa: PLC0415 - only for this command
 
     settings = load_settings(args.config)
     sweep_backup_leftovers(settings.data_dir)  # unsealed database copies left by killed backups
@@ -133,7 +133,7 @@ def _cmd_retention(args: argparse.Namespace) -> int:
 
 
 def _cmd_backup(args: argparse.Namespace) -> int:
-    from appliance.backup import create_backup  # noqa: PLC0415 - only for this command
+    from appliance.storage.backup import create_backup  # noqa: PLC0415 - only for this command
 
     written = create_backup(load_settings(args.config), Path(args.out))
     print(f"wrote the encrypted backup {written}; it needs the master key to restore (kept apart from it)")
@@ -141,7 +141,7 @@ def _cmd_backup(args: argparse.Namespace) -> int:
 
 
 def _cmd_restore(args: argparse.Namespace) -> int:
-    from appliance.backup import restore_backup  # noqa: PLC0415 - only for this command
+    from appliance.storage.backup import restore_backup  # noqa: PLC0415 - only for this command
 
     settings = load_settings(args.config)
     restored = restore_backup(settings, Path(args.source), Path(args.data_dir), Path(args.key) if args.key else None)
@@ -151,7 +151,7 @@ def _cmd_restore(args: argparse.Namespace) -> int:
 
 
 def _cmd_keys(args: argparse.Namespace) -> int:
-    from appliance.rotation import (  # noqa: PLC0415 - only for this command
+    from appliance.storage.rotation import (  # noqa: PLC0415 - only for this command
         confirm_master_key,
         recover_rotation,
         rotate_master_key,

@@ -133,7 +133,7 @@ class RetentionSettings(_Section):
     summaries_days: int = Field(default=0, ge=0)
 
     def windows(self) -> dict[str, int | None]:
-        """The windows by kind, in days, None for 'until deleted' (the shape appliance.retention takes)."""
+        """The windows by kind, in days, None for 'until deleted' (the shape appliance.storage.retention takes)."""
         return {kind: getattr(self, f"{kind}_days") or None
                 for kind in ("recordings", "sms", "call_logs", "transcripts", "summaries")}
 

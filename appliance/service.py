@@ -16,13 +16,13 @@ from typing import Any
 import uvicorn
 
 from appliance import __version__
-from appliance.backup import sweep_backup_leftovers
 from appliance.config import Settings
 from appliance.errors import ApplianceError
 from appliance.profile import load_profile
-from appliance.recordings import sweep_recordings
-from appliance.rotation import hold_service_lock
-from appliance.store import CallStore
+from appliance.storage.backup import sweep_backup_leftovers
+from appliance.storage.recordings import sweep_recordings
+from appliance.storage.rotation import hold_service_lock
+from appliance.storage.store import CallStore
 from appliance.switchboard import Switchboard
 from appliance.wiring import build_context, load_engines
 from models import shared_registry

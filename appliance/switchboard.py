@@ -13,8 +13,8 @@ from pathlib import Path
 
 from appliance.callrun import SHUTDOWN, CallRun, Inputs
 from appliance.frames import CallEvent, CallStarted, DtmfPressed
-from appliance.recordings import CallRecorder, save_recording
-from appliance.store import CallStore
+from appliance.storage.recordings import CallRecorder, save_recording
+from appliance.storage.store import CallStore
 from appliance.wiring import RunContext
 from sip.events import CallInfo
 

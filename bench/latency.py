@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from appliance.store import CallStore
+from appliance.storage.store import CallStore
 from tests.e2e.support import RunningAppliance, espeak_wav, place_call, start_appliance
 
 QUESTIONS = [

@@ -23,10 +23,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from appliance.crypto import MasterKey, Vault, normalize_number
-from appliance.datarights import erase_caller
 from appliance.frames import CallEnded, CallStarted, Outcome, Speaker, TurnSpoken
-from appliance.store import CallStore, Key
+from appliance.storage.crypto import MasterKey, Vault, normalize_number
+from appliance.storage.datarights import erase_caller
+from appliance.storage.store import CallStore, Key
 
 WRAPPED_KEY_SIZE = 61  # version byte, nonce, 32-byte key, tag: what Vault.new_data_key stores
 TURNS = (

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from appliance.store import CallStore
+from appliance.storage.store import CallStore
 from models import Transcriber, shared_registry
 from tests.e2e.support import RunningAppliance, espeak_wav, have_espeak, start_appliance
 

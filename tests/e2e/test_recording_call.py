@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from appliance.cli import init
-from appliance.recordings import read_recording
-from appliance.store import CallStore
+from appliance.storage.recordings import read_recording
+from appliance.storage.store import CallStore
 from models import Transcriber
 from tests.e2e.conftest import stored_call
 from tests.e2e.support import RunningAppliance, place_call, read_wav, start_appliance

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from appliance.store import CallStore
+from appliance.storage.store import CallStore
 from tests.e2e.support import RECEPTIONIST, ROOT, RunningAppliance, free_port, place_call, start_appliance
 
 pytestmark = pytest.mark.sip

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from appliance.frames import CallEnded, CallStarted, DtmfPressed, Outcome, Speaker, TurnSpoken
-from appliance.store import CallStore
+from appliance.storage.store import CallStore
 
 NUMBER = "+15550199887"
 PHRASE = "zebra canary phrase"

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from appliance.frames import CallEnded, CallStarted, Outcome, Speaker, TurnSpoken
-from appliance.store import CallStore
+from appliance.storage.store import CallStore
 
 DB_NAME = "receptionist.db"
 TURNS = 4

@@ -12,14 +12,14 @@ from typing import Any
 
 import pytest
 
-from appliance import backup
-from appliance.backup import BackupError, create_backup, restore_backup
 from appliance.cli import init, main
 from appliance.config import Settings, load_settings
-from appliance.crypto import DecryptionError, MasterKey, Vault, WrongMasterKeyError, create_master_key
-from appliance.datarights import erase_caller, export_all, export_caller
-from appliance.schema import TABLES
-from appliance.store import CallStore
+from appliance.storage import backup
+from appliance.storage.backup import BackupError, create_backup, restore_backup
+from appliance.storage.crypto import DecryptionError, MasterKey, Vault, WrongMasterKeyError, create_master_key
+from appliance.storage.datarights import erase_caller, export_all, export_caller
+from appliance.storage.schema import TABLES
+from appliance.storage.store import CallStore
 from tests.store.conftest import NUMBER, OTHER, PHRASE, add_call, contains
 
 AUDIO = b"audio marker of a recording"

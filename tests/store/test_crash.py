@@ -15,8 +15,8 @@ import sys
 import time
 from pathlib import Path
 
-from appliance.crypto import MasterKey
-from appliance.store import CallStore
+from appliance.storage.crypto import MasterKey
+from appliance.storage.store import CallStore
 from tests.store.crash_writer import DB_NAME, TURNS, expected_call
 
 ROUNDS = 25

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from appliance.datarights import (
+from appliance.storage.datarights import (
     CallerNotFoundError,
     correct_contact,
     erase_caller,
@@ -19,9 +19,9 @@ from appliance.datarights import (
     export_caller,
     record_erasure,
 )
-from appliance.recordings import CallRecorder, save_recording
-from appliance.schema import TABLES, WalBusyError
-from appliance.store import CallStore
+from appliance.storage.recordings import CallRecorder, save_recording
+from appliance.storage.schema import TABLES, WalBusyError
+from appliance.storage.store import CallStore
 from tests.store.conftest import NUMBER, OTHER, PHRASE, add_call, contains, file_bytes
 
 

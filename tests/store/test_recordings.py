@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from appliance.crypto import DecryptionError
-from appliance.datarights import erase_caller
-from appliance.recordings import CallRecorder, read_recording, save_recording, sweep_recordings
-from appliance.retention import run_retention
-from appliance.store import CallStore
+from appliance.storage.crypto import DecryptionError
+from appliance.storage.datarights import erase_caller
+from appliance.storage.recordings import CallRecorder, read_recording, save_recording, sweep_recordings
+from appliance.storage.retention import run_retention
+from appliance.storage.store import CallStore
 from sip.media import FRAME_BYTES, SILENCE
 from tests.store.conftest import NUMBER, add_call
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from appliance.config import RetentionSettings
-from appliance.retention import DAY_S, DEFAULT_WINDOWS, due, run_retention
-from appliance.store import CallStore
+from appliance.storage.retention import DAY_S, DEFAULT_WINDOWS, due, run_retention
+from appliance.storage.store import CallStore
 from tests.store.conftest import NUMBER, OTHER, PHRASE, add_call, file_bytes
 
 NOW = 1_800_000_000.0

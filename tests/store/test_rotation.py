@@ -10,21 +10,21 @@ from typing import Any
 
 import pytest
 
-from appliance.backup import create_backup, restore_backup
 from appliance.cli import init, main
 from appliance.config import Settings, load_settings
-from appliance.crypto import (
+from appliance.errors import ApplianceError
+from appliance.storage.backup import create_backup, restore_backup
+from appliance.storage.crypto import (
     MasterKey,
     RotationInterruptedError,
     WrongMasterKeyError,
     create_key_check,
     install_rotated_key,
 )
-from appliance.datarights import export_all
-from appliance.errors import ApplianceError
-from appliance.rotation import ServiceRunningError, hold_service_lock, rotate_master_key
-from appliance.schema import ROTATION_PENDING
-from appliance.store import CallStore
+from appliance.storage.datarights import export_all
+from appliance.storage.rotation import ServiceRunningError, hold_service_lock, rotate_master_key
+from appliance.storage.schema import ROTATION_PENDING
+from appliance.storage.store import CallStore
 from tests.store.conftest import NUMBER, OTHER, add_call
 
 

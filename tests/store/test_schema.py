@@ -6,9 +6,9 @@ from pathlib import Path
 
 import sqlite_utils
 
-from appliance.crypto import MasterKey
-from appliance.schema import MIGRATIONS, TABLES, apply_pragmas, migrate, schema_version
-from appliance.store import CallStore
+from appliance.storage.crypto import MasterKey
+from appliance.storage.schema import MIGRATIONS, TABLES, apply_pragmas, migrate, schema_version
+from appliance.storage.store import CallStore
 
 
 def test_an_empty_database_migrates_to_every_table() -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from appliance.cli import init
 from appliance.config import load_settings
-from appliance.store import CallStore
+from appliance.storage.store import CallStore
 from tests.store.conftest import add_call
 
 

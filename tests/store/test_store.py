@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from appliance.crypto import DecryptionError, KeyMissingError, MasterKey, WrongMasterKeyError
 from appliance.frames import CallStarted, ErrorRaised, MessageTaken
-from appliance.store import CallStore
+from appliance.storage.crypto import DecryptionError, KeyMissingError, MasterKey, WrongMasterKeyError
+from appliance.storage.store import CallStore
 from tests.store.conftest import NUMBER, PHRASE, add_call, contains, file_bytes
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from appliance.crypto import (
+from appliance.storage.crypto import (
     CHUNK_SIZE,
     DecryptionError,
     IntegrityError,

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from appliance.store import CallStore
+from appliance.storage.store import CallStore
 from sip.media import FRAME_BYTES, SAMPLE_RATE
 
 SUFFIX = ".rec"

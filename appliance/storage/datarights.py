@@ -26,7 +26,7 @@ An erasure is one operation whoever calls it (the CLI, the panel): inside its tr
 contact's opaque id goes into the erasure ledger (`<master key file>.erased`, one id a line, fsynced, never twice)
 and their recording files are removed; then the commit, then a WAL checkpoint that must succeed (WalBusyError says
 what to do otherwise). A crash after the ledger write keeps the line, and running the erasure again finishes it.
-`appliance.backup.restore` erases the ledger's contacts from a restored database, so restoring an older backup
+`appliance.storage.backup.restore` erases the ledger's contacts from a restored database, so restoring an older backup
 does not bring an erased caller back.
 """
 
@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from appliance.errors import ApplianceError, ErrorCode
-from appliance.store import CallStore
+from appliance.storage.store import CallStore
 
 RECORDINGS = "recordings"  # the data folder's recordings/, beside the database (Settings.recordings_dir)
 EXPORT_FORMAT = "receptionist-export"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from appliance.store import CallStore
+from appliance.storage.store import CallStore
 
 DAY_S = 86400.0
 KINDS = ("recordings", "sms", "call_logs", "transcripts", "summaries")

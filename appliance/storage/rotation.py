@@ -14,7 +14,7 @@ from before the rotation (an old backup, a copy) names no pending rotation: it i
 <key file>.old`); `receptionist keys confirm` deletes it once a new backup exists (`confirm_master_key`).
 
 A running appliance caches the unwrapped keys and would keep wrapping new callers' keys under the old master
-key, so rotation refuses unless it can take `<data_dir>/receptionist.lock` exclusively (`appliance.locks`); the
+key, so rotation refuses unless it can take `<data_dir>/receptionist.lock` exclusively (`appliance.storage.locks`); the
 service, every store opened from the settings and every backup hold it shared. A systemd credential cannot be
 rewritten from here: rotation needs the key file.
 """
@@ -31,7 +31,8 @@ from pathlib import Path
 import sqlite_utils
 
 from appliance.config import Settings
-from appliance.crypto import (
+from appliance.errors import ApplianceError, ErrorCode
+from appliance.storage.crypto import (
     KeyFileError,
     MasterKey,
     RotationInterruptedError,
@@ -44,9 +45,8 @@ from appliance.crypto import (
     roll_back_rotation,
     verify_master_key,
 )
-from appliance.errors import ApplianceError, ErrorCode
-from appliance.locks import LOCK_FILE, ServiceRunningError, exclusive_lock, hold_service_lock, shared_lock
-from appliance.schema import ROTATION_PENDING, WalBusyError, apply_pragmas, atomic, checkpoint, key_settings
+from appliance.storage.locks import LOCK_FILE, ServiceRunningError, exclusive_lock, hold_service_lock, shared_lock
+from appliance.storage.schema import ROTATION_PENDING, WalBusyError, apply_pragmas, atomic, checkpoint, key_settings
 
 __all__ = ["LOCK_FILE", "ServiceRunningError", "confirm_master_key", "exclusive_lock", "hold_service_lock",
            "recover_rotation", "rotate_master_key"]

@@ -1,6 +1,6 @@
 """Call records in SQLite (sqlite-utils): the one place that reads and writes them, encrypted at rest.
 
-Every caller's number, name and words are sealed by `appliance.crypto.Vault` under the caller's own data key
+Every caller's number, name and words are sealed by `appliance.storage.crypto.Vault` under the caller's own data key
 (one per contact; the contact's id is the key's id) and bound to their table, row and column, so an edited or
 swapped ciphertext fails to decrypt instead of reading as garbage. A caller is found by the blind index of
 the number; anonymous callers get a fresh contact per call. Every method returns decrypted plain dicts.
@@ -22,7 +22,6 @@ from typing import Any
 import sqlite_utils
 
 from appliance.config import Settings
-from appliance.crypto import MasterKey, Reader, Vault, Writer, create_key_check, load_master_key, verify_master_key
 from appliance.errors import ApplianceError, ErrorCode
 from appliance.frames import (
     CallEnded,
@@ -35,9 +34,18 @@ from appliance.frames import (
     TurnSpoken,
     is_anonymous,
 )
-from appliance.keys import locate_or_create_master_key
-from appliance.locks import hold_shared_lock
-from appliance.schema import apply_pragmas, atomic, checkpoint, dict_rows, key_settings, migrate, schema_version
+from appliance.storage.crypto import (
+    MasterKey,
+    Reader,
+    Vault,
+    Writer,
+    create_key_check,
+    load_master_key,
+    verify_master_key,
+)
+from appliance.storage.keys import locate_or_create_master_key
+from appliance.storage.locks import hold_shared_lock
+from appliance.storage.schema import apply_pragmas, atomic, checkpoint, dict_rows, key_settings, migrate, schema_version
 
 DEFAULT_KEY_FILE = "master.key"
 _MESSAGE_TEXT = ("name", "callback_number", "reason", "notes")

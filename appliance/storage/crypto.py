@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from appliance.keys import (
+from appliance.storage.keys import (
     CREDENTIAL_NAME,
     KEY_SIZE,
     CryptoError,

@@ -10,7 +10,7 @@ A backup is one file (version 1):
 The master key is not in the backup: keep it (and its key file's backups) apart. A restore authenticates every
 chunk before it writes anything, refuses a non-empty target folder, extracts only `receptionist.db` and plain
 files under `recordings/`, checks the database (`PRAGMA integrity_check`, the key check) and then applies the
-box's erasure ledger (`<master key file>.erased`, see `appliance.datarights`): every contact erased since the
+box's erasure ledger (`<master key file>.erased`, see `appliance.storage.datarights`): every contact erased since the
 backup was made is erased again, with their data key, and their recording files are removed, before success is
 reported. Honest limit: an old backup file still holds erased callers' data keys wrapped by the master key, so
 someone with that backup AND the master key could read them; the ledger only governs what restores bring back.
@@ -43,12 +43,12 @@ from typing import BinaryIO
 import sqlite_utils
 
 from appliance.config import Settings
-from appliance.crypto import IntegrityError, MasterKey, Vault, WrongMasterKeyError, load_master_key
-from appliance.datarights import erased_ids, erasure_ledger
 from appliance.errors import ApplianceError, ErrorCode
-from appliance.locks import shared_lock
-from appliance.schema import key_settings
-from appliance.store import CallStore
+from appliance.storage.crypto import IntegrityError, MasterKey, Vault, WrongMasterKeyError, load_master_key
+from appliance.storage.datarights import erased_ids, erasure_ledger
+from appliance.storage.locks import shared_lock
+from appliance.storage.schema import key_settings
+from appliance.storage.store import CallStore
 
 MAGIC = b"RCPTBKUP"
 VERSION = 1

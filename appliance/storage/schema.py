@@ -1,6 +1,6 @@
 """The call database's schema and its migrations, applied at start-up through `PRAGMA user_version`.
 
-Columns holding a caller's words or numbers are BLOBs sealed by `appliance.crypto.Vault` under the caller's
+Columns holding a caller's words or numbers are BLOBs sealed by `appliance.storage.crypto.Vault` under the caller's
 (contact's) data key; the store is the only code that reads or writes them. A contact's id is its data key's id,
 so deleting the data key row destroys every ciphertext of that caller (crypto-shredding).
 """
