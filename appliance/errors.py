@@ -15,6 +15,7 @@ class ErrorCode(StrEnum):
     TTS = "tts-failed"
     MEDIA = "media-failed"
     STORE = "store-failed"
+    NOT_FOUND = "not-found"
     INTERNAL = "internal"
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from appliance.frames import MessageTaken, is_anonymous
+from appliance.events import MessageTaken, is_anonymous
 from appliance.wording import says
 
 MESSAGE_ASK = "Please tell me your name, your phone number, and what it's about."

@@ -16,10 +16,12 @@ from typing import Any
 import uvicorn
 
 from appliance import __version__
+from appliance.bus import EventBus
 from appliance.config import Settings
 from appliance.errors import ApplianceError
 from appliance.profile import load_profile
 from appliance.storage.backup import sweep_backup_leftovers
+from appliance.storage.calllog import CallLog
 from appliance.storage.recordings import sweep_recordings
 from appliance.storage.rotation import hold_service_lock
 from appliance.storage.store import CallStore
@@ -131,10 +133,9 @@ async def _answer_calls(settings: Settings, appliance: Appliance, stop: asyncio.
     engines = await asyncio.to_thread(load_engines, settings, shared_registry())
     ctx = await build_context(settings, engines, profile)
     _LOGGER.info("models loaded and phrases ready in %.1f s", time.monotonic() - started)
-    loop = asyncio.get_running_loop()
-    endpoint: SipEndpoint | None = None
-    board = Switchboard(ctx, appliance.store, loop, lambda key: endpoint.hangup(key) if endpoint else None,
-                        settings.recordings_dir)
+    bus = EventBus()
+    bus.subscribe(CallLog(appliance.store, settings.recordings_dir), name="call-log", backlog=None)
+    board = Switchboard(ctx, bus, asyncio.get_running_loop())
     endpoint = SipEndpoint(endpoint_config(settings), board)
     await asyncio.to_thread(endpoint.start)
     appliance.endpoint, appliance.board = endpoint, board
@@ -147,6 +148,7 @@ async def _answer_calls(settings: Settings, appliance: Appliance, stop: asyncio.
         board.closing = True
         await asyncio.to_thread(endpoint.stop)
         await board.drain()
+        await asyncio.to_thread(bus.close)
         appliance.endpoint = None
 
 

@@ -3,35 +3,52 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import wave
 from pathlib import Path
 
 import numpy as np
 
-from appliance.callrun import CallRun, Inputs
+from appliance.callrun import CallRun
 from appliance.config import Settings
 from appliance.errors import ApplianceError
-from appliance.frames import CallEnded, CallEvent, ErrorRaised, Interrupted, Speaker, TurnSpoken
+from appliance.events import CallEnded, CallEvent, CallStarted, ErrorRaised, Interrupted, Speaker, TurnSpoken
+from appliance.inputs import AudioIn, CallerText, Inputs, LineClosed
 from appliance.profile import load_profile
 from appliance.resample import resample, to_frames
 from appliance.wiring import build_context, load_engines
 from models import shared_registry
-from sip.events import CallInfo
-from sip.media import FRAME_SAMPLES, SAMPLE_RATE, FrameQueue
+from sip.media import FRAME_SAMPLES, SAMPLE_RATE
 
 TAIL_SILENCE_S = 1.5
 
 
-class SimulatedPlayout(FrameQueue):
-    """A playout that the 'caller' hears at once: frames are kept (to save as WAV), never queued."""
+class SimulatedLine:
+    """The call-control port of a simulated call: the 'caller' hears frames at once (kept to save as WAV)."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, inputs: Inputs) -> None:
+        self.inputs = inputs
         self.heard: list[bytes] = []
+
+    def hang_up(self) -> None:
+        """The receptionist hung up: the line closes."""
+        self.inputs.put_nowait(LineClosed("receptionist hung up"))
+
+    def transfer(self, target: str) -> None:
+        """A simulated call cannot reach anyone: say so and close the line."""
+        print(f"  -- the receptionist transfers the call to {target}", flush=True)
+        self.inputs.put_nowait(LineClosed("transferred"))
 
     def extend(self, frames: list[bytes]) -> None:
         """Keep the frames as heard."""
         self.heard.extend(frames)
+
+    def clear(self) -> int:
+        """Nothing is queued: the caller heard it all."""
+        return 0
+
+    def __len__(self) -> int:
+        return 0
 
 
 def read_wav(path: Path) -> list[bytes]:
@@ -65,14 +82,14 @@ async def _feed(inputs: Inputs, texts: list[str], wavs: list[Path], replied: asy
     for path in wavs:
         replied.clear()
         for frame in read_wav(path) + silence:
-            inputs.put_nowait(frame)
+            inputs.put_nowait(AudioIn(frame))
             await asyncio.sleep(0.02)
         await replied.wait()
     for text in texts:
         replied.clear()
-        inputs.put_nowait(text)
+        inputs.put_nowait(CallerText(text))
         await replied.wait()
-    inputs.put_nowait(None)
+    inputs.put_nowait(LineClosed())
 
 
 async def simulate(settings: Settings, texts: list[str], wavs: list[Path], profile_path: Path | None,
@@ -81,8 +98,8 @@ async def simulate(settings: Settings, texts: list[str], wavs: list[Path], profi
     profile = load_profile(profile_path or settings.business.profile)
     engines = await asyncio.to_thread(load_engines, settings, shared_registry())
     ctx = await build_context(settings, engines, profile)
-    playout = SimulatedPlayout()
     inputs: Inputs = asyncio.Queue()
+    line = SimulatedLine(inputs)
     replied = asyncio.Event()
 
     def emit(event: CallEvent) -> None:
@@ -90,13 +107,13 @@ async def simulate(settings: Settings, texts: list[str], wavs: list[Path], profi
         if isinstance(event, TurnSpoken) and event.speaker is Speaker.RECEPTIONIST:
             replied.set()
 
-    call = CallInfo("sim", "simulator", "", "simulate", "", "local", "L16/16000", playout)
-    run = CallRun(ctx, call, lambda: inputs.put_nowait(None), emit)
+    started = CallStarted("simulated", "simulator", "simulate", time.time(), codec="L16/16000")
+    run = CallRun(ctx, started, line, emit)
     feeder = asyncio.ensure_future(_feed(inputs, texts, [Path(w) for w in wavs], replied))
     await run.run(inputs)
     feeder.cancel()
     if save_audio:
-        _save(save_audio, playout.heard)
+        _save(save_audio, line.heard)
     return 0
 
 

@@ -1,127 +1,111 @@
-"""Connects the SIP endpoint to call runs: PJSIP callbacks only enqueue; runs live on the asyncio loop."""
+"""Connects the SIP endpoint to call runs: one record per line, PJSIP callbacks only enqueue, runs live on the
+asyncio loop, and every call event goes out on the event bus (the call log is one of its subscribers)."""
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import time
 import uuid
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
+from dataclasses import dataclass
 
-from appliance.callrun import SHUTDOWN, CallRun, Inputs
-from appliance.frames import CallEvent, CallStarted, DtmfPressed
-from appliance.storage.recordings import CallRecorder, save_recording
-from appliance.storage.store import CallStore
+from appliance.bus import EventBus
+from appliance.callrun import CallRun
+from appliance.control import CallControl
+from appliance.errors import ApplianceError, ErrorCode
+from appliance.events import CallStarted, Recorded
+from appliance.inputs import AudioIn, CallInput, Inputs, KeyPressed, LineClosed, Shutdown
+from appliance.recorder import CallRecorder
 from appliance.wiring import RunContext
 from sip.events import CallInfo
 
 _LOGGER = logging.getLogger(__name__)
-EventHook = Callable[[str, CallEvent], None]
+
+
+@dataclass
+class _Line:
+    """One answered call: its details under one call id, its inputs, its control port, its recorder."""
+
+    started: CallStarted
+    inputs: Inputs
+    control: CallControl
+    recorder: CallRecorder | None
 
 
 class Switchboard:
-    """A SipListener that starts one CallRun per answered call and records its events."""
+    """A SipListener that starts one CallRun per answered call and publishes its events."""
 
-    def __init__(self, ctx: RunContext, store: CallStore, loop: asyncio.AbstractEventLoop,
-                 hangup: Callable[[str], None], recordings_dir: Path) -> None:
-        self.ctx, self.store, self.loop, self._hangup = ctx, store, loop, hangup
-        self.recordings_dir = recordings_dir
-        self._recorders: dict[str, CallRecorder] = {}
+    def __init__(self, ctx: RunContext, bus: EventBus, loop: asyncio.AbstractEventLoop) -> None:
+        self.ctx, self.bus, self.loop = ctx, bus, loop
         self.closing = False  # set before the endpoint hangs up every call at shutdown
-        self._inputs: dict[str, Inputs] = {}
-        self._record_ids: dict[str, str] = {}
-        self._answered: dict[str, float] = {}
-        self.runs: dict[str, asyncio.Task[None]] = {}
-        self.hooks: list[EventHook] = []
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
+        self._lines: dict[str, _Line] = {}  # by the endpoint's key; PJSIP threads add and remove
+        self.runs: dict[str, asyncio.Task[None]] = {}  # by call id; on the loop
+        self._controls: dict[str, CallControl] = {}  # by call id; on the loop
 
     # --- SipListener: these run on PJSIP threads ---
 
     def on_call_started(self, call: CallInfo) -> None:
-        """Create the call's input queue and start its run on the loop."""
-        inputs: Inputs = asyncio.Queue()
-        self._inputs[call.key] = inputs
-        if self.ctx.profile.recording.enabled:
-            recorder = self._recorders[call.key] = CallRecorder()
-            call.playout.sent_log = recorder.sent
-        self.loop.call_soon_threadsafe(self._start, call, inputs)
+        """Give the call an id, its input queue and (when recording is on) a recorder; start its run."""
+        started = CallStarted(uuid.uuid4().hex, call.caller_number, call.called, time.time(), call.caller_name,
+                              call.source, call.codec, call.sip_call_id)
+        recorder = CallRecorder() if self.ctx.profile.recording.enabled else None
+        if recorder is not None:
+            call.control.playout.sent_log = recorder.sent
+        line = self._lines[call.key] = _Line(started, asyncio.Queue(), call.control, recorder)
+        self.loop.call_soon_threadsafe(self._start, line)
 
     def on_audio(self, key: str, frame: bytes) -> None:
         """Hand one caller frame to the run."""
-        inputs = self._inputs.get(key)
-        if inputs is not None:
-            self.loop.call_soon_threadsafe(inputs.put_nowait, frame)
-            if (recorder := self._recorders.get(key)) is not None:
-                recorder.received.append(frame)
+        if (line := self._lines.get(key)) is not None:
+            self._put(line, AudioIn(frame))
+            if line.recorder is not None:
+                line.recorder.received.append(frame)
 
     def on_dtmf(self, key: str, digit: str) -> None:
-        """Record a key press."""
-        self.loop.call_soon_threadsafe(self._dtmf, key, digit)
+        """Hand a key press to the run."""
+        if (line := self._lines.get(key)) is not None:
+            self._put(line, KeyPressed(digit))
 
     def on_call_ended(self, key: str, reason: str) -> None:
         """Tell the run the line is gone."""
-        inputs = self._inputs.pop(key, None)
-        if inputs is not None:
-            self.loop.call_soon_threadsafe(inputs.put_nowait, SHUTDOWN if self.closing else None)
+        if (line := self._lines.pop(key, None)) is not None:
+            self._put(line, Shutdown() if self.closing else LineClosed(reason))
+
+    def _put(self, line: _Line, item: CallInput) -> None:
+        self.loop.call_soon_threadsafe(line.inputs.put_nowait, item)
 
     # --- on the loop ---
 
-    def _start(self, call: CallInfo, inputs: Inputs) -> None:
-        run = CallRun(self.ctx, call, lambda: self._hangup(call.key), lambda e: self._emit(call, e))
-        self.runs[call.key] = asyncio.ensure_future(self._run(call, run, inputs))
+    def _start(self, line: _Line) -> None:
+        call_id = line.started.call_id
+        run = CallRun(self.ctx, line.started, line.control, lambda event: self.bus.publish(call_id, event))
+        self._controls[call_id] = line.control
+        self.runs[call_id] = asyncio.ensure_future(self._run(line, run))
 
-    async def _run(self, call: CallInfo, run: CallRun, inputs: Inputs) -> None:
+    async def _run(self, line: _Line, run: CallRun) -> None:
+        call_id = line.started.call_id
         try:
-            outcome = await run.run(inputs)
-            _LOGGER.info("call %s ended: %s", call.key, outcome.value)  # no caller number in server logs
+            outcome = await run.run(line.inputs)
+            _LOGGER.info("call %s ended: %s", call_id, outcome.value)  # no caller number in server logs
         finally:
-            if (recorder := self._recorders.pop(call.key, None)) is not None and call.key in self._record_ids:
-                self._submit(self._save_recording, self._record_ids[call.key], recorder)
-            self.runs.pop(call.key, None)
-            self._record_ids.pop(call.key, None)
-            self._answered.pop(call.key, None)
+            self.runs.pop(call_id, None)
+            self._controls.pop(call_id, None)
+            if line.recorder is not None and line.recorder.seconds > 0:
+                await self._publish_recording(call_id, line.recorder)
 
-    def _save_recording(self, record_id: str, recorder: CallRecorder) -> None:
-        if recorder.seconds > 0:
-            save_recording(self.store, record_id, recorder.wav(), self.recordings_dir)
+    async def _publish_recording(self, call_id: str, recorder: CallRecorder) -> None:
+        wav = await asyncio.to_thread(recorder.wav)
+        self.bus.publish(call_id, Recorded(wav, recorder.seconds))
 
-    def _dtmf(self, key: str, digit: str) -> None:
-        if key in self._record_ids:
-            self._emit_key(key, DtmfPressed(digit, round(time.monotonic() - self._answered[key], 3)))
-
-    def _emit(self, call: CallInfo, event: CallEvent) -> None:
-        if isinstance(event, CallStarted):
-            record_id = self._record_ids[call.key] = uuid.uuid4().hex
-            self._answered[call.key] = time.monotonic()
-            self._submit(functools.partial(self.store.open_call, sip_call_id=call.sip_call_id,
-                                           caller_name=call.caller_name, source=call.source, codec=call.codec),
-                         record_id, event)
-        else:
-            self._submit(self.store.record, self._record_ids[call.key], event)
-        for hook in self.hooks:
-            hook(call.key, event)
-
-    def _emit_key(self, key: str, event: CallEvent) -> None:
-        self._submit(self.store.record, self._record_ids[key], event)
-        for hook in self.hooks:
-            hook(key, event)
-
-    def _submit(self, write: Callable[..., object], *args: object) -> None:
-        """Queue a write on the single writer thread: writes reach the database in order, off the loop."""
-        future = self.loop.run_in_executor(self._writer, write, *args)
-        future.add_done_callback(_log_failure)
+    def control(self, call_id: str) -> CallControl:
+        """The control port of a call in progress (for the panel: hang up, transfer)."""
+        if (control := self._controls.get(call_id)) is None:
+            raise ApplianceError(f"call {call_id} is not in progress (it ended, or the id is wrong); reload the "
+                                 "list of active calls", code=ErrorCode.NOT_FOUND)
+        return control
 
     async def drain(self, timeout: float = 10.0) -> None:
-        """Wait for runs to end and for every pending write to reach the database."""
+        """Wait for runs to end (their last events are then on the bus)."""
         if self.runs:
             await asyncio.wait(list(self.runs.values()), timeout=timeout)
-        await self.loop.run_in_executor(self._writer, lambda: None)
-        self._writer.shutdown(wait=True)
 
-
-def _log_failure(future: asyncio.Future[object]) -> None:
-    if not future.cancelled() and (exc := future.exception()) is not None:
-        _LOGGER.error("cannot store a call event: %s", exc)

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from appliance.frames import CallEnded, CallStarted, Outcome, Speaker, TurnSpoken
+from appliance.events import CallEnded, CallStarted, Outcome, Speaker, TurnSpoken
 from appliance.storage.crypto import MasterKey, Vault, normalize_number
 from appliance.storage.datarights import erase_caller
 from appliance.storage.store import CallStore, Key
@@ -94,9 +94,8 @@ def write_calls(store: CallStore, calls: int, callers: int) -> None:
     for call in range(calls):
         call_id, started = f"{call:032x}", at + call * 60.0
         number = caller_number(call, callers)
-        store.open_call(call_id, CallStarted(f"key-{call}", number, "+15550000001", started),
-                        sip_call_id=f"sip-{call}", caller_name=f"Caller {number[-4:]}", source="10.0.0.2:5060",
-                        codec="G722")
+        store.open_call(call_id, CallStarted(call_id, number, "+15550000001", started, f"Caller {number[-4:]}",
+                                             "10.0.0.2:5060", "G722", f"sip-{call}"))
         for seq, text in enumerate(TURNS):
             speaker = Speaker.CALLER if seq % 2 == 0 else Speaker.RECEPTIONIST
             store.record(call_id, TurnSpoken(speaker, text, seq * 6.0, seq * 6.0 + 5.0, {"stt_ms": 180.0}))

@@ -123,7 +123,7 @@ def _speak(line: _Line, frames: list[bytes]) -> float:
     Frames leave every 20 ms, so the last voiced one left (frames after it) x 20 ms before the last frame.
     """
     assert line.info is not None
-    playout = line.info.playout
+    playout = line.info.control.playout
     voiced = [i for i, frame in enumerate(frames) if is_voiced(frame)]
     trailing = len(frames) - 1 - (voiced[-1] if voiced else len(frames) - 1)
     playout.extend(frames)

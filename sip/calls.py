@@ -42,6 +42,18 @@ class PjCall(pj.Call):  # type: ignore[misc]
         """A key press (RFC 4733 or SIP INFO)."""
         self.owner.listener.on_dtmf(self.key, str(prm.digit))
 
+    def onCallTransferStatus(self, prm: Any) -> None:
+        """Progress of a transfer we asked for (NOTIFY). Once the caller reached the target our leg ends; a
+        failed transfer leaves the call up (the run decides what to say)."""
+        if not prm.finalNotify:
+            return
+        if prm.statusCode // 100 == 2:
+            _LOGGER.info("call %s transferred", self.key)
+            prm.cont = False
+            self.owner.hangup(self.key)
+        else:
+            _LOGGER.warning("call %s: transfer failed: %s %s", self.key, prm.statusCode, prm.reason)
+
 
 class PjAccount(pj.Account):  # type: ignore[misc]
     """An identity of the box: the default catch-all one, or one registered at a PBX or trunk."""

@@ -17,10 +17,11 @@ from sip.admission import Admission
 from sip.bridge import BridgePool, connect
 from sip.calls import PjAccount, PjCall
 from sip.config import EndpointConfig, SipError
+from sip.control import LineControl
 from sip.events import CallInfo, SipListener
 from sip.gate import InviteGate, RefusalLog
 from sip.lib import create_library, make_account_config
-from sip.uri import SourceFilter, parse_party
+from sip.uri import SourceFilter, parse_party, transfer_uri
 
 _LOGGER = logging.getLogger(__name__)
 Command = Callable[[], None]
@@ -58,6 +59,12 @@ class SipEndpoint:
     def hangup(self, key: str) -> None:
         """Hang up a call (from any thread)."""
         self._commands.put(lambda: self._hangup(key))
+
+    def transfer(self, key: str, target: str) -> None:
+        """Blind-transfer a call (SIP REFER) to a SIP URI, or to a number at the peer that sent the call.
+        Raises ValueError for a target that is neither."""
+        transfer_uri(target, "peer")  # a bad target fails here, in the asking thread
+        self._commands.put(lambda: self._transfer(key, target))
 
     def dial(self, uri: str) -> str:
         """Place an outgoing call (test callers and transfers only); returns its key."""
@@ -165,7 +172,8 @@ class SipEndpoint:
         number, name = parse_party(str(info.remoteUri))
         called, _ = parse_party(str(info.localUri))
         codec = str(call.getStreamInfo(index).codecName)
-        return CallInfo(call.key, number, name, called, str(info.callIdString), call.source, codec, call.playout)
+        control = LineControl(self, call.key, call.playout)
+        return CallInfo(call.key, number, name, called, str(info.callIdString), call.source, codec, control)
 
     def call_disconnected(self, call: PjCall, reason: str) -> None:
         """Forget a finished call. Its last reference goes when this callback returns, not later: destroying a
@@ -185,6 +193,11 @@ class SipEndpoint:
             prm = pj.CallOpParam()
             prm.statusCode = 200
             call.hangup(prm)
+
+    def _transfer(self, key: str, target: str) -> None:
+        call = self._calls.get(key)
+        if call is not None:
+            call.xfer(transfer_uri(target, call.source), pj.CallOpParam(True))
 
     def _dial(self, key: str, uri: str) -> None:
         call = PjCall(self, self._accounts[0], pj.PJSUA_INVALID_ID, key, uri)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from sip.media import FrameQueue
+from sip.control import LineControl
 
 
 @dataclass(frozen=True)
@@ -19,7 +19,7 @@ class CallInfo:
     sip_call_id: str
     source: str
     codec: str
-    playout: FrameQueue
+    control: LineControl
 
 
 class SipListener(Protocol):

@@ -37,3 +37,17 @@ class SourceFilter:
         except ValueError:
             return False
         return any(ip in net for net in self._networks if net.version == ip.version)
+
+
+_TRANSFER_USER = re.compile(r"^[A-Za-z0-9+*#._-]{1,64}$")
+
+
+def transfer_uri(target: str, source: str) -> str:
+    """Where a REFER points: a SIP URI as given, or a number/extension at the peer that sent the call."""
+    target = target.strip()
+    if target.startswith(("sip:", "sips:")):
+        return target
+    if not _TRANSFER_USER.match(target):
+        raise ValueError(f"cannot transfer to {target!r}: give a SIP URI (sip:user@host) or a number or "
+                         "extension (digits, letters, + * # . _ -)")
+    return f"sip:{target}@{source}"

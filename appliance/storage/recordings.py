@@ -1,7 +1,6 @@
-"""Call recordings: both sides of a call as a stereo WAV, stored only encrypted.
+"""Call recordings (a stereo WAV made by `appliance.recorder`), stored only encrypted.
 
-Left channel: the caller (frames as received); right: the receptionist (frames as sent, silence included), so
-the two stay aligned on PJSIP's 20 ms clock. The audio stays in memory during the call and is encrypted under
+The audio stays in memory during the call and is encrypted under
 the caller's data key straight into a temp file in `<data_dir>/recordings/`, then renamed: plaintext audio never
 touches the disk. It is decrypted only while streamed to a reader. Files whose row is gone (an erased caller, an
 expired recording) are removed by `sweep_recordings`; their key is already destroyed or their row deleted.
@@ -13,43 +12,13 @@ import io
 import os
 import time
 import uuid
-import wave
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from appliance.storage.store import CallStore
-from sip.media import FRAME_BYTES, SAMPLE_RATE
 
 SUFFIX = ".rec"
-
-
-class CallRecorder:
-    """Collects one call's audio; appended to from PJSIP threads (list appends are atomic)."""
-
-    def __init__(self) -> None:
-        self.received: list[bytes] = []
-        self.sent: list[bytes] = []
-
-    def wav(self) -> bytes:
-        """The call as a 16 kHz stereo WAV (caller left, receptionist right)."""
-        frames = min(len(self.received), len(self.sent))
-        left = np.frombuffer(b"".join(self.received[:frames]), dtype="<i2")
-        right = np.frombuffer(b"".join(self.sent[:frames]), dtype="<i2")
-        buffer = io.BytesIO()
-        with wave.open(buffer, "wb") as out:
-            out.setnchannels(2)
-            out.setsampwidth(2)
-            out.setframerate(SAMPLE_RATE)
-            out.writeframes(np.column_stack([left, right]).astype("<i2").tobytes())
-        return buffer.getvalue()
-
-    @property
-    def seconds(self) -> float:
-        """How much audio was recorded."""
-        return min(len(self.received), len(self.sent)) * FRAME_BYTES / 2 / SAMPLE_RATE
 
 
 def save_recording(store: CallStore, call_id: str, audio: bytes, folder: Path, now: float | None = None) -> str:

@@ -23,7 +23,7 @@ import sqlite_utils
 
 from appliance.config import Settings
 from appliance.errors import ApplianceError, ErrorCode
-from appliance.frames import (
+from appliance.events import (
     CallEnded,
     CallEvent,
     CallStarted,
@@ -112,9 +112,10 @@ class CallStore:
 
     # --- writing a call ---------------------------------------------------------------------------------
 
-    def open_call(self, call_id: str, started: CallStarted, *, sip_call_id: str, caller_name: str, source: str,
-                  codec: str) -> str:
+    def open_call(self, call_id: str, started: CallStarted) -> str:
         """Write the call's row as soon as it is answered, so a crash still leaves a record."""
+        caller_name, source, codec = started.caller_name, started.source, started.codec
+        sip_call_id = started.sip_call_id
         with self._lock, atomic(self.db):
             key = self._contact_for(started.caller, caller_name, started.at)
             self.db.execute(

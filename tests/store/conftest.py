@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from appliance.frames import CallEnded, CallStarted, DtmfPressed, Outcome, Speaker, TurnSpoken
+from appliance.events import CallEnded, CallStarted, DtmfPressed, Outcome, Speaker, TurnSpoken
 from appliance.storage.store import CallStore
 
 NUMBER = "+15550199887"
@@ -35,8 +35,8 @@ def store(db_path: Path, key_path: Path) -> Iterator[CallStore]:
 def add_call(store: CallStore, call_id: str, caller: str = NUMBER, phrase: str = PHRASE, *, at: float = 1000.0,
              name: str = "Ana Canary", turns: int = 2) -> str:
     """A complete call: answered, `turns` turns (the first says `phrase`), a DTMF key, ended after 61 s."""
-    store.open_call(call_id, CallStarted(call_id, caller, "+15550000001", at), sip_call_id=f"sip-{call_id}",
-                    caller_name=name, source="127.0.0.1:5062", codec="G722")
+    store.open_call(call_id, CallStarted(call_id, caller, "+15550000001", at, name, "127.0.0.1:5062", "G722",
+                                         f"sip-{call_id}"))
     for seq in range(turns):
         speaker = Speaker.CALLER if seq % 2 == 0 else Speaker.RECEPTIONIST
         text = f"I said the {phrase}" if seq == 0 else f"turn {seq}"

@@ -14,7 +14,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from appliance.frames import CallEnded, CallStarted, Outcome, Speaker, TurnSpoken
+from appliance.events import CallEnded, CallStarted, Outcome, Speaker, TurnSpoken
 from appliance.storage.store import CallStore
 
 DB_NAME = "receptionist.db"
@@ -33,9 +33,9 @@ def expected_call(call_id: str) -> dict[str, Any]:
 def write_call(store: CallStore, call_id: str, at: float) -> None:
     """One call exactly as the switchboard writes it: answered row, four turns, the end."""
     expected = expected_call(call_id)
-    started = CallStarted(f"key-{call_id}", expected["caller_number"], "+15550000001", at)
-    store.open_call(call_id, started, sip_call_id=f"sip-{call_id}", caller_name=expected["caller_name"],
-                    source="127.0.0.1:5062", codec="G722")
+    started = CallStarted(call_id, expected["caller_number"], "+15550000001", at, expected["caller_name"],
+                          "127.0.0.1:5062", "G722", f"sip-{call_id}")
+    store.open_call(call_id, started)
     for seq, text in enumerate(expected["turns"]):
         speaker = Speaker.CALLER if seq % 2 == 0 else Speaker.RECEPTIONIST
         store.record(call_id, TurnSpoken(speaker, text, seq * 2.0, seq * 2.0 + 1.5, {"stt_ms": 40.0}))

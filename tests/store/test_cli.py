@@ -9,7 +9,8 @@ import pytest
 
 from appliance.cli import init, main
 from appliance.config import load_settings
-from appliance.storage.recordings import CallRecorder, save_recording
+from appliance.recorder import CallRecorder
+from appliance.storage.recordings import save_recording
 from appliance.storage.store import CallStore
 from tests.store.conftest import NUMBER, OTHER, add_call
 

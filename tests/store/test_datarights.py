@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from appliance.recorder import CallRecorder
 from appliance.storage.datarights import (
     CallerNotFoundError,
     correct_contact,
@@ -19,7 +20,7 @@ from appliance.storage.datarights import (
     export_caller,
     record_erasure,
 )
-from appliance.storage.recordings import CallRecorder, save_recording
+from appliance.storage.recordings import save_recording
 from appliance.storage.schema import TABLES, WalBusyError
 from appliance.storage.store import CallStore
 from tests.store.conftest import NUMBER, OTHER, PHRASE, add_call, contains, file_bytes

@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from appliance.recorder import CallRecorder
 from appliance.storage.crypto import DecryptionError
 from appliance.storage.datarights import erase_caller
-from appliance.storage.recordings import CallRecorder, read_recording, save_recording, sweep_recordings
+from appliance.storage.recordings import read_recording, save_recording, sweep_recordings
 from appliance.storage.retention import run_retention
 from appliance.storage.store import CallStore
 from sip.media import FRAME_BYTES, SILENCE

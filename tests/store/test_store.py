@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from appliance.frames import CallStarted, ErrorRaised, MessageTaken
+from appliance.events import CallStarted, ErrorRaised, MessageTaken
 from appliance.storage.crypto import DecryptionError, KeyMissingError, MasterKey, WrongMasterKeyError
 from appliance.storage.store import CallStore
 from tests.store.conftest import NUMBER, PHRASE, add_call, contains, file_bytes
@@ -50,7 +50,7 @@ def test_returning_callers_share_a_contact_and_anonymous_ones_do_not(store: Call
 
 
 def test_interrupted_calls_are_marked_at_start_up(store: CallStore) -> None:
-    store.open_call("x", CallStarted("x", NUMBER, "100", 1.0), sip_call_id="s", caller_name="", source="", codec="")
+    store.open_call("x", CallStarted("x", NUMBER, "100", 1.0, sip_call_id="s"))
     assert store.mark_interrupted() == 1
     assert store.call("x")["outcome"] == "interrupted"
 

@@ -10,12 +10,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from appliance.callrun import CallRun, Inputs
+from appliance.callrun import CallRun
 from appliance.config import CallSettings
 from appliance.engines import Engines
-from appliance.frames import (
+from appliance.events import (
     CallEnded,
     CallEvent,
+    CallStarted,
+    DtmfPressed,
     ErrorRaised,
     Interrupted,
     MessageTaken,
@@ -23,6 +25,7 @@ from appliance.frames import (
     Speaker,
     TurnSpoken,
 )
+from appliance.inputs import AudioIn, CallerText, Inputs, KeyPressed, LineClosed
 from appliance.messages import MESSAGE_PROMPT
 from appliance.profile import BusinessProfile
 from appliance.receptionist import STILL_THERE, system_prompt
@@ -32,7 +35,6 @@ from appliance.speech import PhraseCache
 from appliance.turns import TurnConfig
 from appliance.wiring import VOCABULARY_CHARS, RunContext, vocabulary
 from models import ChatMessage
-from sip.events import CallInfo
 from sip.media import FRAME_SAMPLES, FrameQueue
 
 VOICE = (np.sin(np.arange(FRAME_SAMPLES) / 3) * 8000).astype("<i2").tobytes()
@@ -65,6 +67,31 @@ class FakeEngines(Engines):
             yield piece
 
 
+class FakeLine:
+    """A call-control port over a plain frame queue: hang-ups close the line at once."""
+
+    def __init__(self, inputs: Inputs) -> None:
+        self.inputs, self.playout = inputs, FrameQueue()
+        self.hangups: list[bool] = []
+        self.transfers: list[str] = []
+
+    def hang_up(self) -> None:
+        self.hangups.append(True)
+        self.inputs.put_nowait(LineClosed("receptionist hung up"))
+
+    def transfer(self, target: str) -> None:
+        self.transfers.append(target)
+
+    def extend(self, frames: list[bytes]) -> None:
+        self.playout.extend(frames)
+
+    def clear(self) -> int:
+        return self.playout.clear()
+
+    def __len__(self) -> int:
+        return len(self.playout)
+
+
 @dataclass
 class Harness:
     run: CallRun
@@ -75,7 +102,13 @@ class Harness:
 
     def say(self, frames_voiced: int, frames_quiet: int = 40) -> None:
         for frame in [VOICE] * frames_voiced + [QUIET] * frames_quiet:
-            self.inputs.put_nowait(frame)
+            self.inputs.put_nowait(AudioIn(frame))
+
+    def type(self, text: str) -> None:
+        self.inputs.put_nowait(CallerText(text))
+
+    def caller_hangs_up(self) -> None:
+        self.inputs.put_nowait(LineClosed("caller hung up"))
 
     def turns(self, speaker: Speaker | None = None) -> list[TurnSpoken]:
         return [e for e in self.events if isinstance(e, TurnSpoken) and (speaker is None or e.speaker is speaker)]
@@ -85,14 +118,10 @@ def make(profile: BusinessProfile, engines: FakeEngines, **call: Any) -> Harness
     settings = CallSettings.model_construct(**(CallSettings().model_dump() | call))
     ctx = RunContext(profile, engines, PhraseCache(engines), settings, TurnConfig(), system_prompt(profile),
                      vocabulary(profile))
-    playout, inputs, events, hangups = FrameQueue(), asyncio.Queue(), [], []
-    info = CallInfo("c1", "5550100", "Ann", "desk", "sip-id", "127.0.0.1:5060", "PCMU", playout)
-
-    def hangup() -> None:
-        hangups.append(True)
-        inputs.put_nowait(None)
-
-    return Harness(CallRun(ctx, info, hangup, events.append), inputs, playout, events, hangups)
+    inputs: Inputs = asyncio.Queue()
+    line, events = FakeLine(inputs), []
+    started = CallStarted("c1", "5550100", "desk", 1.0, "Ann", "127.0.0.1:5060", "PCMU", "sip-id")
+    return Harness(CallRun(ctx, started, line, events.append), inputs, line.playout, events, line.hangups)
 
 
 async def drain(playout: FrameQueue) -> None:
@@ -125,7 +154,7 @@ async def test_a_spoken_question_gets_the_hours_and_the_call_is_recorded(profile
     async def hang_up_after_reply() -> None:
         while len(h.turns(Speaker.RECEPTIONIST)) < 2:
             await asyncio.sleep(0.01)
-        h.inputs.put_nowait(None)
+        h.caller_hangs_up()
 
     watcher = asyncio.ensure_future(hang_up_after_reply())
     assert await converse(h) is Outcome.ANSWERED
@@ -141,7 +170,7 @@ async def test_a_spoken_question_gets_the_hours_and_the_call_is_recorded(profile
 async def test_caller_speech_over_the_greeting_interrupts_it(profile: BusinessProfile, engines: FakeEngines) -> None:
     h = make(profile, engines)
     h.say(30, 0)  # 600 ms of speech while the greeting is still queued (nobody plays it out)
-    h.inputs.put_nowait(None)
+    h.caller_hangs_up()
     await converse(h, play=False)
     assert any(isinstance(e, Interrupted) for e in h.events)
     assert len(h.playout) == 0
@@ -150,7 +179,7 @@ async def test_caller_speech_over_the_greeting_interrupts_it(profile: BusinessPr
 async def test_a_short_backchannel_does_not_interrupt(profile: BusinessProfile, engines: FakeEngines) -> None:
     h = make(profile, engines)
     h.say(10, 5)  # 200 ms "mm-hm"
-    h.inputs.put_nowait(None)
+    h.caller_hangs_up()
     await converse(h, play=False)
     assert not any(isinstance(e, Interrupted) for e in h.events)
 
@@ -175,8 +204,8 @@ async def test_the_maximum_call_length_ends_the_call_politely(profile: BusinessP
 async def test_an_llm_failure_degrades_to_a_fixed_phrase(profile: BusinessProfile, engines: FakeEngines) -> None:
     engines.llm_error = RuntimeError("llama_decode returned -1")
     h = make(profile, engines)
-    h.inputs.put_nowait("I will bring my dog.")
-    h.inputs.put_nowait(None)
+    h.type("I will bring my dog.")
+    h.caller_hangs_up()
     assert await converse(h) is Outcome.ANSWERED
     assert h.turns(Speaker.RECEPTIONIST)[-1].text == FALLBACK
     assert [e.code for e in h.events if isinstance(e, ErrorRaised)] == ["llm-failed"]
@@ -185,8 +214,8 @@ async def test_an_llm_failure_degrades_to_a_fixed_phrase(profile: BusinessProfil
 async def test_ungrounded_llm_sentences_are_not_spoken(profile: BusinessProfile, engines: FakeEngines) -> None:
     engines.llm_pieces = ["No, pets are forbidden by the landlord's insurance policy. "]
     h = make(profile, engines)
-    h.inputs.put_nowait("I will bring my dog.")
-    h.inputs.put_nowait(None)
+    h.type("I will bring my dog.")
+    h.caller_hangs_up()
     await converse(h)
     assert h.turns(Speaker.RECEPTIONIST)[-1].text == FALLBACK
 
@@ -205,7 +234,7 @@ async def test_words_said_just_before_hanging_up_are_kept(profile: BusinessProfi
     engines.stt_delay = 0.3  # still transcribing when the line drops
     h = make(profile, engines)
     h.say(40, 30)  # the turn ends (500 ms of silence), then the caller hangs up at once
-    h.inputs.put_nowait(None)
+    h.caller_hangs_up()
     assert await converse(h) is Outcome.ANSWERED
     assert [t.text for t in h.turns(Speaker.CALLER)] == ["Please call me back tomorrow"]
     assert isinstance(h.events[-1], CallEnded)
@@ -216,16 +245,16 @@ async def test_an_utterance_cut_by_the_hang_up_is_transcribed(profile: BusinessP
     engines.heard = ["I wanted to ask about"]
     h = make(profile, engines)
     h.say(40, 0)  # speaking when the line drops
-    h.inputs.put_nowait(None)
+    h.caller_hangs_up()
     await converse(h)
     assert [t.text for t in h.turns(Speaker.CALLER)] == ["I wanted to ask about"]
 
 
 async def test_a_caller_leaves_a_message(profile: BusinessProfile, engines: FakeEngines) -> None:
     h = make(profile, engines)
-    h.inputs.put_nowait("I'd like to book an appointment for next week.")
-    h.inputs.put_nowait("This is Ana, please call me back on 555 123 4567.")
-    h.inputs.put_nowait("No, thanks.")
+    h.type("I'd like to book an appointment for next week.")
+    h.type("This is Ana, please call me back on 555 123 4567.")
+    h.type("No, thanks.")
     assert await converse(h) is Outcome.MESSAGE_TAKEN
     said = [t.text for t in h.turns(Speaker.RECEPTIONIST)]
     assert said[1] == MESSAGE_PROMPT
@@ -240,9 +269,9 @@ async def test_a_message_said_just_before_hanging_up_is_taken(profile: BusinessP
                                                               engines: FakeEngines) -> None:
     engines.heard = ["It's Bob, my filling broke, it's urgent."]
     h = make(profile, engines)
-    h.inputs.put_nowait("Can you take a message?")
+    h.type("Can you take a message?")
     h.say(40, 30)  # the message, then the caller hangs up at once
-    h.inputs.put_nowait(None)
+    h.caller_hangs_up()
     assert await converse(h) is Outcome.MESSAGE_TAKEN
     [message] = [e for e in h.events if isinstance(e, MessageTaken)]
     assert (message.name, message.callback_number, message.urgency) == ("Bob", "5550100", "urgent")
@@ -252,3 +281,12 @@ def test_whisper_is_primed_with_the_business_words(profile: BusinessProfile) -> 
     primed = vocabulary(profile)
     assert primed.startswith("Maple Street Dental, Cleaning") and "Do you accept insurance?" in primed
     assert "book an appointment" in primed and len(primed) <= VOCABULARY_CHARS
+
+
+async def test_key_presses_reach_the_run(profile: BusinessProfile, engines: FakeEngines) -> None:
+    h = make(profile, engines)
+    for digit in "1#":
+        h.inputs.put_nowait(KeyPressed(digit))
+    h.caller_hangs_up()
+    await converse(h)
+    assert [e.digit for e in h.events if isinstance(e, DtmfPressed)] == ["1", "#"]

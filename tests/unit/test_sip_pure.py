@@ -7,7 +7,7 @@ import pytest
 
 from sip.bridge import FrameBridge
 from sip.media import FRAME_BYTES, SILENCE, FrameQueue
-from sip.uri import SourceFilter, parse_party
+from sip.uri import SourceFilter, parse_party, transfer_uri
 
 
 @pytest.mark.parametrize(
@@ -48,3 +48,12 @@ def test_a_bridge_being_torn_down_serves_nobody() -> None:
     bridge.onFrameRequested(requested)
     assert requested.type == pj.PJMEDIA_FRAME_TYPE_AUDIO and bytes(requested.buf) == SILENCE
     bridge.onFrameReceived(SimpleNamespace(type=pj.PJMEDIA_FRAME_TYPE_AUDIO, size=FRAME_BYTES, buf=SILENCE))
+
+
+def test_transfer_targets_are_uris_or_numbers_at_the_peer() -> None:
+    assert transfer_uri("sip:anna@pbx.example", "10.0.0.2:5060") == "sip:anna@pbx.example"
+    assert transfer_uri(" 201 ", "10.0.0.2:5060") == "sip:201@10.0.0.2:5060"
+    assert transfer_uri("+15550100", "[::1]:5060") == "sip:+15550100@[::1]:5060"
+    for bad in ("", "anna smith", "201@evil", "<sip:x>"):
+        with pytest.raises(ValueError, match="cannot transfer"):
+            transfer_uri(bad, "10.0.0.2:5060")

@@ -26,12 +26,16 @@ class Speaker(StrEnum):
 
 @dataclass(frozen=True)
 class CallStarted:
-    """The call was answered."""
+    """The call was answered: everything known about it, under the one id that names the call everywhere."""
 
     call_id: str
     caller: str
     called: str
     at: float
+    caller_name: str = ""
+    source: str = ""  # the SIP peer's address (a trunk, a PBX or the caller's phone)
+    codec: str = ""
+    sip_call_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -89,7 +93,15 @@ class MessageTaken:
     at: float
 
 
-CallEvent = CallStarted | TurnSpoken | Interrupted | DtmfPressed | ErrorRaised | MessageTaken | CallEnded
+@dataclass(frozen=True)
+class Recorded:
+    """The call's audio (a WAV, both sides), when recording is on; published after CallEnded."""
+
+    wav: bytes = field(repr=False)
+    seconds: float
+
+
+CallEvent = CallStarted | TurnSpoken | Interrupted | DtmfPressed | ErrorRaised | MessageTaken | CallEnded | Recorded
 ANONYMOUS = frozenset({"", "anonymous", "unknown", "restricted", "private", "unavailable", "withheld"})
 
 

@@ -1,0 +1,112 @@
+"""A call's conversation state: what is expected next, what was taken, how it ends. Pure: no audio, no clock.
+
+The run (`appliance.callrun`) listens and speaks; it tells this object what the caller said and what time it is
+(monotonic seconds), and does what the returned plans say. So a whole dialogue can be scripted in a test with
+plain strings and numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from appliance.events import MessageTaken, Outcome
+from appliance.messages import CallerMessage, confirmation, read_message
+from appliance.profile import BusinessProfile
+from appliance.receptionist import (
+    ANYTHING_ELSE,
+    STILL_THERE,
+    TIME_LIMIT,
+    Expect,
+    Intent,
+    ReplyPlan,
+    plan_reply,
+    takes_message,
+)
+
+HANG_UP_GRACE_S = 5.0  # after the receptionist hangs up, the run ends even if the line never reports closed
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What shapes every conversation of this appliance."""
+
+    profile: BusinessProfile
+    max_call_s: float
+    no_input_timeout_s: float
+    llm_answers_questions: bool = False
+
+
+class Conversation:
+    """One caller's conversation with the receptionist, from greeting to goodbye."""
+
+    def __init__(self, rules: Rules, caller_number: str, answered: float) -> None:
+        self.rules, self.caller_number, self.answered = rules, caller_number, answered
+        self.outcome = Outcome.ABANDONED
+        self.expect = Expect.ANYTHING
+        self.last_activity = answered
+        self.ending = False  # the receptionist is saying goodbye or has hung up
+        self.hung_up_at: float | None = None
+        self._prompted = False
+        self._taken: CallerMessage | None = None
+
+    def greeting(self) -> ReplyPlan:
+        """What the receptionist says first."""
+        return ReplyPlan(Intent.OPEN, text=self.rules.profile.greeting_text)
+
+    def heard(self, text: str, at: float) -> MessageTaken | None:
+        """The caller said something; returns the message they left, if these words are one."""
+        if text and self.outcome is Outcome.ABANDONED:
+            self.outcome = Outcome.ANSWERED
+        if not takes_message(self.expect, text):
+            return None
+        self._taken = read_message(text, self.caller_number)
+        self.expect, self.outcome = Expect.ANYTHING, Outcome.MESSAGE_TAKEN
+        return self._taken.event(at)
+
+    def plan(self, text: str) -> ReplyPlan:
+        """How to answer what the caller just said."""
+        if (taken := self._taken) is not None:  # the caller just left the message asked for
+            self._taken = None
+            plan = ReplyPlan(Intent.MESSAGE_TAKEN, text=f"{confirmation(taken)} {ANYTHING_ELSE}")
+        else:
+            plan = plan_reply(self.rules.profile, text, llm_answers_questions=self.rules.llm_answers_questions,
+                              expect=self.expect)
+        self.expect = plan.expect
+        return plan
+
+    def active(self, now: float) -> None:
+        """Someone spoke or a reply finished: the no-input clock starts again."""
+        self.last_activity = now
+
+    def hung_up(self, now: float) -> None:
+        """The receptionist ended the call (after its goodbye)."""
+        self.ending = True
+        self.hung_up_at = now
+
+    def failed(self) -> None:
+        """An error ended the call."""
+        self.outcome = Outcome.FAILED
+
+    def tick(self, now: float, busy: bool) -> ReplyPlan | str | None:
+        """What the clock asks for: a plan to speak, a reason to end the run now, or nothing.
+
+        busy: a reply is being spoken or the caller is mid-utterance (the clocks wait for it)."""
+        if self.hung_up_at is not None:
+            return "receptionist hung up" if now - self.hung_up_at > HANG_UP_GRACE_S else None
+        if busy or self.ending:
+            return None
+        if now - self.answered > self.rules.max_call_s:
+            return self.goodbye(TIME_LIMIT)
+        if now - self.last_activity > self.rules.no_input_timeout_s:
+            if self._prompted:
+                return self.goodbye("")
+            self._prompted = True
+            self.last_activity = now
+            return ReplyPlan(Intent.EMPTY, text=STILL_THERE)
+        return None
+
+    def goodbye(self, text: str) -> ReplyPlan:
+        """Say text and the profile's goodbye, then hang up."""
+        self.ending = True
+        goodbye = f"{text} {self.rules.profile.goodbye_text}".strip()
+        return ReplyPlan(Intent.GOODBYE, text=goodbye, end_call=True)

@@ -1,0 +1,43 @@
+"""What reaches a call's run, in order, on one queue: typed input frames instead of bytes, text and sentinels."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class AudioIn:
+    """20 ms of caller audio (16 kHz mono PCM16 little-endian)."""
+
+    pcm: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class CallerText:
+    """A caller turn given as text (`receptionist simulate`, tests): no speech recognition needed."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class KeyPressed:
+    """The caller pressed a key on the phone's keypad (RFC 4733 or SIP INFO)."""
+
+    digit: str
+
+
+@dataclass(frozen=True)
+class LineClosed:
+    """The line is gone: the caller hung up, or the receptionist's hang-up went through."""
+
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Shutdown:
+    """The appliance is stopping: end the run now."""
+
+
+CallInput = AudioIn | CallerText | KeyPressed | LineClosed | Shutdown
+Inputs = asyncio.Queue[CallInput]

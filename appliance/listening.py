@@ -1,0 +1,109 @@
+"""Listening to one caller, frame by frame: voice activity, the utterance in progress with its pre-roll,
+speculative transcription at the first pause, and what a turn's end or a barge-in means for the run."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from appliance.resample import level_dbfs
+from appliance.turns import TurnConfig, TurnDetector, TurnSignal
+
+PREROLL_FRAMES = 15
+Transcribe = Callable[[np.ndarray], Coroutine[Any, Any, str]]
+
+
+@dataclass
+class Utterance:
+    """Caller audio of the turn in progress, with pre-roll, and when its voice started and last sounded."""
+
+    frames: list[bytes]
+    started: float
+    last_voice: float
+    voiced: int = 0  # voiced frames (20 ms each)
+
+    def pcm(self) -> np.ndarray:
+        return np.frombuffer(b"".join(self.frames), dtype="<i2")
+
+    @property
+    def voiced_s(self) -> float:
+        return self.voiced * 0.02
+
+
+@dataclass(frozen=True)
+class TurnEnd:
+    """The caller finished a turn: its audio, and a transcription already started at the first pause."""
+
+    utterance: Utterance
+    speculative: asyncio.Task[str] | None
+
+
+class BargeIn:
+    """The caller spoke over the receptionist long enough to mean it."""
+
+
+BARGE_IN = BargeIn()
+
+
+class Listening:
+    """Turns caller frames into turn ends and barge-ins."""
+
+    def __init__(self, config: TurnConfig, transcribe: Transcribe) -> None:
+        self.detector = TurnDetector(config)
+        self._transcribe = transcribe
+        self._preroll: deque[bytes] = deque(maxlen=PREROLL_FRAMES)
+        self.utterance: Utterance | None = None
+        self._speculative: asyncio.Task[str] | None = None
+
+    def frame(self, pcm: bytes, now: float) -> TurnEnd | BargeIn | None:
+        """Hear one 20 ms frame at monotonic time now."""
+        level = level_dbfs(np.frombuffer(pcm, dtype="<i2"))
+        signal = self.detector.push(level)
+        if self.utterance is not None:
+            self.utterance.frames.append(pcm)
+            if self.detector.is_voiced(level):
+                self.utterance.last_voice = now
+                self.utterance.voiced += 1
+        else:
+            self._preroll.append(pcm)
+        return self._on_signal(signal, now) if signal is not TurnSignal.NONE else None
+
+    def _on_signal(self, signal: TurnSignal, now: float) -> TurnEnd | BargeIn | None:
+        if signal is TurnSignal.SPEECH_STARTED:
+            self.utterance = Utterance(list(self._preroll), now, now)
+            self._preroll.clear()
+        elif signal is TurnSignal.BARGE_IN:
+            return BARGE_IN
+        elif signal is TurnSignal.EARLY_PAUSE and self.utterance is not None:
+            self._speculate(self.utterance)
+        elif signal is TurnSignal.SPEECH_RESUMED:
+            self.drop_speculation()
+        elif signal is TurnSignal.TURN_ENDED and self.utterance is not None:
+            utterance, self.utterance = self.utterance, None
+            speculative, self._speculative = self._speculative, None
+            return TurnEnd(utterance, speculative)
+        elif signal is TurnSignal.NOISE_DISCARDED:
+            self.utterance = None
+            self.drop_speculation()
+        return None
+
+    def _speculate(self, utterance: Utterance) -> None:
+        """Start transcribing at the first pause, so the text is ready when the silence window closes."""
+        self.drop_speculation()
+        self._speculative = asyncio.ensure_future(self._transcribe(utterance.pcm()))
+
+    def drop_speculation(self) -> None:
+        """Forget a transcription started too early (the caller went on speaking, or the call ends)."""
+        if self._speculative is not None:
+            self._speculative.cancel()
+            self._speculative = None
+
+    def cut_off(self) -> Utterance | None:
+        """The call ended: the utterance in progress, if any (the caller's last words)."""
+        utterance, self.utterance = self.utterance, None
+        return utterance

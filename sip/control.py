@@ -1,0 +1,42 @@
+"""One answered line's control port: hang up, transfer, and play audio. It matches the appliance's
+`CallControl` protocol without importing it (`sip` knows nothing of the appliance)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from sip.media import FrameQueue
+
+
+class LineCommands(Protocol):
+    """What the endpoint does for a line, from any thread (it queues the work for the PJSIP thread)."""
+
+    def hangup(self, key: str) -> None: ...
+
+    def transfer(self, key: str, target: str) -> None: ...
+
+
+class LineControl:
+    """The control port of one call, known to the endpoint by its key."""
+
+    def __init__(self, commands: LineCommands, key: str, playout: FrameQueue) -> None:
+        self._commands, self.key, self.playout = commands, key, playout
+
+    def hang_up(self) -> None:
+        """End the call with a BYE."""
+        self._commands.hangup(self.key)
+
+    def transfer(self, target: str) -> None:
+        """Blind-transfer the caller (SIP REFER) to a SIP URI, or to a number at the peer that sent the call."""
+        self._commands.transfer(self.key, target)
+
+    def extend(self, frames: list[bytes]) -> None:
+        """Queue frames to play to the caller."""
+        self.playout.extend(frames)
+
+    def clear(self) -> int:
+        """Drop the frames still queued; return how many."""
+        return self.playout.clear()
+
+    def __len__(self) -> int:
+        return len(self.playout)

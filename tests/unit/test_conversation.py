@@ -1,0 +1,59 @@
+"""The conversation state as a pure object: a whole dialogue scripted with strings and clock values."""
+
+from __future__ import annotations
+
+from appliance.conversation import HANG_UP_GRACE_S, Conversation, Rules
+from appliance.events import Outcome
+from appliance.messages import MESSAGE_PROMPT
+from appliance.profile import BusinessProfile
+from appliance.receptionist import STILL_THERE, Intent, ReplyPlan
+
+
+def talk(profile: BusinessProfile, **rules: float) -> Conversation:
+    return Conversation(Rules(profile, rules.get("max_call_s", 600.0), rules.get("no_input_timeout_s", 10.0)),
+                        "+15550100", answered=100.0)
+
+
+def test_a_scripted_dialogue_takes_a_message_and_says_goodbye(profile: BusinessProfile) -> None:
+    c = talk(profile)
+    assert c.greeting().text == profile.greeting_text
+    assert c.heard("What are your opening hours?", at=1.0) is None
+    assert "Monday to Friday" in c.plan("What are your opening hours?").text
+    assert c.outcome is Outcome.ANSWERED
+    c.heard("I'd like to book an appointment.", at=2.0)
+    assert c.plan("I'd like to book an appointment.").text == MESSAGE_PROMPT
+    message = c.heard("This is Ana, call me back on 555 123 4567, it's urgent.", at=3.0)
+    assert message is not None and (message.name, message.callback_number, message.urgency) == (
+        "Ana", "5551234567", "urgent")
+    assert c.plan("This is Ana, ...").text.startswith("Thank you, Ana. I've taken your message.")
+    c.heard("No, thanks.", at=4.0)
+    goodbye = c.plan("No, thanks.")
+    assert goodbye.end_call and c.outcome is Outcome.MESSAGE_TAKEN
+
+
+def test_silence_prompts_once_then_ends(profile: BusinessProfile) -> None:
+    c = talk(profile, no_input_timeout_s=5.0)
+    assert c.tick(104.0, busy=False) is None
+    prompt = c.tick(106.0, busy=False)
+    assert isinstance(prompt, ReplyPlan) and prompt.text == STILL_THERE
+    assert c.tick(110.0, busy=False) is None  # the prompt restarted the clock
+    goodbye = c.tick(112.0, busy=False)
+    assert isinstance(goodbye, ReplyPlan) and goodbye.intent is Intent.GOODBYE and goodbye.end_call
+    assert c.tick(130.0, busy=False) is None  # saying goodbye: nothing more from the clock
+    c.hung_up(131.0)
+    assert c.tick(131.0 + HANG_UP_GRACE_S + 0.1, busy=False) == "receptionist hung up"
+    assert c.outcome is Outcome.ABANDONED
+
+
+def test_the_clocks_wait_while_someone_speaks(profile: BusinessProfile) -> None:
+    c = talk(profile, no_input_timeout_s=5.0, max_call_s=10.0)
+    assert c.tick(200.0, busy=True) is None
+    limit = c.tick(200.0, busy=False)
+    assert isinstance(limit, ReplyPlan) and "time limit" in limit.text and limit.end_call
+
+
+def test_a_failure_is_the_outcome(profile: BusinessProfile) -> None:
+    c = talk(profile)
+    c.heard("Hello?", at=1.0)
+    c.failed()
+    assert c.outcome is Outcome.FAILED
