@@ -112,7 +112,7 @@ def start_appliance(data_dir: Path, replace: dict[str, str] | None = None, appen
 def place_call(uri: str, out: Path, *args: str, timeout: float = 180.0) -> dict[str, Any]:
     """Run the scripted SIP caller in its own process and return its JSON result."""
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    done = subprocess.run([sys.executable, "-m", "sip.caller", uri, "--out", str(out), "--rtp-port",
+    done = subprocess.run([sys.executable, "-m", "tests.e2e.caller", uri, "--out", str(out), "--rtp-port",
                            str(free_port()), *args], capture_output=True, text=True, timeout=timeout,
                           cwd=ROOT, env=env, check=False)
     if done.returncode != 0:

@@ -44,7 +44,7 @@ def test_keys_cannot_be_rotated_under_the_running_service(strict_appliance: Runn
 
 def test_shutdown_with_a_call_in_progress_ends_cleanly(strict_appliance: RunningAppliance, tmp_path: Path) -> None:
     caller = subprocess.Popen(
-        [sys.executable, "-m", "sip.caller", strict_appliance.uri(), "--out", str(tmp_path), "--rtp-port",
+        [sys.executable, "-m", "tests.e2e.caller", strict_appliance.uri(), "--out", str(tmp_path), "--rtp-port",
          str(free_port()), "--quiet", "30", "--max-reply", "60"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
