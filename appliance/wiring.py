@@ -49,12 +49,13 @@ class RunContext:
 
 
 def load_engines(settings: Settings, registry: ModelRegistry) -> Engines:
-    """Load (once per process) the three models named in the config, or the embedded defaults."""
+    """Load (once per process) the three models named in the config, or the embedded defaults; a load error
+    names the config key that chose the file."""
     m = settings.models
     return Engines(
-        registry.transcriber(m.whisper, device=m.whisper_device),
-        registry.chat(m.llm, n_ctx=m.llm_context, n_gpu_layers=m.llm_gpu_layers),
-        registry.synthesizer(m.voice, m.voice_config),
+        registry.transcriber(m.whisper, device=m.whisper_device, config_key="models.whisper"),
+        registry.chat(m.llm, n_ctx=m.llm_context, n_gpu_layers=m.llm_gpu_layers, config_key="models.llm"),
+        registry.synthesizer(m.voice, m.voice_config, config_key="models.voice"),
     )
 
 
