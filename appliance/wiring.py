@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 
@@ -86,7 +87,7 @@ def vocabulary(profile: BusinessProfile) -> str:
 async def build_context(settings: Settings, engines: Engines, profile: BusinessProfile) -> RunContext:
     """Warm the LLM's system prompt and pre-synthesize the fixed phrases."""
     prompt = system_prompt(profile)
-    engines.chat.warm(prompt)
+    await asyncio.to_thread(engines.chat.warm, prompt)  # off the loop: a reload runs beside live calls
     phrases = PhraseCache(engines)
     await phrases.preload(fixed_phrases(profile))
     turn = TurnConfig(silence_window_ms=settings.call.silence_window_ms, barge_in_ms=settings.call.barge_in_ms)
