@@ -36,8 +36,8 @@ def test_calls_from_other_sources_are_refused(strict_appliance: RunningAppliance
 
 def test_keys_cannot_be_rotated_under_the_running_service(strict_appliance: RunningAppliance) -> None:
     config = strict_appliance.data_dir / "config.toml"
-    done = subprocess.run([str(RECEPTIONIST), "keys", "rotate", "--config", str(config)],
-                          capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run([*RECEPTIONIST, "keys", "rotate", "--config", str(config)],
+                          capture_output=True, text=True, timeout=60, cwd=ROOT, check=False)
     assert done.returncode == 2 and "the appliance or another receptionist command" in done.stderr
     assert not (strict_appliance.data_dir / "master.key.old").exists()
 
