@@ -1,4 +1,5 @@
-"""The `receptionist` command: init, run, simulate, export, erase, correct, retention, backup, restore, keys."""
+"""The appliance's commands: init, simulate, export, erase, correct, retention, backup, restore, keys (`run`, which
+also serves the panel, is added by the console above: `receptionist.cli`)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
+from typing import TypeAlias
 
 from appliance import __version__
 from appliance.config import CONFIG_ENV, default_config_path, load_settings
@@ -22,6 +25,7 @@ from models.errors import ModelError
 from sip.config import SipError
 
 _LOGGER = logging.getLogger(__name__)
+SubParsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"  # what `build_parser` extensions get
 
 
 def init(data_dir: Path, force: bool = False) -> list[Path]:
@@ -49,14 +53,6 @@ def _cmd_init(args: argparse.Namespace) -> int:
         print(f"wrote {path}")
     if not written:
         print(f"{args.data_dir}: config.toml and business.toml already exist (use --force to replace them)")
-    return 0
-
-
-def _cmd_run(args: argparse.Namespace) -> int:
-    from appliance.service import serve  # noqa: PLC0415 - heavy: only for this command
-
-    settings = load_settings(args.config)
-    asyncio.run(serve(settings))
     return 0
 
 
@@ -184,8 +180,8 @@ def _write_private(path: Path, text: str) -> None:
         file.write(text)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of every sub-command."""
+def build_parser(*more: Callable[[SubParsers, str], None]) -> argparse.ArgumentParser:
+    """The argument parser of every sub-command; each of `more` adds commands (given the config option's help)."""
     parser = argparse.ArgumentParser(prog="receptionist", description="Self-hosted AI receptionist appliance.")
     parser.add_argument("--version", action="version", version=f"receptionist {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
@@ -195,9 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", default="data", help="folder to create (default: data)")
     p.add_argument("--force", action="store_true", help="replace existing config and profile files")
     p.set_defaults(func=_cmd_init)
-    p = sub.add_parser("run", help="answer calls over SIP and serve the panel's health page")
-    p.add_argument("--config", type=Path, default=None, help=config_help)
-    p.set_defaults(func=_cmd_run)
+    for add in more:
+        add(sub, config_help)
     p = sub.add_parser("simulate", help="run a call from typed text or WAV files, no SIP; prints each turn")
     p.add_argument("--config", type=Path, default=None, help=config_help)
     p.add_argument("--profile", type=Path, default=None, help="business profile to try (default: the config's)")
@@ -255,9 +250,9 @@ def _add_backup_and_keys(sub: argparse._SubParsersAction[argparse.ArgumentParser
     p.set_defaults(func=_cmd_keys)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the console script."""
-    args = build_parser().parse_args(argv)
+def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None = None) -> int:
+    """Parse and run one command (with `parser`, the console's, if given); errors print one line and return 2."""
+    args = (parser or build_parser()).parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:

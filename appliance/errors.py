@@ -38,3 +38,9 @@ class ConfigError(ApplianceError):
 
 class StageError(ApplianceError):
     """One stage of a call run (STT, LLM, TTS, media) failed."""
+
+
+class NotFoundError(ApplianceError):
+    """A call or caller asked for by id does not exist (or is no longer in progress)."""
+
+    code = ErrorCode.NOT_FOUND

@@ -1,25 +1,25 @@
-"""`receptionist run`: SIP endpoint, call runs and the panel in one process."""
+"""The appliance's one public face: `Appliance` starts and stops the core (store, models, SIP endpoint,
+switchboard) and answers what a panel may ask (health, calls, messages, live events, hang-up, transfer, reload).
+
+The panel and the console build on this object; nothing here knows about either.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
-import signal
-import socket
 import time
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
-
-import uvicorn
 
 from appliance import __version__
 from appliance.bus import EventBus
 from appliance.config import Settings
-from appliance.errors import ApplianceError
+from appliance.errors import ApplianceError, NotFoundError
+from appliance.events import CallEvent
 from appliance.profile import load_profile
+from appliance.sipconfig import endpoint_config
 from appliance.storage.backup import sweep_backup_leftovers
 from appliance.storage.calllog import CallLog
 from appliance.storage.recordings import sweep_recordings
@@ -28,141 +28,135 @@ from appliance.storage.store import CallStore
 from appliance.switchboard import Switchboard
 from appliance.wiring import build_context, load_engines
 from models import shared_registry
-from sip.admission import AdmissionLimits
-from sip.config import EndpointConfig, RegistrationConfig, SipError
 from sip.endpoint import SipEndpoint
-from web.app import create_app
 
 _LOGGER = logging.getLogger(__name__)
 
 
-def endpoint_config(settings: Settings) -> EndpointConfig:
-    """The SIP endpoint's settings from the appliance config."""
-    s = settings.sip
-    regs = tuple(RegistrationConfig(r.registrar, r.user, r.domain, _secret(r.password_file)) for r in s.registrations)
-    call = settings.call
-    limits = AdmissionLimits(call.max_concurrent_calls, min(call.max_calls_per_source, call.max_concurrent_calls),
-                             s.invites_per_second_per_source, s.invite_burst_per_source,
-                             trunk_sources=tuple(s.trunk_sources))
-    return EndpointConfig(s.bind_address, s.port, tuple(s.transports), s.rtp_port, s.rtp_port_range,
-                          tuple(s.allowed_sources), tuple(s.codecs), s.identity, limits, regs)
-
-
-def _secret(path: Path | None) -> str:
-    if path is None:
-        return ""
-    try:
-        return path.read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        raise SipError(f"cannot read the SIP password file {path}: {exc.strerror}; check "
-                       "[[sip.registrations]] password_file") from exc
-
-
 class Appliance:
-    """The running appliance: what the panel asks about."""
+    """The call service as one object: `open`, `start`, then `stop` and `close`; in between, the panel's questions."""
 
-    def __init__(self, settings: Settings, store: CallStore) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.store = store
         self.started = time.time()
-        self.endpoint: SipEndpoint | None = None
-        self.board: Switchboard | None = None
+        self._lock: int | None = None
+        self._store: CallStore | None = None
+        self._endpoint: SipEndpoint | None = None
+        self._board: Switchboard | None = None
+        self.bus = EventBus()
 
-    def health(self) -> dict[str, Any]:
-        """Liveness of SIP, models and storage."""
-        return {"status": "ok" if self.endpoint else "starting", "version": __version__,
-                "sip": f"{self.settings.sip.bind_address}:{self.settings.sip.port}",
-                "active_calls": len(self.board.runs) if self.board else 0,
-                "uptime_s": round(time.time() - self.started, 1)}
+    # --- lifecycle ---
 
+    def open(self) -> None:
+        """Hold the data folder's lock, open the call store and tidy what the last run left (fast: no models)."""
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self._lock = hold_service_lock(self.settings.data_dir)  # `keys rotate` refuses while the service holds it
+        try:
+            store = self._store = CallStore.open(self.settings)
+            sweep_recordings(store, self.settings.recordings_dir)
+            sweep_backup_leftovers(self.settings.data_dir)
+            if count := store.mark_interrupted():
+                _LOGGER.warning("marked %d call(s) left in progress by the last run as interrupted", count)
+        except BaseException:
+            self.close()
+            raise
 
-async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
-    """Run until stop is set (or SIGINT/SIGTERM): load models, answer calls, serve the panel."""
-    stop = stop or _stop_on_signals()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    lock = hold_service_lock(settings.data_dir)  # `keys rotate` refuses while the service holds it
-    try:
-        await _serve(settings, stop)
-    finally:
-        os.close(lock)
+    async def start(self) -> None:
+        """Load the business profile and the models, then answer calls over SIP."""
+        settings, store = self.settings, self._opened_store()
+        began = time.monotonic()
+        profile = load_profile(settings.business.profile)  # a bad profile fails before the slow model loads
+        engines = await asyncio.to_thread(load_engines, settings, shared_registry())
+        ctx = await build_context(settings, engines, profile)
+        _LOGGER.info("models loaded and phrases ready in %.1f s", time.monotonic() - began)
+        self.bus.subscribe(CallLog(store, settings.recordings_dir), name="call-log", backlog=None)
+        board = Switchboard(ctx, self.bus, asyncio.get_running_loop())
+        endpoint = SipEndpoint(endpoint_config(settings), board)
+        await asyncio.to_thread(endpoint.start)
+        self._endpoint, self._board = endpoint, board
 
-
-async def _serve(settings: Settings, stop: asyncio.Event) -> None:
-    store = CallStore.open(settings)
-    sweep_recordings(store, settings.recordings_dir)
-    sweep_backup_leftovers(settings.data_dir)
-    if count := store.mark_interrupted():
-        _LOGGER.warning("marked %d call(s) left in progress by the last run as interrupted", count)
-    appliance = Appliance(settings, store)
-    try:
-        listener = _panel_socket(settings)
-    except ApplianceError:
-        store.close()
-        raise
-    web = _PanelServer(uvicorn.Config(create_app(appliance), log_level="warning", lifespan="off"))
-    web_task = asyncio.ensure_future(web.serve(sockets=[listener]))
-    try:
-        await _answer_calls(settings, appliance, stop)
-    finally:
-        web.should_exit = True
-        await web_task
-        listener.close()
-        store.close()
-
-
-def _panel_socket(settings: Settings) -> socket.socket:
-    """The panel's listening socket, bound here so a busy port is a clear error rather than uvicorn's exit."""
-    host, port = settings.web.bind_address, settings.web.port
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        raise ApplianceError(f"cannot serve the panel on {host}:{port}: {exc.strerror}. Set [web] port (or "
-                             "bind_address) to a free one, or stop the program using it.") from exc
-    sock.listen(64)
-    sock.set_inheritable(True)
-    return sock
-
-
-async def _answer_calls(settings: Settings, appliance: Appliance, stop: asyncio.Event) -> None:
-    started = time.monotonic()
-    profile = load_profile(settings.business.profile)  # a bad profile fails before the slow model loads
-    engines = await asyncio.to_thread(load_engines, settings, shared_registry())
-    ctx = await build_context(settings, engines, profile)
-    _LOGGER.info("models loaded and phrases ready in %.1f s", time.monotonic() - started)
-    bus = EventBus()
-    bus.subscribe(CallLog(appliance.store, settings.recordings_dir), name="call-log", backlog=None)
-    board = Switchboard(ctx, bus, asyncio.get_running_loop())
-    endpoint = SipEndpoint(endpoint_config(settings), board)
-    await asyncio.to_thread(endpoint.start)
-    appliance.endpoint, appliance.board = endpoint, board
-    print(f"Receptionist ready: SIP on {settings.sip.bind_address}:{settings.sip.port}, "
-          f"panel on http://{settings.web.bind_address}:{settings.web.port}/health", flush=True)
-    try:
-        await stop.wait()
-    finally:
+    async def stop(self) -> None:
+        """Hang up every call and wait until their records reach the store (nothing to do if never started)."""
+        board, endpoint = self._board, self._endpoint
+        if board is None or endpoint is None:
+            return
         _LOGGER.info("shutting down: hanging up %d call(s)", len(board.runs))
         board.closing = True
         await asyncio.to_thread(endpoint.stop)
         await board.drain()
-        await asyncio.to_thread(bus.close)
-        appliance.endpoint = None
+        await asyncio.to_thread(self.bus.close)  # every event of every call reaches the store
+        self._endpoint = self._board = None
 
+    def close(self) -> None:
+        """Close the call store and let go of the data folder's lock."""
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
 
-class _PanelServer(uvicorn.Server):
-    """uvicorn without its own signal handlers: the appliance's shutdown hangs up calls first."""
+    # --- what a panel may ask ---
 
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
+    def health(self) -> dict[str, Any]:
+        """Liveness of SIP, models and storage."""
+        return {"status": "ok" if self._endpoint else "starting", "version": __version__,
+                "sip": f"{self.settings.sip.bind_address}:{self.settings.sip.port}",
+                "active_calls": len(self._board.runs) if self._board else 0,
+                "uptime_s": round(time.time() - self.started, 1)}
 
+    def calls(self, limit: int = 50) -> list[dict[str, Any]]:
+        """The newest stored calls, newest first, with the callers' numbers and names decrypted."""
+        return self._opened_store().recent_calls(limit)
 
-def _stop_on_signals() -> asyncio.Event:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    return stop
+    def call(self, call_id: str) -> dict[str, Any]:
+        """One stored call (an id from `calls`) with its turns and events."""
+        try:
+            return self._opened_store().call(call_id)
+        except KeyError:
+            raise NotFoundError(f"no stored call {call_id}") from None
+
+    def messages(self, contact_id: str) -> list[dict[str, Any]]:
+        """The messages taken for one caller (a stored call's contact_id), oldest first."""
+        try:
+            return self._opened_store().messages(contact_id)
+        except KeyError:
+            raise NotFoundError(f"no stored caller {contact_id}") from None
+
+    def subscribe(self, callback: Callable[[str, CallEvent], None]) -> Callable[[], None]:
+        """Receive every call event as (call id, event) on a thread of its own, in order; a slow or failing
+        callback never delays a call. Returns the function that unsubscribes."""
+        return self.bus.subscribe(callback)
+
+    def hangup(self, call_id: str) -> None:
+        """Hang up a call in progress (its call id, as in events and the call log)."""
+        self._live_board().control(call_id).hang_up()
+
+    def transfer(self, call_id: str, target: str) -> None:
+        """Blind-transfer a call in progress to a SIP URI, or to a number or extension at the peer that sent it."""
+        control = self._live_board().control(call_id)
+        try:
+            control.transfer(target)
+        except ValueError as exc:
+            raise ApplianceError(str(exc)) from exc
+
+    async def reload(self) -> None:
+        """Read the business profile again; calls answered from now on use it, calls in progress keep theirs."""
+        board = self._board
+        if board is None:
+            raise ApplianceError("the appliance is not answering calls yet; the profile is read when it starts")
+        profile = load_profile(self.settings.business.profile)
+        board.ctx = await build_context(self.settings, board.ctx.engines, profile)
+        _LOGGER.info("business profile reloaded")
+
+    # --- inside ---
+
+    def _live_board(self) -> Switchboard:
+        if self._board is None:
+            raise NotFoundError("no call is in progress: the appliance is not answering calls")
+        return self._board
+
+    def _opened_store(self) -> CallStore:
+        if self._store is None:
+            raise ApplianceError("the call store is not open: the appliance is not running")
+        return self._store

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from appliance.bus import EventBus
 from appliance.callrun import CallRun
 from appliance.control import CallControl
-from appliance.errors import ApplianceError, ErrorCode
+from appliance.errors import NotFoundError
 from appliance.events import CallStarted, Recorded
 from appliance.inputs import AudioIn, CallInput, Inputs, KeyPressed, LineClosed, Shutdown
 from appliance.recorder import CallRecorder
@@ -100,8 +100,8 @@ class Switchboard:
     def control(self, call_id: str) -> CallControl:
         """The control port of a call in progress (for the panel: hang up, transfer)."""
         if (control := self._controls.get(call_id)) is None:
-            raise ApplianceError(f"call {call_id} is not in progress (it ended, or the id is wrong); reload the "
-                                 "list of active calls", code=ErrorCode.NOT_FOUND)
+            raise NotFoundError(f"call {call_id} is not in progress (it ended, or the id is wrong); reload the "
+                                "list of active calls")
         return control
 
     async def drain(self, timeout: float = 10.0) -> None:

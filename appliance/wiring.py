@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 
@@ -49,12 +50,13 @@ class RunContext:
 
 
 def load_engines(settings: Settings, registry: ModelRegistry) -> Engines:
-    """Load (once per process) the three models named in the config, or the embedded defaults."""
+    """Load (once per process) the three models named in the config, or the embedded defaults; a load error
+    names the config key that chose the file."""
     m = settings.models
     return Engines(
-        registry.transcriber(m.whisper, device=m.whisper_device),
-        registry.chat(m.llm, n_ctx=m.llm_context, n_gpu_layers=m.llm_gpu_layers),
-        registry.synthesizer(m.voice, m.voice_config),
+        registry.transcriber(m.whisper, device=m.whisper_device, config_key="models.whisper"),
+        registry.chat(m.llm, n_ctx=m.llm_context, n_gpu_layers=m.llm_gpu_layers, config_key="models.llm"),
+        registry.synthesizer(m.voice, m.voice_config, config_key="models.voice"),
     )
 
 
@@ -85,7 +87,7 @@ def vocabulary(profile: BusinessProfile) -> str:
 async def build_context(settings: Settings, engines: Engines, profile: BusinessProfile) -> RunContext:
     """Warm the LLM's system prompt and pre-synthesize the fixed phrases."""
     prompt = system_prompt(profile)
-    engines.chat.warm(prompt)
+    await asyncio.to_thread(engines.chat.warm, prompt)  # off the loop: a reload runs beside live calls
     phrases = PhraseCache(engines)
     await phrases.preload(fixed_phrases(profile))
     turn = TurnConfig(silence_window_ms=settings.call.silence_window_ms, barge_in_ms=settings.call.barge_in_ms)

@@ -99,7 +99,7 @@ class ChatModel:
         n_ctx: int = 2048,
         n_threads: int | None = None,
         n_gpu_layers: int = 0,
-        config_key: str = "models.llm",
+        config_key: str = "",
     ) -> None:
         self.model_path = model_path
         self.config_key = config_key

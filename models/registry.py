@@ -33,28 +33,32 @@ class ModelRegistry:
         self._loading: dict[_Key, threading.Lock] = {}
         self._models: dict[_Key, object] = {}
 
-    def transcriber(self, path: Path | None = None, **opts: Any) -> Transcriber:
+    # `config_key` names the caller's setting in load errors; it is not part of a model's identity.
+
+    def transcriber(self, path: Path | None = None, *, config_key: str = "", **opts: Any) -> Transcriber:
         """Return the shared speech-to-text model at path (None: the embedded default)."""
-        model_path = _resolve(path) or default_whisper_model()
+        model_path = _resolve(path) or default_whisper_model(config_key)
         key = ("transcriber", model_path, *sorted(opts.items()))
-        return self._get(key, lambda: Transcriber(model_path, **opts), Transcriber)
+        return self._get(key, lambda: Transcriber(model_path, config_key=config_key, **opts), Transcriber)
 
-    def chat(self, path: Path | None = None, **opts: Any) -> ChatModel:
+    def chat(self, path: Path | None = None, *, config_key: str = "", **opts: Any) -> ChatModel:
         """Return the shared language model at path (None: the embedded default)."""
-        model_path = _resolve(path) or default_llm_model()
+        model_path = _resolve(path) or default_llm_model(config_key)
         key = ("chat", model_path, *sorted(opts.items()))
-        return self._get(key, lambda: ChatModel(model_path, **opts), ChatModel)
+        return self._get(key, lambda: ChatModel(model_path, config_key=config_key, **opts), ChatModel)
 
-    def synthesizer(self, path: Path | None = None, config: Path | None = None, **opts: Any) -> Synthesizer:
+    def synthesizer(self, path: Path | None = None, config: Path | None = None, *, config_key: str = "",
+                    **opts: Any) -> Synthesizer:
         """Return the shared voice at path with its JSON settings (None: the embedded default voice)."""
         model_path, config_path = _resolve(path), _resolve(config)
         if model_path is None:
-            model_path, default_config = default_voice_model()
+            model_path, default_config = default_voice_model(config_key)
             config_path = config_path or default_config
         # Resolve the implied <voice>.onnx.json here so both spellings share one key.
         config_path = config_path or model_path.with_name(model_path.name + ".json")
         key = ("synthesizer", model_path, config_path, *sorted(opts.items()))
-        return self._get(key, lambda: Synthesizer(model_path, config_path, **opts), Synthesizer)
+        return self._get(key, lambda: Synthesizer(model_path, config_path, config_key=config_key, **opts),
+                         Synthesizer)
 
     def loaded(self) -> list[object]:
         """Return the models loaded so far (for health pages and tests)."""

@@ -30,7 +30,7 @@ class Synthesizer:
         model_path: Path,
         config_path: Path | None = None,
         *,
-        config_key: str = "models.voice",
+        config_key: str = "",
         use_cuda: bool = False,
     ) -> None:
         self.model_path = model_path

@@ -83,7 +83,7 @@ class Transcriber:
         cpu_threads: int | None = None,
         language: str | None = None,
         min_window_seconds: float | None = 10.0,
-        config_key: str = "models.whisper",
+        config_key: str = "",
     ) -> None:
         self.model_path = model_path
         self.config_key = config_key

@@ -21,7 +21,8 @@ from appliance.cli import init
 from appliance.resample import resample
 
 ROOT = Path(__file__).resolve().parents[2]
-RECEPTIONIST = Path(sys.executable).parent / "receptionist"
+# The console as `python -m` from ROOT, so the tree under test runs (not whatever the venv's script points at).
+RECEPTIONIST = [sys.executable, "-m", "receptionist"]
 
 
 def free_port(kind: int = socket.SOCK_DGRAM) -> int:
@@ -95,7 +96,7 @@ def start_appliance(data_dir: Path, replace: dict[str, str] | None = None, appen
         config = config.replace(old, new)
     (data_dir / "config.toml").write_text(config + "\n" + append)
     log = data_dir / "appliance.log"
-    process = subprocess.Popen([str(RECEPTIONIST), "run", "--config", str(data_dir / "config.toml")],
+    process = subprocess.Popen([*RECEPTIONIST, "run", "--config", str(data_dir / "config.toml")],
                                stdout=log.open("w"), stderr=subprocess.STDOUT, text=True, cwd=ROOT)
     running = RunningAppliance(process, data_dir, sip_port, web_port, log)
     deadline = time.monotonic() + timeout
@@ -112,7 +113,7 @@ def start_appliance(data_dir: Path, replace: dict[str, str] | None = None, appen
 def place_call(uri: str, out: Path, *args: str, timeout: float = 180.0) -> dict[str, Any]:
     """Run the scripted SIP caller in its own process and return its JSON result."""
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    done = subprocess.run([sys.executable, "-m", "sip.caller", uri, "--out", str(out), "--rtp-port",
+    done = subprocess.run([sys.executable, "-m", "tests.e2e.caller", uri, "--out", str(out), "--rtp-port",
                            str(free_port()), *args], capture_output=True, text=True, timeout=timeout,
                           cwd=ROOT, env=env, check=False)
     if done.returncode != 0:

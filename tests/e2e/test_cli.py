@@ -13,7 +13,7 @@ from tests.e2e.support import RECEPTIONIST, ROOT, free_port
 
 
 def receptionist(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(RECEPTIONIST), *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+    return subprocess.run([*RECEPTIONIST, *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT,
                           check=False)
 
 

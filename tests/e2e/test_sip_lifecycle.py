@@ -36,15 +36,15 @@ def test_calls_from_other_sources_are_refused(strict_appliance: RunningAppliance
 
 def test_keys_cannot_be_rotated_under_the_running_service(strict_appliance: RunningAppliance) -> None:
     config = strict_appliance.data_dir / "config.toml"
-    done = subprocess.run([str(RECEPTIONIST), "keys", "rotate", "--config", str(config)],
-                          capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run([*RECEPTIONIST, "keys", "rotate", "--config", str(config)],
+                          capture_output=True, text=True, timeout=60, cwd=ROOT, check=False)
     assert done.returncode == 2 and "the appliance or another receptionist command" in done.stderr
     assert not (strict_appliance.data_dir / "master.key.old").exists()
 
 
 def test_shutdown_with_a_call_in_progress_ends_cleanly(strict_appliance: RunningAppliance, tmp_path: Path) -> None:
     caller = subprocess.Popen(
-        [sys.executable, "-m", "sip.caller", strict_appliance.uri(), "--out", str(tmp_path), "--rtp-port",
+        [sys.executable, "-m", "tests.e2e.caller", strict_appliance.uri(), "--out", str(tmp_path), "--rtp-port",
          str(free_port()), "--quiet", "30", "--max-reply", "60"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )

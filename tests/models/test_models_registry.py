@@ -49,9 +49,9 @@ def test_options_and_spellings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
 
 def test_failed_load_is_not_cached(tmp_path: Path) -> None:
     registry = ModelRegistry()
-    with pytest.raises(models.ModelError):
-        registry.chat(tmp_path / "missing.gguf")
-    assert registry.loaded() == []
+    with pytest.raises(models.ModelError) as caught:
+        registry.chat(tmp_path / "missing.gguf", config_key="models.llm")
+    assert registry.loaded() == [] and caught.value.config_key == "models.llm"
 
 
 def test_shared_registry_is_one_instance() -> None:

@@ -1,13 +1,19 @@
-"""The shared engines: calls take the LLM in turn, and a reply being spoken does not hold it."""
+"""The shared engines: calls take the LLM in turn, and a reply being spoken does not hold it; load errors name
+the config key."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
+import pytest
+
+from appliance.config import load_settings
 from appliance.engines import Engines
-from models import ChatMessage
+from appliance.wiring import load_engines
+from models import ChatMessage, ModelError, ModelRegistry
 
 
 class SlowChat:
@@ -46,3 +52,11 @@ async def test_a_reply_being_spoken_does_not_hold_the_llm() -> None:
     texts = await asyncio.gather(reply("a", 0.5), reply("b", 0.0))
     assert texts == ["One two three."] * 2 and not chat.overlapped
     assert first_piece_at["b"] - started < 0.5  # b did not wait for a's 1.5 s of speaking
+
+
+def test_a_model_load_error_names_the_config_key(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[models]\nwhisper = "missing-whisper"\n')
+    with pytest.raises(ModelError) as caught:
+        load_engines(load_settings(config), ModelRegistry())
+    assert caught.value.config_key == "models.whisper" and "Point models.whisper at" in str(caught.value)

@@ -3,7 +3,7 @@
 Used by the end-to-end tests and the latency benchmark. It runs as its own process (one pjsua2 endpoint per
 process) and prints one JSON object with what it heard and when:
 
-    python -m sip.caller sip:desk@127.0.0.1:5060 --say question.wav --out /tmp/call1
+    python -m tests.e2e.caller sip:desk@127.0.0.1:5060 --say question.wav --out /tmp/call1
 """
 
 from __future__ import annotations
@@ -199,7 +199,7 @@ def _finish(endpoint: Any, line: _Line, key: str, args: argparse.Namespace) -> d
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line options of the scripted caller."""
-    parser = argparse.ArgumentParser(prog="python -m sip.caller", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tests.e2e.caller", description=__doc__.splitlines()[0])
     parser.add_argument("uri", help="whom to call, e.g. sip:desk@127.0.0.1:5060")
     parser.add_argument("--say", action="append", default=[], help="a 16 kHz mono WAV to speak (repeatable)")
     parser.add_argument("--out", default="caller-out", help="folder for the recorded greeting and replies")

@@ -1,0 +1,1 @@
+"""The console above the appliance and its panel: the `receptionist` command."""
