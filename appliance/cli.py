@@ -21,8 +21,6 @@ from appliance.errors import ApplianceError
 from appliance.storage.crypto import create_master_key
 from appliance.storage.recordings import export_audio, sweep_recordings
 from appliance.storage.store import DEFAULT_KEY_FILE, CallStore
-from models.errors import ModelError
-from sip.config import SipError
 
 _LOGGER = logging.getLogger(__name__)
 SubParsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"  # what `build_parser` extensions get
@@ -257,7 +255,7 @@ def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None =
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         return int(args.func(args))
-    except (ApplianceError, ModelError, SipError) as exc:
+    except ApplianceError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -11,11 +11,9 @@ from dataclasses import dataclass
 
 from appliance.events import MessageTaken, Outcome
 from appliance.messages import CallerMessage, confirmation, read_message
+from appliance.phrasebook import ANYTHING_ELSE, STILL_THERE, TIME_LIMIT
 from appliance.profile import BusinessProfile
 from appliance.receptionist import (
-    ANYTHING_ELSE,
-    STILL_THERE,
-    TIME_LIMIT,
     Expect,
     Intent,
     ReplyPlan,

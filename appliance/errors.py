@@ -1,4 +1,7 @@
-"""Coded errors of a call run and of the appliance's start-up."""
+"""Coded errors of a call run and of the appliance's start-up: the one root every user-facing error has.
+
+`models` and `sip` know nothing of the appliance; their errors (ModelError, SipError) are turned into coded
+ApplianceErrors where the appliance calls them (`wiring.load_engines`, `service.Appliance.start`)."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ class ErrorCode(StrEnum):
     STT = "stt-failed"
     LLM = "llm-failed"
     TTS = "tts-failed"
-    MEDIA = "media-failed"
+    SIP = "sip-failed"
     STORE = "store-failed"
     NOT_FOUND = "not-found"
     INTERNAL = "internal"

@@ -10,16 +10,9 @@ import re
 from dataclasses import dataclass
 
 from appliance.events import MessageTaken, is_anonymous
+from appliance.phrasebook import CALL_BACK, NO_NUMBER, TAKEN, THANKS, THANKS_NAMED, URGENT
 from appliance.wording import says
 
-MESSAGE_ASK = "Please tell me your name, your phone number, and what it's about."
-MESSAGE_PROMPT = f"I can take a message, and the team will call you back. {MESSAGE_ASK}"
-OFFER = "Would you like to leave a message for the team?"
-TAKEN = "I've taken your message."
-URGENT = "I've marked it as urgent."
-CALL_BACK = "The team will call you back."
-NO_NUMBER = "The team will see it."
-PHRASES = (MESSAGE_PROMPT, OFFER, "Thank you.", TAKEN, URGENT, CALL_BACK, NO_NUMBER)  # worth caching
 _WANTS = ("message", "call me back", "call back", "callback", "call me", "an appointment", "book", "booking",
           "schedule", "reschedule", "cancel", "speak to", "talk to", "speak with", "talk with", "someone call")
 _URGENT = ("urgent", "urgently", "emergency", "asap", "as soon as possible", "right away", "severe", "bleeding",
@@ -61,7 +54,7 @@ def read_message(said: str, caller_number: str) -> CallerMessage:
 
 def confirmation(message: CallerMessage) -> str:
     """What the receptionist says once the message is taken."""
-    thanks = f"Thank you, {message.name.split()[0]}." if message.name else "Thank you."
+    thanks = THANKS_NAMED.format(name=message.name.split()[0]) if message.name else THANKS
     urgent = URGENT if message.urgent else ""
     return " ".join(filter(None, (thanks, TAKEN, urgent, CALL_BACK if message.callback_number else NO_NUMBER)))
 

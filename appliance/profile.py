@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from appliance.errors import ConfigError
+from appliance.phrasebook import CONSENT, GOODBYE, GREETING
 from appliance.settings_errors import describe_validation_error
 
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -54,7 +55,7 @@ class RecordingPolicy(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     enabled: bool = False
-    consent: str = "This call may be recorded."
+    consent: str = CONSENT
 
 
 class BusinessProfile(BaseModel):
@@ -93,14 +94,14 @@ class BusinessProfile(BaseModel):
     @property
     def greeting_text(self) -> str:
         """The greeting, or a sensible one made from the business name."""
-        greeting = self.greeting or f"Thank you for calling {self.name}. How can I help you today?"
+        greeting = self.greeting or GREETING.format(name=self.name)
         # The consent announcement comes first, before anything is said that could be recorded unannounced.
         return f"{self.recording.consent} {greeting}" if self.recording.enabled else greeting
 
     @property
     def goodbye_text(self) -> str:
         """The closing phrase before hanging up."""
-        return self.goodbye or f"Thank you for calling {self.name}. Goodbye!"
+        return self.goodbye or GOODBYE.format(name=self.name)
 
     def spans(self, day: str) -> list[tuple[time, time]]:
         """Opening spans of one weekday as times."""

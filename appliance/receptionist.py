@@ -13,7 +13,17 @@ from enum import StrEnum
 from itertools import groupby
 
 from appliance import facts
-from appliance.messages import MESSAGE_ASK, MESSAGE_PROMPT, OFFER, wants_message
+from appliance.messages import wants_message
+from appliance.phrasebook import (
+    ANYTHING_ELSE,
+    DIDNT_CATCH,
+    GO_AHEAD,
+    MESSAGE_ASK,
+    MESSAGE_PROMPT,
+    NO_INFO,
+    OFFER,
+    WELCOME,
+)
 from appliance.profile import BusinessProfile
 from appliance.wording import says, words
 
@@ -30,13 +40,6 @@ _HOURS = ("open", "opening", "hours", "close", "closing", "closed", "what time")
 _ADDRESS = ("where", "address", "located", "location", "directions", "find you")
 _PRICE = ("price", "prices", "cost", "costs", "how much", "charge", "fee", "fees", "rate")
 _SERVICES = ("services", "service", "offer", "provide", "do you do")
-ANYTHING_ELSE = "Is there anything else I can help you with?"
-NO_INFO = "I'm sorry, I don't have that information."
-WELCOME = "You're welcome."
-GO_AHEAD = "Of course. What can I help you with?"
-DIDNT_CATCH = "Sorry, I didn't catch that. Could you say it again?"
-STILL_THERE = "Are you still there?"
-TIME_LIMIT = "I'm sorry, we have reached the time limit for this call."
 GROUNDED_SHARE = 0.6
 _PRONOUNS = frozenset(("i", "i'm", "i'll", "i'd", "i've"))
 _ASKING = frozenset(

@@ -10,14 +10,14 @@ from dataclasses import dataclass, field
 
 from appliance.engines import Engines
 from appliance.errors import ErrorCode
+from appliance.phrasebook import FALLBACK
 from appliance.profile import BusinessProfile
-from appliance.receptionist import ANYTHING_ELSE, ReplyPlan, clean_llm_reply, is_grounded, system_prompt
+from appliance.receptionist import ReplyPlan, clean_llm_reply, is_grounded, system_prompt
 from appliance.sentences import SentenceSplitter, split_sentences
 from appliance.speech import Mouth
 from models import ChatMessage, ModelError
 
 _LOGGER = logging.getLogger(__name__)
-FALLBACK = f"I'm sorry, I can't help with that right now. {ANYTHING_ELSE}"
 MAX_LLM_SENTENCES = 3  # spoken pieces, a first clause counting as one (the LLM writes 56 tokens at most)
 FIRST_CLAUSE = 30  # characters: a long first sentence is spoken from its first comma on
 

@@ -16,7 +16,7 @@ from typing import Any
 from appliance import __version__
 from appliance.bus import EventBus
 from appliance.config import Settings
-from appliance.errors import ApplianceError, NotFoundError
+from appliance.errors import ApplianceError, ErrorCode, NotFoundError
 from appliance.events import CallEvent
 from appliance.profile import load_profile
 from appliance.sipconfig import endpoint_config
@@ -28,6 +28,7 @@ from appliance.storage.store import CallStore
 from appliance.switchboard import Switchboard
 from appliance.wiring import build_context, load_engines
 from models import shared_registry
+from sip.config import SipError
 from sip.endpoint import SipEndpoint
 
 _LOGGER = logging.getLogger(__name__)
@@ -72,7 +73,10 @@ class Appliance:
         self.bus.subscribe(CallLog(store, settings.recordings_dir), name="call-log", backlog=None)
         board = Switchboard(ctx, self.bus, asyncio.get_running_loop())
         endpoint = SipEndpoint(endpoint_config(settings), board)
-        await asyncio.to_thread(endpoint.start)
+        try:
+            await asyncio.to_thread(endpoint.start)
+        except SipError as exc:
+            raise ApplianceError(str(exc), code=ErrorCode.SIP) from exc
         self._endpoint, self._board = endpoint, board
 
     async def stop(self) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from appliance.config import Settings
+from appliance.errors import ConfigError
 from sip.admission import AdmissionLimits
-from sip.config import EndpointConfig, RegistrationConfig, SipError
+from sip.config import EndpointConfig, RegistrationConfig
 
 
 def endpoint_config(settings: Settings) -> EndpointConfig:
@@ -27,5 +28,5 @@ def _secret(path: Path | None) -> str:
     try:
         return path.read_text(encoding="utf-8").strip()
     except OSError as exc:
-        raise SipError(f"cannot read the SIP password file {path}: {exc.strerror}; check "
+        raise ConfigError(f"cannot read the SIP password file {path}: {exc.strerror}; check "
                        "[[sip.registrations]] password_file") from exc

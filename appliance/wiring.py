@@ -6,26 +6,16 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
-from appliance import facts
+from appliance import facts, phrasebook
 from appliance.config import CallSettings, Settings
 from appliance.engines import Engines
-from appliance.messages import PHRASES
+from appliance.errors import ApplianceError, ErrorCode
 from appliance.profile import BusinessProfile
-from appliance.receptionist import (
-    ANYTHING_ELSE,
-    DIDNT_CATCH,
-    GO_AHEAD,
-    NO_INFO,
-    STILL_THERE,
-    TIME_LIMIT,
-    WELCOME,
-    system_prompt,
-)
-from appliance.replying import FALLBACK
+from appliance.receptionist import system_prompt
 from appliance.sentences import split_sentences
 from appliance.speech import Mouth, PhraseCache, Playout
 from appliance.turns import TurnConfig
-from models import ModelRegistry
+from models import ModelError, ModelRegistry
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -53,18 +43,20 @@ def load_engines(settings: Settings, registry: ModelRegistry) -> Engines:
     """Load (once per process) the three models named in the config, or the embedded defaults; a load error
     names the config key that chose the file."""
     m = settings.models
-    return Engines(
-        registry.transcriber(m.whisper, device=m.whisper_device, config_key="models.whisper"),
-        registry.chat(m.llm, n_ctx=m.llm_context, n_gpu_layers=m.llm_gpu_layers, config_key="models.llm"),
-        registry.synthesizer(m.voice, m.voice_config, config_key="models.voice"),
-    )
+    try:
+        return Engines(
+            registry.transcriber(m.whisper, device=m.whisper_device, config_key="models.whisper"),
+            registry.chat(m.llm, n_ctx=m.llm_context, n_gpu_layers=m.llm_gpu_layers, config_key="models.llm"),
+            registry.synthesizer(m.voice, m.voice_config, config_key="models.voice"),
+        )
+    except ModelError as exc:
+        raise ApplianceError(str(exc), code=ErrorCode.MODEL) from exc
 
 
 def fixed_phrases(profile: BusinessProfile) -> list[str]:
     """Sentences the receptionist says often: worth synthesizing before the first call."""
-    texts = [profile.greeting_text, profile.goodbye_text, ANYTHING_ELSE, facts.hours_sentence(profile),
-             facts.address_sentence(profile), facts.services_sentence(profile), FALLBACK, NO_INFO, STILL_THERE,
-             DIDNT_CATCH, TIME_LIMIT, WELCOME, GO_AHEAD, *PHRASES]
+    texts = [profile.greeting_text, profile.goodbye_text, facts.hours_sentence(profile),
+             facts.address_sentence(profile), facts.services_sentence(profile), *phrasebook.FIXED]
     texts += [faq.answer for faq in profile.faqs]
     return [s for text in texts if text for s in split_sentences(text)]
 

@@ -14,8 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from appliance.messages import MESSAGE_PROMPT, OFFER
-from appliance.receptionist import NO_INFO
+from appliance.phrasebook import MESSAGE_PROMPT, NO_INFO, OFFER
 from appliance.resample import resample
 from models import Transcriber
 from tests.e2e.conftest import stored_call, stored_messages

@@ -26,10 +26,9 @@ from appliance.events import (
     TurnSpoken,
 )
 from appliance.inputs import AudioIn, CallerText, Inputs, KeyPressed, LineClosed
-from appliance.messages import MESSAGE_PROMPT
+from appliance.phrasebook import FALLBACK, MESSAGE_PROMPT, STILL_THERE
 from appliance.profile import BusinessProfile
-from appliance.receptionist import STILL_THERE, system_prompt
-from appliance.replying import FALLBACK
+from appliance.receptionist import system_prompt
 from appliance.resample import Pcm
 from appliance.speech import PhraseCache
 from appliance.turns import TurnConfig

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from appliance.conversation import HANG_UP_GRACE_S, Conversation, Rules
 from appliance.events import Outcome
-from appliance.messages import MESSAGE_PROMPT
+from appliance.phrasebook import MESSAGE_PROMPT, STILL_THERE
 from appliance.profile import BusinessProfile
-from appliance.receptionist import STILL_THERE, Intent, ReplyPlan
+from appliance.receptionist import Intent, ReplyPlan
 
 
 def talk(profile: BusinessProfile, **rules: float) -> Conversation:

@@ -12,6 +12,7 @@ import pytest
 
 from appliance.config import load_settings
 from appliance.engines import Engines
+from appliance.errors import ApplianceError, ErrorCode
 from appliance.wiring import load_engines
 from models import ChatMessage, ModelError, ModelRegistry
 
@@ -57,6 +58,7 @@ async def test_a_reply_being_spoken_does_not_hold_the_llm() -> None:
 def test_a_model_load_error_names_the_config_key(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text('[models]\nwhisper = "missing-whisper"\n')
-    with pytest.raises(ModelError) as caught:
+    with pytest.raises(ApplianceError) as caught:
         load_engines(load_settings(config), ModelRegistry())
-    assert caught.value.config_key == "models.whisper" and "Point models.whisper at" in str(caught.value)
+    assert caught.value.code is ErrorCode.MODEL and "Point models.whisper at" in str(caught.value)
+    assert isinstance(caught.value.__cause__, ModelError) and caught.value.__cause__.config_key == "models.whisper"

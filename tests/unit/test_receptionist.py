@@ -7,13 +7,9 @@ import pytest
 
 from appliance import facts
 from appliance.errors import ConfigError
-from appliance.messages import MESSAGE_ASK, MESSAGE_PROMPT, OFFER
+from appliance.phrasebook import ANYTHING_ELSE, GO_AHEAD, MESSAGE_ASK, MESSAGE_PROMPT, NO_INFO, OFFER, WELCOME
 from appliance.profile import BusinessProfile, load_profile
 from appliance.receptionist import (
-    ANYTHING_ELSE,
-    GO_AHEAD,
-    NO_INFO,
-    WELCOME,
     Expect,
     Intent,
     is_grounded,

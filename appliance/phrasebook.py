@@ -1,0 +1,36 @@
+"""Every fixed phrase the receptionist says, in one place: the place a brand will override them.
+
+Phrases built from the business profile (hours, address, services) are made in `appliance.facts`; the
+greeting and goodbye come from the profile, with the defaults below.
+"""
+
+from __future__ import annotations
+
+# Conversation
+ANYTHING_ELSE = "Is there anything else I can help you with?"
+NO_INFO = "I'm sorry, I don't have that information."
+WELCOME = "You're welcome."
+GO_AHEAD = "Of course. What can I help you with?"
+DIDNT_CATCH = "Sorry, I didn't catch that. Could you say it again?"
+STILL_THERE = "Are you still there?"
+TIME_LIMIT = "I'm sorry, we have reached the time limit for this call."
+FALLBACK = f"I'm sorry, I can't help with that right now. {ANYTHING_ELSE}"  # when the LLM fails or strays
+
+# Taking a message
+MESSAGE_ASK = "Please tell me your name, your phone number, and what it's about."
+MESSAGE_PROMPT = f"I can take a message, and the team will call you back. {MESSAGE_ASK}"
+OFFER = "Would you like to leave a message for the team?"
+THANKS = "Thank you."
+THANKS_NAMED = "Thank you, {name}."
+TAKEN = "I've taken your message."
+URGENT = "I've marked it as urgent."
+CALL_BACK = "The team will call you back."
+NO_NUMBER = "The team will see it."
+
+# Profile defaults ({name}: the business's name)
+GREETING = "Thank you for calling {name}. How can I help you today?"
+GOODBYE = "Thank you for calling {name}. Goodbye!"
+CONSENT = "This call may be recorded."
+
+FIXED = (ANYTHING_ELSE, NO_INFO, WELCOME, GO_AHEAD, DIDNT_CATCH, STILL_THERE, TIME_LIMIT, FALLBACK, MESSAGE_PROMPT,
+         OFFER, THANKS, TAKEN, URGENT, CALL_BACK, NO_NUMBER)  # said often: synthesized before the first call
