@@ -8,18 +8,23 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from appliance.errors import ConfigError
 from appliance.settings_errors import describe_validation_error
-from sip.config import LIBRARY_MAX_CALLS
+from appliance.turns import TurnConfig
+from sip.admission import AdmissionLimits
+from sip.config import LIBRARY_MAX_CALLS, EndpointConfig
 
 CONFIG_ENV = "RECEPTIONIST_CONFIG"
 Transport = Literal["udp", "tcp"]
 Codec = Literal["G722", "PCMU", "PCMA"]
 _TRANSPORTS: tuple[Transport, ...] = ("udp", "tcp")
 _CODECS: tuple[Codec, ...] = ("G722", "PCMU", "PCMA")
-LAN_AND_LOOPBACK = ["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fe80::/10"]
+_SIP = EndpointConfig()
+_ADMISSION = AdmissionLimits()
+_TURNS = TurnConfig()
+RETENTION_KINDS = ("recordings", "sms", "call_logs", "transcripts", "summaries")
 
 
 class _Section(BaseModel):
@@ -38,18 +43,18 @@ class Registration(_Section):
 class SipSettings(_Section):
     """Where the box listens for calls and whom it accepts them from."""
 
-    bind_address: str = "0.0.0.0"
-    port: int = Field(default=5060, ge=1, le=65535)
+    bind_address: str = _SIP.bind_address
+    port: int = Field(default=_SIP.port, ge=1, le=65535)
     transports: list[Transport] = Field(default_factory=lambda: list(_TRANSPORTS), min_length=1)
-    rtp_port: int = Field(default=4000, ge=1024, le=65000)
-    rtp_port_range: int = Field(default=200, ge=2, le=20000)
-    allowed_sources: list[str] = Field(default_factory=lambda: list(LAN_AND_LOOPBACK))
+    rtp_port: int = Field(default=_SIP.rtp_port, ge=1024, le=65000)
+    rtp_port_range: int = Field(default=_SIP.rtp_port_range, ge=2, le=20000)
+    allowed_sources: list[str] = Field(default_factory=lambda: list(_SIP.allowed_sources))
     codecs: list[Codec] = Field(default_factory=lambda: list(_CODECS))
-    identity: str = "receptionist"
+    identity: str = _SIP.identity
     registrations: list[Registration] = Field(default_factory=list)
-    trunk_sources: list[str] = Field(default_factory=list)
-    invites_per_second_per_source: float = Field(default=5.0, gt=0.0, le=100.0)
-    invite_burst_per_source: int = Field(default=10, ge=1, le=100)
+    trunk_sources: list[str] = Field(default_factory=lambda: list(_ADMISSION.trunk_sources))
+    invites_per_second_per_source: float = Field(default=_ADMISSION.invites_per_second_per_source, gt=0.0, le=100.0)
+    invite_burst_per_source: int = Field(default=_ADMISSION.invite_burst_per_source, ge=1, le=100)
 
     @field_validator("allowed_sources", "trunk_sources")
     @classmethod
@@ -92,15 +97,24 @@ class ModelSettings(_Section):
     voice_config: Path | None = None
 
 
-class CallSettings(_Section):
-    """Timing of a conversation."""
+class TurnSettings(_Section):
+    """Turn-taking: when the caller's turn ends, and what interrupts the receptionist."""
 
-    silence_window_ms: int = Field(default=500, ge=200, le=3000)
+    silence_window_ms: int = Field(default=_TURNS.silence_window_ms, ge=200, le=3000)
+    barge_in_ms: int = Field(default=_TURNS.barge_in_ms, ge=100, le=3000)
+
+    def config(self) -> TurnConfig:
+        """The turn detector's knobs."""
+        return TurnConfig(silence_window_ms=self.silence_window_ms, barge_in_ms=self.barge_in_ms)
+
+
+class CallSettings(_Section):
+    """Limits of a conversation and of the lines."""
+
     no_input_timeout_s: float = Field(default=10.0, ge=2.0, le=120.0)
     max_call_s: float = Field(default=600.0, ge=30.0, le=7200.0)
-    barge_in_ms: int = Field(default=400, ge=100, le=3000)
-    max_concurrent_calls: int = Field(default=LIBRARY_MAX_CALLS, ge=1)
-    max_calls_per_source: int = Field(default=LIBRARY_MAX_CALLS - 1, ge=1)
+    max_concurrent_calls: int = Field(default=_ADMISSION.max_calls, ge=1)
+    max_calls_per_source: int = Field(default=_ADMISSION.max_calls_per_source, ge=1)
 
     @field_validator("max_concurrent_calls", "max_calls_per_source")
     @classmethod
@@ -134,8 +148,7 @@ class RetentionSettings(_Section):
 
     def windows(self) -> dict[str, int | None]:
         """The windows by kind, in days, None for 'until deleted' (the shape appliance.storage.retention takes)."""
-        return {kind: getattr(self, f"{kind}_days") or None
-                for kind in ("recordings", "sms", "call_logs", "transcripts", "summaries")}
+        return {kind: getattr(self, f"{kind}_days") or None for kind in RETENTION_KINDS}
 
 
 class Settings(_Section):
@@ -146,9 +159,23 @@ class Settings(_Section):
     web: WebSettings = Field(default_factory=WebSettings)
     models: ModelSettings = Field(default_factory=ModelSettings)
     call: CallSettings = Field(default_factory=CallSettings)
+    turns: TurnSettings = Field(default_factory=TurnSettings)
     business: BusinessSettings = Field(default_factory=BusinessSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _turn_keys_of_old_configs(cls, data: object) -> object:
+        """Configs written before [turns] existed set silence_window_ms and barge_in_ms under [call]."""
+        if isinstance(data, dict) and isinstance(call := data.get("call"), dict):
+            moved = {k: call[k] for k in ("silence_window_ms", "barge_in_ms") if k in call}
+            if moved:
+                turns = data.get("turns")
+                turns = turns if isinstance(turns, dict) else {}
+                data = {**data, "call": {k: v for k, v in call.items() if k not in moved},
+                        "turns": {**moved, **turns}}
+        return data
 
     @property
     def recordings_dir(self) -> Path:

@@ -82,6 +82,6 @@ async def build_context(settings: Settings, engines: Engines, profile: BusinessP
     await asyncio.to_thread(engines.chat.warm, prompt)  # off the loop: a reload runs beside live calls
     phrases = PhraseCache(engines)
     await phrases.preload(fixed_phrases(profile))
-    turn = TurnConfig(silence_window_ms=settings.call.silence_window_ms, barge_in_ms=settings.call.barge_in_ms)
+    turn = settings.turns.config()
     return RunContext(profile, engines, phrases, settings.call, turn, prompt, vocabulary(profile),
                       settings.models.llm_history_messages, settings.models.llm_answers_questions)

@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from appliance.config import RETENTION_KINDS, RetentionSettings
 from appliance.storage.store import CallStore
 
 DAY_S = 86400.0
-KINDS = ("recordings", "sms", "call_logs", "transcripts", "summaries")
-DEFAULT_WINDOWS: dict[str, int | None] = {"recordings": 30, "sms": 90, "call_logs": 365, "transcripts": None,
-                                          "summaries": None}
+KINDS = RETENTION_KINDS  # defined once, with the defaults, in the config's [retention] section
+DEFAULT_WINDOWS = RetentionSettings().windows()
 Windows = Mapping[str, int | None]
 
 _KEEPS_CALL = ("NOT EXISTS (SELECT 1 FROM turns t WHERE t.call_id = calls.id) "

@@ -5,8 +5,10 @@ from pathlib import Path
 import pytest
 
 from appliance.cli import init
-from appliance.config import load_settings
+from appliance.config import Settings, load_settings
 from appliance.errors import ConfigError
+from appliance.sipconfig import endpoint_config
+from sip.config import EndpointConfig
 
 
 def test_the_commented_template_loads_with_safe_defaults(tmp_path: Path) -> None:
@@ -57,3 +59,17 @@ def test_bad_config_names_the_key(tmp_path: Path, text: str, expected: str) -> N
 def test_missing_config_says_how_to_create_one(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"setup\.sh"):
         load_settings(tmp_path / "config.toml")
+
+
+def test_turn_taking_is_one_section_and_old_configs_still_load(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("[turns]\nsilence_window_ms = 700\n")
+    assert load_settings(config).turns.config().silence_window_ms == 700
+    config.write_text("[call]\nsilence_window_ms = 650\nbarge_in_ms = 300\nmax_call_s = 60\n")  # before [turns]
+    settings = load_settings(config)
+    assert (settings.turns.silence_window_ms, settings.turns.barge_in_ms, settings.call.max_call_s) == (650, 300, 60)
+
+
+def test_sip_defaults_have_one_source() -> None:
+    assert tuple(Settings().sip.allowed_sources) == EndpointConfig().allowed_sources
+    assert endpoint_config(Settings()) == EndpointConfig()
