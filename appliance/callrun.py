@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 
+from appliance.context import RunContext
 from appliance.control import CallControl
 from appliance.conversation import Conversation, Rules
 from appliance.errors import ApplianceError, ErrorCode
@@ -30,7 +31,6 @@ from appliance.inputs import AudioIn, CallerText, Inputs, KeyPressed, LineClosed
 from appliance.listening import BargeIn, Listening, TurnEnd, Utterance
 from appliance.receptionist import ReplyPlan
 from appliance.replying import Replier, Reply
-from appliance.wiring import RunContext
 
 _LOGGER = logging.getLogger(__name__)
 MIN_LAST_WORDS_S = 0.3  # an utterance cut by the hang-up is transcribed when it has this much voice

@@ -11,8 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from appliance.config import Settings
+from appliance.errors import ApplianceError, ErrorCode
 from appliance.resample import Pcm, resample
-from models import ChatMessage, ChatModel, Synthesizer, Transcriber
+from models import ChatMessage, ChatModel, ModelError, ModelRegistry, Synthesizer, Transcriber
 
 _LOGGER = logging.getLogger(__name__)
 _DONE = object()
@@ -70,3 +72,17 @@ class Engines:
         finally:
             stop.set()
             await asyncio.shield(worker)
+
+
+def load_engines(settings: Settings, registry: ModelRegistry) -> Engines:
+    """Load (once per process) the three models named in the config, or the embedded defaults; a load error
+    names the config key that chose the file."""
+    m = settings.models
+    try:
+        return Engines(
+            registry.transcriber(m.whisper, device=m.whisper_device, config_key="models.whisper"),
+            registry.chat(m.llm, n_ctx=m.llm_context, n_gpu_layers=m.llm_gpu_layers, config_key="models.llm"),
+            registry.synthesizer(m.voice, m.voice_config, config_key="models.voice"),
+        )
+    except ModelError as exc:
+        raise ApplianceError(str(exc), code=ErrorCode.MODEL) from exc

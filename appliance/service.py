@@ -16,6 +16,8 @@ from typing import Any
 from appliance import __version__
 from appliance.bus import EventBus
 from appliance.config import Settings
+from appliance.context import build_context
+from appliance.engines import load_engines
 from appliance.errors import ApplianceError, ErrorCode, NotFoundError
 from appliance.events import CallEvent
 from appliance.profile import load_profile
@@ -26,7 +28,6 @@ from appliance.storage.recordings import sweep_recordings
 from appliance.storage.rotation import hold_service_lock
 from appliance.storage.store import CallStore
 from appliance.switchboard import Switchboard
-from appliance.wiring import build_context, load_engines
 from models import shared_registry
 from sip.config import SipError
 from sip.endpoint import SipEndpoint

@@ -11,12 +11,13 @@ import numpy as np
 
 from appliance.callrun import CallRun
 from appliance.config import Settings
+from appliance.context import build_context
+from appliance.engines import load_engines
 from appliance.errors import ApplianceError
 from appliance.events import CallEnded, CallEvent, CallStarted, ErrorRaised, Interrupted, Speaker, TurnSpoken
 from appliance.inputs import AudioIn, CallerText, Inputs, LineClosed
 from appliance.profile import load_profile
 from appliance.resample import resample, to_frames
-from appliance.wiring import build_context, load_engines
 from models import shared_registry
 from sip.media import FRAME_SAMPLES, SAMPLE_RATE
 

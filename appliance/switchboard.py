@@ -11,12 +11,12 @@ from dataclasses import dataclass
 
 from appliance.bus import EventBus
 from appliance.callrun import CallRun
+from appliance.context import RunContext
 from appliance.control import CallControl
 from appliance.errors import NotFoundError
 from appliance.events import CallStarted, Recorded
 from appliance.inputs import AudioIn, CallInput, Inputs, KeyPressed, LineClosed, Shutdown
 from appliance.recorder import CallRecorder
-from appliance.wiring import RunContext
 from sip.events import CallInfo
 
 _LOGGER = logging.getLogger(__name__)

@@ -12,6 +12,7 @@ import pytest
 
 from appliance.callrun import CallRun
 from appliance.config import CallSettings
+from appliance.context import VOCABULARY_CHARS, RunContext, vocabulary
 from appliance.engines import Engines
 from appliance.events import (
     CallEnded,
@@ -32,7 +33,6 @@ from appliance.receptionist import system_prompt
 from appliance.resample import Pcm
 from appliance.speech import PhraseCache
 from appliance.turns import TurnConfig
-from appliance.wiring import VOCABULARY_CHARS, RunContext, vocabulary
 from models import ChatMessage
 from sip.media import FRAME_SAMPLES, FrameQueue
 

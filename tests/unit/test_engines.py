@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 
 from appliance.config import load_settings
-from appliance.engines import Engines
+from appliance.engines import Engines, load_engines
 from appliance.errors import ApplianceError, ErrorCode
-from appliance.wiring import load_engines
 from models import ChatMessage, ModelError, ModelRegistry
 
 

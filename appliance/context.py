@@ -1,23 +1,19 @@
-"""What every call run shares: the profile, the engines, the phrase cache and the timing settings."""
+"""What every call run shares, and how it is made ready before the first call: the profile, the engines, the
+phrase cache (fixed phrases synthesized ahead), the words that prime Whisper, and the timing settings."""
 
 from __future__ import annotations
 
 import asyncio
-import logging
 from dataclasses import dataclass
 
 from appliance import facts, phrasebook
 from appliance.config import CallSettings, Settings
 from appliance.engines import Engines
-from appliance.errors import ApplianceError, ErrorCode
 from appliance.profile import BusinessProfile
 from appliance.receptionist import system_prompt
 from appliance.sentences import split_sentences
 from appliance.speech import Mouth, PhraseCache, Playout
 from appliance.turns import TurnConfig
-from models import ModelError, ModelRegistry
-
-_LOGGER = logging.getLogger(__name__)
 
 
 @dataclass
@@ -37,20 +33,6 @@ class RunContext:
     def mouth_for(self, playout: Playout) -> Mouth:
         """A mouth speaking on one call's playout."""
         return Mouth(playout, self.phrases)
-
-
-def load_engines(settings: Settings, registry: ModelRegistry) -> Engines:
-    """Load (once per process) the three models named in the config, or the embedded defaults; a load error
-    names the config key that chose the file."""
-    m = settings.models
-    try:
-        return Engines(
-            registry.transcriber(m.whisper, device=m.whisper_device, config_key="models.whisper"),
-            registry.chat(m.llm, n_ctx=m.llm_context, n_gpu_layers=m.llm_gpu_layers, config_key="models.llm"),
-            registry.synthesizer(m.voice, m.voice_config, config_key="models.voice"),
-        )
-    except ModelError as exc:
-        raise ApplianceError(str(exc), code=ErrorCode.MODEL) from exc
 
 
 def fixed_phrases(profile: BusinessProfile) -> list[str]:
