@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import time
 
-from appliance.profile import DAYS, BusinessProfile
+from appliance.profile import BusinessProfile
+from appliance.spans import DAYS
 
 
 def spoken_time(moment: time) -> str:

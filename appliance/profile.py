@@ -2,35 +2,22 @@
 
 from __future__ import annotations
 
-import re
+import logging
 import tomllib
-from datetime import datetime, time
+from datetime import date, datetime, time
 from pathlib import Path
-from typing import Annotated
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from appliance.directory import AfterHours, Closure, Route, TeamMember, check_directory
 from appliance.errors import ConfigError
 from appliance.phrasebook import CONSENT, GOODBYE, GREETING
 from appliance.settings_errors import describe_validation_error
+from appliance.spans import DAYS, Span, check_days, parse_span
 
-DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_SPAN = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
-
-
-def _check_span(value: str) -> str:
-    match = _SPAN.match(value.strip())
-    if not match or not _valid_span(*(int(g) for g in match.groups())):
-        raise ValueError(f"'{value}' is not an opening span; write it like '09:00-17:00'")
-    return value.strip()
-
-
-def _valid_span(h1: int, m1: int, h2: int, m2: int) -> bool:
-    return h1 < 24 and h2 <= 24 and m1 < 60 and m2 < 60 and (h1, m1) < (h2, m2)
-
-
-Span = Annotated[str, AfterValidator(_check_span)]
+_LOGGER = logging.getLogger(__name__)
 
 
 class Service(BaseModel):
@@ -39,6 +26,7 @@ class Service(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1)
     price: str = ""
+    duration_minutes: int | None = Field(default=None, ge=1, le=1440)
     description: str = ""
 
 
@@ -59,28 +47,44 @@ class RecordingPolicy(BaseModel):
 
 
 class BusinessProfile(BaseModel):
-    """Everything the receptionist may say about the business."""
+    """One brand: everything the receptionist may say for it, its team and how it routes callers."""
 
     model_config = ConfigDict(extra="forbid")
+    id: str = Field(default="main", pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")
     name: str = Field(min_length=1)
+    default: bool = False
+    numbers: list[str] = Field(default_factory=list, description="called numbers or SIP user parts it answers")
     greeting: str = ""
     persona: str = "a friendly, concise receptionist"
+    voice: Path | None = None
+    voice_config: Path | None = None
+    goodbye: str = ""
+    greet_returning_callers: bool = False
     timezone: str = "UTC"
     address: str = ""
+    directions: str = ""
     phone: str = ""
     hours: dict[str, list[Span]] = Field(default_factory=dict)
+    closures: list[Closure] = Field(default_factory=list)
+    after_hours: AfterHours = Field(default_factory=AfterHours)
     services: list[Service] = Field(default_factory=list)
     faqs: list[Faq] = Field(default_factory=list)
-    goodbye: str = ""
+    team: list[TeamMember] = Field(default_factory=list)
+    routes: list[Route] = Field(default_factory=list)
+    front_desk: str = Field(default="", description="team member id for DTMF 0 and 'a person, please'")
+    blocked: list[str] = Field(default_factory=list, description="caller numbers that are not answered")
+    blocked_action: Literal["decline", "announce"] = "decline"
     recording: RecordingPolicy = Field(default_factory=RecordingPolicy)
 
     @field_validator("hours", mode="before")
     @classmethod
     def _known_days(cls, value: object) -> object:
-        unknown = sorted(set(value) - set(DAYS)) if isinstance(value, dict) else []
-        if unknown:
-            raise ValueError(f"unknown day(s) {unknown}; use {', '.join(DAYS)}")
-        return value
+        return check_days(value)
+
+    @model_validator(mode="after")
+    def _directory(self) -> BusinessProfile:
+        check_directory(self.team, self.routes, self.after_hours, self.front_desk)
+        return self
 
     @field_validator("timezone")
     @classmethod
@@ -105,27 +109,79 @@ class BusinessProfile(BaseModel):
 
     def spans(self, day: str) -> list[tuple[time, time]]:
         """Opening spans of one weekday as times."""
-        return [_parse_span(s) for s in self.hours.get(day, [])]
+        return [parse_span(s) for s in self.hours.get(day, [])]
+
+    def closure_on(self, day: date) -> Closure | None:
+        """The closure that shuts the business on this date, if any."""
+        return next((c for c in self.closures if c.covers(day)), None)
 
     def is_open(self, moment: datetime) -> bool:
         """Whether the business is open at a timezone-aware moment."""
         local = moment.astimezone(ZoneInfo(self.timezone))
+        if self.closure_on(local.date()) is not None:
+            return False
         now = local.time()
         return any(start <= now < end for start, end in self.spans(DAYS[local.weekday()]))
 
 
-def _parse_span(span: str) -> tuple[time, time]:
-    match = _SPAN.match(span)
-    assert match is not None  # validated on load
-    h1, m1, h2, m2 = (int(g) for g in match.groups())
-    end = time(23, 59, 59) if h2 == 24 else time(h2, m2)
-    return time(h1, m1), end
+class Profile(BaseModel):
+    """A profile file: one or more brands, one of them the default (the first, unless one says default)."""
+
+    model_config = ConfigDict(extra="forbid")
+    brands: list[BusinessProfile] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _one_default(self) -> Profile:
+        ids = [b.id for b in self.brands]
+        if dup := sorted({i for i in ids if ids.count(i) > 1}):
+            raise ValueError(f"brand id(s) {dup} appear more than once; give each [[brands]] its own id")
+        if sum(b.default for b in self.brands) > 1:
+            raise ValueError("more than one brand says default = true; mark only one")
+        numbers = [n for b in self.brands for n in b.numbers]
+        if dup := sorted({n for n in numbers if numbers.count(n) > 1}):
+            raise ValueError(f"number(s) {dup} are claimed by several brands; each called number picks one brand")
+        return self
+
+    @property
+    def default(self) -> BusinessProfile:
+        """The brand that answers calls no brand claims."""
+        return next((b for b in self.brands if b.default), self.brands[0])
+
+    def brand_for(self, called: str) -> BusinessProfile:
+        """The brand answering a call to this number or SIP user part (the default when none claims it)."""
+        wanted = _dialled(called)
+        return next((b for b in self.brands if wanted in {_dialled(n) for n in b.numbers}), self.default)
+
+
+def _dialled(number: str) -> str:
+    """A called number or user part as compared: case, spaces, dashes and a 'sip:' prefix do not matter."""
+    number = number.strip().lower().removeprefix("sip:").removeprefix("tel:").split("@")[0]
+    return "".join(c for c in number if c not in " -().")
+
+
+def load_profiles(path: Path) -> Profile:
+    """Read a profile file: `[[brands]]` (profile v2), or one business at the top level (read as one brand,
+    noted in the log). Errors name the file, the key and what is expected."""
+    data = _read_toml(path)
+    if "brands" not in data:
+        _LOGGER.info("%s describes one business at the top level: read as one brand (see README: Brands to "
+                     "add more)", path)
+        data = {"brands": [data]}
+    try:
+        profile = Profile.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(path, exc)) from exc
+    return _anchor_voices(profile, path.parent)
 
 
 def load_profile(path: Path) -> BusinessProfile:
-    """Read a business profile TOML file, with errors that name the file and the key."""
+    """The default brand of a profile file."""
+    return load_profiles(path).default
+
+
+def _read_toml(path: Path) -> dict[str, object]:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise ConfigError(
             f"business profile {path} not found; run 'receptionist init' or point "
@@ -133,7 +189,11 @@ def load_profile(path: Path) -> BusinessProfile:
         ) from exc
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read business profile {path}: {exc}") from exc
-    try:
-        return BusinessProfile.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(describe_validation_error(path, exc)) from exc
+
+
+def _anchor_voices(profile: Profile, base: Path) -> Profile:
+    """Voice files named relative to the profile file are found next to it."""
+    brands = [b.model_copy(update={k: base / v for k in ("voice", "voice_config")
+                                   if (v := getattr(b, k)) is not None and not v.is_absolute()})
+              for b in profile.brands]
+    return profile.model_copy(update={"brands": brands})

@@ -1,0 +1,114 @@
+"""Profile v2: brands with numbers, a team directory, routing rules, closures and after-hours paths; the
+single-business file of before still loads as one brand; every error names the key."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from appliance.errors import ConfigError
+from appliance.profile import load_profile, load_profiles
+
+TWO_BRANDS = """
+[[brands]]
+id = "maple"
+name = "Maple Street Dental"
+default = true
+numbers = ["+1 555 0100", "frontdesk"]
+timezone = "America/New_York"
+voice = "voices/amy.onnx"
+front_desk = "desk"
+hours = { monday = ["08:00-12:00", "13:00-17:00"] }
+closures = [{ on = "07-04", reason = "Independence Day" },
+            { start = 2026-12-24, end = 2026-12-26, reason = "Christmas" }]
+after_hours = { action = "transfer", to = "oncall" }
+
+[[brands.team]]
+id = "desk"
+name = "Front desk"
+target = "200"
+
+[[brands.team]]
+id = "ann"
+name = "Ann Lee"
+role = "billing"
+target = "sip:ann@pbx.example.com"
+transfer = "blind"
+
+[[brands.team]]
+id = "oncall"
+name = "Dr. Okafor"
+target = "+15550199"
+
+[[brands.routes]]
+need = "insurance claims"
+words = ["invoice", "bill"]
+to = "ann"
+
+[[brands]]
+id = "glow"
+name = "Glow Salon"
+numbers = ["salon"]
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "business.toml"
+    path.write_text(text)
+    return path
+
+
+def test_two_brands_pick_by_called_number(tmp_path: Path) -> None:
+    profile = load_profiles(write(tmp_path, TWO_BRANDS))
+    assert [b.id for b in profile.brands] == ["maple", "glow"]
+    assert profile.brand_for("sip:salon@10.0.0.5").id == "glow"
+    assert profile.brand_for("+15550100").id == "maple"
+    assert profile.brand_for("FrontDesk").id == "maple"
+    assert profile.brand_for("unknown").id == "maple"  # the default answers what no brand claims
+    maple = profile.default
+    assert maple.voice == tmp_path / "voices" / "amy.onnx"
+    assert [m.name for m in maple.team] == ["Front desk", "Ann Lee", "Dr. Okafor"]
+    assert maple.routes[0].to == "ann" and maple.after_hours.to == "oncall"
+
+
+def test_closures_shut_the_business_on_their_days(tmp_path: Path) -> None:
+    maple = load_profiles(write(tmp_path, TWO_BRANDS)).default
+    closure = maple.closure_on(date(2030, 7, 4))
+    assert closure is not None and closure.reason == "Independence Day"
+    assert maple.closure_on(date(2026, 12, 25)) is not None and maple.closure_on(date(2027, 12, 25)) is None
+    monday_july_4_2033 = datetime(2033, 7, 4, 14, 0, tzinfo=UTC)  # 10 AM in New York, a Monday
+    assert not maple.is_open(monday_july_4_2033)
+    assert maple.is_open(datetime(2033, 7, 11, 14, 0, tzinfo=UTC))
+
+
+def test_the_single_business_file_still_loads_as_one_brand(tmp_path: Path) -> None:
+    path = write(tmp_path, 'name = "Corner Shop"\nhours = { monday = ["09:00-17:00"] }\n')
+    profile = load_profiles(path)
+    assert [b.name for b in profile.brands] == ["Corner Shop"] and profile.default.id == "main"
+    assert load_profile(path).name == "Corner Shop"
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    ('to = "ann"', 'routes[0].to = \'nobody\' is not in the team'),
+    ('id = "ann"', "appear more than once"),
+    ('target = "200"', "is not a transfer target"),
+    ('on = "07-04"', "'02-30' is not a day of the year"),
+    ('numbers = ["salon"]', "claimed by several brands"),
+])
+def test_bad_values_name_the_key_and_what_is_expected(tmp_path: Path, change: str, expected: str) -> None:
+    bad = {'to = "ann"': 'to = "nobody"', 'id = "ann"': 'id = "desk"', 'target = "200"': 'target = "two hundred"',
+           'on = "07-04"': 'on = "02-30"', 'numbers = ["salon"]': 'numbers = ["frontdesk"]'}[change]
+    path = write(tmp_path, TWO_BRANDS.replace(change, bad, 1))
+    with pytest.raises(ConfigError, match=re.escape(expected)) as caught:
+        load_profiles(path)
+    assert str(path) in str(caught.value)
+
+
+def test_after_hours_actions_need_their_details(tmp_path: Path) -> None:
+    path = write(tmp_path, TWO_BRANDS.replace('after_hours = { action = "transfer", to = "oncall" }',
+                                              'after_hours = { action = "announce" }'))
+    with pytest.raises(ConfigError, match=r"brands\.0\.after_hours: Value error, action 'announce' needs"):
+        load_profiles(path)
