@@ -241,7 +241,7 @@ class CallRun:
         if turn.text and self.outcome is Outcome.ABANDONED:
             self.outcome = Outcome.ANSWERED
         if takes_message(self._expect, turn.text):
-            self._taken = read_message(turn.text, self.call.caller_number)
+            self._taken = read_message(turn.text, self.call.caller_number, self.ctx.default_region)
             self._emit(self._taken.event(time.time()))
             self._expect, self.outcome = Expect.ANYTHING, Outcome.MESSAGE_TAKEN
 

@@ -9,6 +9,7 @@ from appliance import facts
 from appliance.config import CallSettings, Settings
 from appliance.engines import Engines
 from appliance.messages import PHRASES
+from appliance.phone import DEFAULT_REGION
 from appliance.profile import BusinessProfile
 from appliance.receptionist import (
     ANYTHING_ELSE,
@@ -42,6 +43,7 @@ class RunContext:
     vocabulary: str
     history_messages: int = 0
     llm_answers_questions: bool = False
+    default_region: str = DEFAULT_REGION  # where callers' national numbers are (a message's callback number)
 
     def mouth_for(self, playout: Playout) -> Mouth:
         """A mouth speaking on one call's playout."""
@@ -90,4 +92,5 @@ async def build_context(settings: Settings, engines: Engines, profile: BusinessP
     await phrases.preload(fixed_phrases(profile))
     turn = TurnConfig(silence_window_ms=settings.call.silence_window_ms, barge_in_ms=settings.call.barge_in_ms)
     return RunContext(profile, engines, phrases, settings.call, turn, prompt, vocabulary(profile),
-                      settings.models.llm_history_messages, settings.models.llm_answers_questions)
+                      settings.models.llm_history_messages, settings.models.llm_answers_questions,
+                      settings.business.default_region)

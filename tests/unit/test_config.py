@@ -17,6 +17,7 @@ def test_the_commented_template_loads_with_safe_defaults(tmp_path: Path) -> None
     assert settings.web.bind_address == "127.0.0.1"
     assert settings.models.llm is None and settings.models.whisper is None
     assert settings.business.profile == tmp_path / "business.toml"
+    assert settings.business.default_region == "US"
     assert settings.database_path == tmp_path / "receptionist.db"
 
 
@@ -44,6 +45,7 @@ def test_relative_model_paths_are_relative_to_the_config(tmp_path: Path) -> None
         ("[call]\nmax_concurrent_calls = 8\n", "call.max_concurrent_calls: Value error, this build's SIP library "
                                               "holds at most 4 calls"),
         ("[sip]\ntrunk_sources = ['pbx.lan']\n", "'pbx.lan' is not an address or network"),
+        ("[business]\ndefault_region = 'USA'\n", "business.default_region: Value error, 'USA' is not a region code"),
     ],
 )
 def test_bad_config_names_the_key(tmp_path: Path, text: str, expected: str) -> None:
@@ -57,3 +59,10 @@ def test_bad_config_names_the_key(tmp_path: Path, text: str, expected: str) -> N
 def test_missing_config_says_how_to_create_one(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"setup\.sh"):
         load_settings(tmp_path / "config.toml")
+
+
+def test_the_default_region_survives_path_anchoring(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[business]\nprofile = "shop.toml"\ndefault_region = "gb"\n')
+    business = load_settings(path).business
+    assert (business.profile, business.default_region) == (tmp_path / "shop.toml", "GB")
