@@ -90,9 +90,3 @@ class MessageTaken:
 
 
 CallEvent = CallStarted | TurnSpoken | Interrupted | DtmfPressed | ErrorRaised | MessageTaken | CallEnded
-ANONYMOUS = frozenset({"", "anonymous", "unknown", "restricted", "private", "unavailable", "withheld"})
-
-
-def is_anonymous(number: str) -> bool:
-    """Whether a caller ID names nobody (withheld, or empty)."""
-    return number.strip().lower() in ANONYMOUS
