@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from appliance.errors import ConfigError
+from appliance.phone import DEFAULT_REGION, check_region
 from appliance.settings_errors import describe_validation_error
 from appliance.turns import TurnConfig
 from sip.admission import AdmissionLimits
@@ -126,9 +127,15 @@ class CallSettings(_Section):
 
 
 class BusinessSettings(_Section):
-    """Which business profile the receptionist speaks for."""
+    """Which business profile the receptionist speaks for, and the country its callers' national numbers are in."""
 
     profile: Path = Path("business.toml")
+    default_region: str = DEFAULT_REGION
+
+    @field_validator("default_region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        return check_region(value)
 
 
 class StorageSettings(_Section):
@@ -220,7 +227,7 @@ def _anchor_paths(settings: Settings, base: Path) -> Settings:
     models = settings.models.model_copy(
         update={k: _anchor(base, getattr(settings.models, k)) for k in ("whisper", "llm", "voice", "voice_config")}
     )
-    business = BusinessSettings(profile=_anchor(base, settings.business.profile) or base)
+    business = settings.business.model_copy(update={"profile": _anchor(base, settings.business.profile) or base})
     storage = StorageSettings(master_key=_anchor(base, settings.storage.master_key) or base)
     data_dir = _anchor(base, settings.data_dir) or base
     return settings.model_copy(update={"models": models, "business": business, "data_dir": data_dir,

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from appliance import facts, phrasebook
 from appliance.config import CallSettings, Settings
 from appliance.engines import Engines
+from appliance.phone import DEFAULT_REGION
 from appliance.profile import BusinessProfile
 from appliance.receptionist import system_prompt
 from appliance.sentences import split_sentences
@@ -29,6 +30,7 @@ class RunContext:
     vocabulary: str
     history_messages: int = 0
     llm_answers_questions: bool = False
+    default_region: str = DEFAULT_REGION  # where callers' national numbers are (a message's callback number)
 
     def mouth_for(self, playout: Playout) -> Mouth:
         """A mouth speaking on one call's playout."""
@@ -66,4 +68,5 @@ async def build_context(settings: Settings, engines: Engines, profile: BusinessP
     await phrases.preload(fixed_phrases(profile))
     turn = settings.turns.config()
     return RunContext(profile, engines, phrases, settings.call, turn, prompt, vocabulary(profile),
-                      settings.models.llm_history_messages, settings.models.llm_answers_questions)
+                      settings.models.llm_history_messages, settings.models.llm_answers_questions,
+                      settings.business.default_region)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from appliance.events import MessageTaken, Outcome
 from appliance.messages import CallerMessage, confirmation, read_message
+from appliance.phone import DEFAULT_REGION
 from appliance.phrasebook import ANYTHING_ELSE, STILL_THERE, TIME_LIMIT
 from appliance.profile import BusinessProfile
 from appliance.receptionist import (
@@ -32,6 +33,7 @@ class Rules:
     max_call_s: float
     no_input_timeout_s: float
     llm_answers_questions: bool = False
+    region: str = DEFAULT_REGION  # where callers' national numbers are (a message's callback number)
 
 
 class Conversation:
@@ -57,7 +59,7 @@ class Conversation:
             self.outcome = Outcome.ANSWERED
         if not takes_message(self.expect, text):
             return None
-        self._taken = read_message(text, self.caller_number)
+        self._taken = read_message(text, self.caller_number, self.rules.region)
         self.expect, self.outcome = Expect.ANYTHING, Outcome.MESSAGE_TAKEN
         return self._taken.event(at)
 

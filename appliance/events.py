@@ -102,9 +102,3 @@ class Recorded:
 
 
 CallEvent = CallStarted | TurnSpoken | Interrupted | DtmfPressed | ErrorRaised | MessageTaken | CallEnded | Recorded
-ANONYMOUS = frozenset({"", "anonymous", "unknown", "restricted", "private", "unavailable", "withheld"})
-
-
-def is_anonymous(number: str) -> bool:
-    """Whether a caller ID names nobody (withheld, or empty)."""
-    return number.strip().lower() in ANONYMOUS

@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from appliance.events import MessageTaken, is_anonymous
+from appliance.events import MessageTaken
+from appliance.phone import DEFAULT_REGION, PhoneNumber
 from appliance.phrasebook import CALL_BACK, NO_NUMBER, TAKEN, THANKS, THANKS_NAMED, URGENT
 from appliance.wording import says
 
@@ -42,14 +43,15 @@ def wants_message(said: str) -> bool:
     return says(said, _WANTS)
 
 
-def read_message(said: str, caller_number: str) -> CallerMessage:
-    """The message in a caller's words; without a spoken number, the caller ID is the callback number."""
+def read_message(said: str, caller_number: str, region: str = DEFAULT_REGION) -> CallerMessage:
+    """The message in a caller's words; without a spoken number, the caller ID is the callback number.
+
+    Either is normalized (`appliance.phone`): E.164 when it is a full number in `region`, else its digits.
+    """
     name = _name(said)
     spoken = [m.group(0) for m in _NUMBER.finditer(said) if _digits(m.group(0)) >= _MIN_DIGITS]
-    number = _normalize(spoken[0]) if spoken else None
-    if number is None and not is_anonymous(caller_number):
-        number = caller_number.strip()
-    return CallerMessage(name, number, said.strip(), says(said, _URGENT))
+    number = PhoneNumber.parse(spoken[0] if spoken else caller_number, region)
+    return CallerMessage(name, None if number is None else number.canonical, said.strip(), says(said, _URGENT))
 
 
 def confirmation(message: CallerMessage) -> str:
@@ -69,7 +71,3 @@ def _name(said: str) -> str | None:
 
 def _digits(text: str) -> int:
     return sum(c.isdigit() for c in text)
-
-
-def _normalize(number: str) -> str:
-    return ("+" if number.startswith("+") else "") + "".join(c for c in number if c.isdigit())

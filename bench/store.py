@@ -24,9 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from appliance.events import CallEnded, CallStarted, Outcome, Speaker, TurnSpoken
-from appliance.storage.crypto import MasterKey, Vault, normalize_number
+from appliance.phone import PhoneNumber
+from appliance.storage.crypto import Context, MasterKey, Vault
 from appliance.storage.datarights import erase_caller
-from appliance.storage.store import CallStore, Key
+from appliance.storage.sealing import Key, Sealer
+from appliance.storage.store import CallStore
 
 WRAPPED_KEY_SIZE = 61  # version byte, nonce, 32-byte key, tag: what Vault.new_data_key stores
 TURNS = (
@@ -47,9 +49,13 @@ class PlaintextVault(Vault):
         """Random bytes the size of a wrapped key, so the data_keys rows weigh the same."""
         return os.urandom(WRAPPED_KEY_SIZE)
 
-    def blind_index(self, number: str) -> str:
-        """The number itself, normalized as the real index normalizes it."""
-        return normalize_number(number)
+    def blind_index(self, number: PhoneNumber) -> str:
+        """The number itself, in the canonical form the real index hashes."""
+        return number.canonical
+
+    def lookup_indexes(self, number: PhoneNumber) -> list[str]:
+        """The forms the real lookup hashes, bare."""
+        return list(number.lookup_forms)
 
     def forget(self, key_id: str) -> None:
         """No key cache."""
@@ -61,12 +67,20 @@ class PlaintextCallStore(CallStore):
     def __init__(self, path: Path) -> None:
         """Open as the real store does (key check and all), then swap the vault for the plaintext one."""
         super().__init__(path)
-        self._vault = PlaintextVault()
+        self._sealer = PlaintextSealer(self.db, PlaintextVault())
 
-    def _seal(self, key: Key, text: str | None, table: str, row_id: str, column: str) -> bytes | None:
+
+class PlaintextSealer(Sealer):
+    """Identity "sealing": UTF-8 text in the BLOB columns."""
+
+    def seal(self, key: Key, text: str | None, table: str, row_id: str, column: str, *,
+             context: Context | None = None) -> bytes | None:
+        """The text's UTF-8 bytes."""
         return None if text is None else text.encode()
 
-    def _open(self, key: Key, blob: bytes | None, table: str, row_id: str, column: str) -> str | None:
+    def open(self, key: Key, blob: bytes | None, table: str, row_id: str, column: str, *,
+             context: Context | None = None) -> str | None:
+        """The bytes as text."""
         return None if blob is None else bytes(blob).decode()
 
 

@@ -44,7 +44,14 @@ import sqlite_utils
 
 from appliance.config import Settings
 from appliance.errors import ApplianceError, ErrorCode
-from appliance.storage.crypto import IntegrityError, MasterKey, Vault, WrongMasterKeyError, load_master_key
+from appliance.storage.crypto import (
+    ChunkReader,
+    IntegrityError,
+    MasterKey,
+    Vault,
+    WrongMasterKeyError,
+    load_master_key,
+)
 from appliance.storage.datarights import erased_ids, erasure_ledger
 from appliance.storage.locks import shared_lock
 from appliance.storage.schema import key_settings
@@ -136,7 +143,8 @@ def restore_backup(settings: Settings, source: Path, target: Path, key_file: Pat
         recordings = _extract(source, master, target)
         database = target / DB_NAME
         _check_integrity(database)
-        erased = _apply_ledger(database, key_path, master, erasure_ledger(settings.storage.master_key))
+        erased = _apply_ledger(database, key_path, master, erasure_ledger(settings.storage.master_key),
+                               settings.business.default_region)
     except BaseException:
         _clear(target, created)
         raise
@@ -280,25 +288,6 @@ def _require_empty(target: Path) -> None:
         raise BackupError(f"{target} is not an empty folder; restore into a new or empty data folder")
 
 
-class _ChunkReader:
-    """A read()-able view of decrypted chunks, so tarfile can stream them without a plaintext temp file."""
-
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self._chunks = chunks
-        self._buffer = b""
-
-    def read(self, size: int = -1) -> bytes:
-        """Up to `size` bytes (all that is left for a negative size)."""
-        while size < 0 or len(self._buffer) < size:
-            chunk = next(self._chunks, None)
-            if chunk is None:
-                break
-            self._buffer += chunk
-        cut = len(self._buffer) if size < 0 else size
-        data, self._buffer = self._buffer[:cut], self._buffer[cut:]
-        return data
-
-
 def _extract(source: Path, master: MasterKey, target: Path) -> int:
     """Decrypt and extract the database and recordings (mode 0600); returns the number of recording files."""
     target.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -306,7 +295,7 @@ def _extract(source: Path, master: MasterKey, target: Path) -> int:
     with _open_backup(source) as file:
         header = _read_header(file)
         chunks = _vault(master, header).decrypt_stream(header.key_id, header.wrapped, file, header.raw)
-        with tarfile.open(fileobj=_ChunkReader(chunks), mode="r|") as tar:  # type: ignore[call-overload]
+        with tarfile.open(fileobj=ChunkReader(chunks), mode="r|") as tar:  # type: ignore[call-overload]
             for member in tar:
                 name = _safe_name(member)
                 destination = target / name
@@ -345,9 +334,9 @@ def _check_integrity(database: Path) -> None:
                              "restored")
 
 
-def _apply_ledger(database: Path, key_path: Path, master: MasterKey, ledger: Path) -> tuple[int, int]:
+def _apply_ledger(database: Path, key_path: Path, master: MasterKey, ledger: Path, region: str) -> tuple[int, int]:
     """Erase again every contact in the ledger (data key included) and their recording files; returns both counts."""
-    store = CallStore(database, key_path, master=master)  # checks the key check and applies migrations
+    store = CallStore(database, key_path, master=master, region=region)  # checks the key, applies migrations
     try:
         erased = 0
         for contact_id in sorted(erased_ids(ledger) & set(store.contact_ids())):

@@ -4,7 +4,9 @@ The store is the only caller; no other code touches keys or ciphertext. Formats 
 
 - wrapped data key: 0x01 | nonce(12) | AES-GCM(wrap key, data key(32)) + tag(16), 61 bytes; AAD = key id
 - key check:        0x01 | nonce(12) | AES-GCM(wrap key, blind-index key(32)) + tag(16), 61 bytes
-- field:            0x01 | nonce(12) | AES-GCM(data key, UTF-8 text) + tag(16); AAD = table, column, row id
+- field:            0x01 | nonce(12) | AES-GCM(data key, UTF-8 text) + tag(16); AAD = 0x01 table 0x00 column
+                    0x00 row id, or, for a field bound to plaintext columns of its row (a turn's speaker, a
+                    message's urgency and status), 0x02 | JSON [table, column, row id, {column: value}]
 - recording:        0x01 | nonce prefix(8), then 64 KiB chunks each sealed with nonce = prefix | index(4)
                     and AAD = header | index(4) | final flag(1) | caller's AAD
 """
@@ -12,6 +14,7 @@ The store is the only caller; no other code touches keys or ciphertext. Formats 
 from __future__ import annotations
 
 import hmac
+import json
 import os
 import secrets
 import threading
@@ -26,6 +29,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from appliance.phone import PhoneNumber
 from appliance.storage.keys import (
     CREDENTIAL_NAME,
     KEY_SIZE,
@@ -46,10 +50,10 @@ from appliance.storage.keys import (
 )
 
 __all__ = [
-    "CHUNK_SIZE", "CREDENTIAL_NAME", "CryptoError", "DecryptionError", "IntegrityError", "KeyFileError",
-    "KeyMissingError", "KeyPermissionError", "MasterKey", "Rewrapped", "RotationInterruptedError", "Vault",
-    "WrongMasterKeyError", "confirm_rotation", "create_key_check", "create_master_key", "install_rotated_key",
-    "load_master_key", "normalize_number", "old_key_path", "roll_back_rotation", "verify_master_key",
+    "CHUNK_SIZE", "CREDENTIAL_NAME", "ChunkReader", "Context", "CryptoError", "DecryptionError", "IntegrityError",
+    "KeyFileError", "KeyMissingError", "KeyPermissionError", "MasterKey", "Rewrapped", "RotationInterruptedError",
+    "Vault", "WrongMasterKeyError", "confirm_rotation", "create_key_check", "create_master_key",
+    "install_rotated_key", "load_master_key", "old_key_path", "roll_back_rotation", "verify_master_key",
 ]
 
 CHUNK_SIZE = 64 * 1024
@@ -63,9 +67,9 @@ _STREAM_HEADER = 1 + _PREFIX
 _SEALED_CHUNK = CHUNK_SIZE + _TAG
 _WRAP_INFO = b"receptionist-appliance v1 key wrapping"
 _CHECK_AAD = b"\x01key-check"
-_NUMBER_JUNK = str.maketrans("", "", "-.()")
 
 RowId = str | int
+Context = Mapping[str, str]  # plaintext columns of a row that its encrypted fields are bound to
 
 
 class Reader(Protocol):
@@ -107,14 +111,6 @@ def load_master_key(path: Path | str, key_check: bytes | None, credential: str =
     raise _rejection(master, Path(path), key_check, pending)
 
 
-def normalize_number(number: str) -> str:
-    """A phone number without spaces, dashes, dots or parentheses: '+1 (555) 010-0142' -> '+15550100142'."""
-    normalized = "".join(number.split()).translate(_NUMBER_JUNK)
-    if not normalized:
-        raise ValueError("an empty phone number has no blind index")
-    return normalized
-
-
 class Vault:
     """Encrypts and decrypts one database's call data under its master key, caching unwrapped data keys."""
 
@@ -139,47 +135,56 @@ class Vault:
             self._cache.pop(key_id, None)
 
     @overload
-    def encrypt_field(self, key_id: str, wrapped: bytes, text: str, *, table: str, row_id: RowId, column: str) -> bytes:
-        ...
+    def encrypt_field(self, key_id: str, wrapped: bytes, text: str, *, table: str, row_id: RowId, column: str,
+                      context: Context | None = None) -> bytes: ...
 
     @overload
-    def encrypt_field(self, key_id: str, wrapped: bytes, text: None, *, table: str, row_id: RowId, column: str) -> None:
-        ...
+    def encrypt_field(self, key_id: str, wrapped: bytes, text: None, *, table: str, row_id: RowId, column: str,
+                      context: Context | None = None) -> None: ...
 
     def encrypt_field(self, key_id: str, wrapped: bytes, text: str | None, *, table: str, row_id: RowId,
-                      column: str) -> bytes | None:
-        """Encrypt one text field, bound to its table, row and column; None stays None."""
+                      column: str, context: Context | None = None) -> bytes | None:
+        """Encrypt one text field, bound to its table, row and column and to `context` (plaintext columns of its
+        row that must not change unnoticed); None stays None."""
         if text is None:
             return None
         nonce = os.urandom(_NONCE)
-        aad = f"\x01{table}\x00{column}\x00{row_id}".encode()
+        aad = _field_aad(table, row_id, column, context)
         return _V1 + nonce + self._cipher(key_id, wrapped).encrypt(nonce, text.encode(), aad)
 
     @overload
-    def decrypt_field(self, key_id: str, wrapped: bytes, blob: bytes, *, table: str, row_id: RowId, column: str) -> str:
-        ...
+    def decrypt_field(self, key_id: str, wrapped: bytes, blob: bytes, *, table: str, row_id: RowId, column: str,
+                      context: Context | None = None) -> str: ...
 
     @overload
-    def decrypt_field(self, key_id: str, wrapped: bytes, blob: None, *, table: str, row_id: RowId, column: str) -> None:
-        ...
+    def decrypt_field(self, key_id: str, wrapped: bytes, blob: None, *, table: str, row_id: RowId, column: str,
+                      context: Context | None = None) -> None: ...
 
     def decrypt_field(self, key_id: str, wrapped: bytes, blob: bytes | None, *, table: str, row_id: RowId,
-                      column: str) -> str | None:
-        """Decrypt one field written by encrypt_field for the same table, row and column; None stays None."""
+                      column: str, context: Context | None = None) -> str | None:
+        """Decrypt one field written by encrypt_field for the same table, row, column and context; None stays
+        None."""
         if blob is None:
             return None
         cipher = self._cipher(key_id, wrapped)
-        aad = f"\x01{table}\x00{column}\x00{row_id}".encode()
+        aad = _field_aad(table, row_id, column, context)
         if len(blob) < _FIELD_MIN or blob[:1] != _V1:
-            raise _field_error(table, row_id, column)
+            raise _field_error(table, row_id, column, context)
         try:
             return cipher.decrypt(blob[1:13], blob[13:], aad).decode()
         except InvalidTag:
-            raise _field_error(table, row_id, column) from None
+            raise _field_error(table, row_id, column, context) from None
 
-    def blind_index(self, number: str) -> str:
-        """A keyed hash (hex) of a normalized phone number, to find a caller without storing the number."""
-        return hmac.digest(self._index_key, normalize_number(number).encode(), "sha256").hex()
+    def blind_index(self, number: PhoneNumber) -> str:
+        """A keyed hash (hex) of a number's canonical form, to find a caller without storing the number."""
+        return self._index(number.canonical)
+
+    def lookup_indexes(self, number: PhoneNumber) -> list[str]:
+        """The blind indexes a stored caller with this number may have (`PhoneNumber.lookup_forms`)."""
+        return [self._index(form) for form in number.lookup_forms]
+
+    def _index(self, form: str) -> str:
+        return hmac.digest(self._index_key, form.encode(), "sha256").hex()
 
     def encrypt_stream(self, key_id: str, wrapped: bytes, reader: Reader, writer: Writer, aad: bytes) -> int:
         """Encrypt a recording from `reader` to `writer` in 64 KiB chunks; returns the number of bytes written."""
@@ -262,6 +267,14 @@ def _data_key_aad(key_id: str) -> bytes:
     return b"\x01data-key\x00" + key_id.encode()
 
 
+def _field_aad(table: str, row_id: RowId, column: str, context: Context | None) -> bytes:
+    """Version 1 (no context) is the format of every field written before contexts existed."""
+    if context is None:
+        return f"\x01{table}\x00{column}\x00{row_id}".encode()
+    bound = json.dumps([table, column, str(row_id), dict(sorted(context.items()))], separators=(",", ":"))
+    return b"\x02" + bound.encode()
+
+
 def _open_key_check(wrap: AESGCM, source: str, key_check: bytes) -> bytes:
     if len(key_check) != _SEALED_KEY_SIZE or key_check[:1] != _V1:
         raise IntegrityError("the database's key check is damaged (wrong size or format): restore the settings "
@@ -297,10 +310,11 @@ def _rejection(master: MasterKey, path: Path, key_check: bytes, pending: bytes |
         "needs it; nothing was changed")
 
 
-def _field_error(table: str, row_id: RowId, column: str) -> DecryptionError:
+def _field_error(table: str, row_id: RowId, column: str, context: Context | None) -> DecryptionError:
+    bound = f" or its {', '.join(sorted(context))}" if context else ""
     return DecryptionError(
-        f"the {column} of {table} row {row_id} failed its integrity check: it was altered, or moved from another "
-        "row, column or caller. Restore it from a backup; nothing was changed")
+        f"the {column} of {table} row {row_id}{bound} failed its integrity check: it was altered, or moved from "
+        "another row, column or caller. Restore it from a backup; nothing was changed")
 
 
 def _wrong_master_message(source: str) -> str:
@@ -343,3 +357,22 @@ def _open_chunks(cipher: AESGCM, header: bytes, reader: Reader, aad: bytes) -> I
         if final:
             return
         sealed, index = following, index + 1
+
+
+class ChunkReader:
+    """A read()-able view of decrypted chunks, so a stream can be re-read or re-sealed without a plaintext file."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._buffer = b""
+
+    def read(self, size: int = -1) -> bytes:
+        """Up to `size` bytes (all that is left for a negative size)."""
+        while size < 0 or len(self._buffer) < size:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                break
+            self._buffer += chunk
+        cut = len(self._buffer) if size < 0 else size
+        data, self._buffer = self._buffer[:cut], self._buffer[cut:]
+        return data

@@ -1,7 +1,10 @@
 """Callers' data rights: export everything about one caller (or everyone), erase a caller, correct their details.
 
 These are what the CLI calls now and the panel will call later; each writes an audit-log row whose subject is the
-opaque contact id, never a number or a name. The export is plain JSON (version 1):
+opaque contact id, never a number or a name. A caller is named by their number in any form (`+15550199887`,
+`15550199887`, `0015550199887`, `tel:+15550199887`, or a national form in the configured default region), and each
+operation acts on every contact that number matches (`CallStore.find_contacts`). The export is plain JSON
+(version 1):
 
     {"format": "receptionist-export", "version": 1, "exported_at": <unix seconds>,
      "contacts": [
@@ -40,9 +43,8 @@ from pathlib import Path
 from typing import Any
 
 from appliance.errors import ApplianceError, ErrorCode
-from appliance.storage.store import CallStore
+from appliance.storage.store import RECORDINGS, CallStore
 
-RECORDINGS = "recordings"  # the data folder's recordings/, beside the database (Settings.recordings_dir)
 EXPORT_FORMAT = "receptionist-export"
 EXPORT_VERSION = 1
 _INTERNAL = ("call_id", "contact_id")
@@ -56,9 +58,12 @@ class CallerNotFoundError(ApplianceError):
 
 def export_caller(store: CallStore, number: str) -> dict[str, Any]:
     """Everything stored about the caller with this number (an empty contact list if there is none)."""
-    contact_id = store.find_contact(number)
-    contacts = [] if contact_id is None else [_contact(store, contact_id)]
-    store.audit("export", contact_id, detail="caller" if contact_id else "caller: no stored data")
+    contact_ids = store.find_contacts(number)
+    contacts = [_contact(store, contact_id) for contact_id in contact_ids]
+    for contact_id in contact_ids:
+        store.audit("export", contact_id, detail="caller")
+    if not contact_ids:
+        store.audit("export", None, detail="caller: no stored data")
     return _archive(contacts)
 
 
@@ -70,13 +75,15 @@ def export_all(store: CallStore) -> dict[str, Any]:
 
 
 def erase_caller(store: CallStore, number: str) -> int:
-    """Erase every row and recording file of this caller and destroy their data key; returns the calls erased."""
-    contact_id = store.find_contact(number)
-    if contact_id is None:
+    """Erase every row and recording file of each contact with this number and destroy their data keys; returns
+    the calls erased."""
+    contact_ids = store.find_contacts(number)
+    if not contact_ids:
         store.audit("erase", None, detail="caller: no stored data")
         store.checkpoint()  # a rerun wipes what an erasure blocked by a reader left in the -wal file
         return 0
-    return store.erase_contact(contact_id, before_commit=_settle_erasure(store, contact_id))
+    return sum(store.erase_contact(contact_id, before_commit=_settle_erasure(store, contact_id))
+               for contact_id in contact_ids)
 
 
 def _settle_erasure(store: CallStore, contact_id: str) -> Callable[[], None]:
@@ -136,13 +143,15 @@ def erased_ids(ledger: Path) -> set[str]:
 
 
 def correct_contact(store: CallStore, number: str, name: str | None = None, notes: str | None = None) -> None:
-    """Correct the stored name and/or notes of the caller with this number."""
-    contact_id = store.find_contact(number)
-    if contact_id is None:
-        raise CallerNotFoundError("no stored data belongs to that number; nothing to correct")
-    store.correct_contact(contact_id, name=name, notes=notes)
+    """Correct the stored name and/or notes of every contact with this number."""
+    contact_ids = store.find_contacts(number)
+    if not contact_ids:
+        raise CallerNotFoundError("no stored data belongs to that number; nothing to correct. Check the number "
+                                  "(a national number is read in [business] default_region)")
     changed = ", ".join(field for field, value in (("name", name), ("notes", notes)) if value is not None)
-    store.audit("correct", contact_id, detail=changed or "nothing")
+    for contact_id in contact_ids:
+        store.correct_contact(contact_id, name=name, notes=notes)
+        store.audit("correct", contact_id, detail=changed or "nothing")
 
 
 def _data_dir(store: CallStore) -> Path | None:

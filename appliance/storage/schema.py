@@ -1,8 +1,11 @@
 """The call database's schema and its migrations, applied at start-up through `PRAGMA user_version`.
 
-Columns holding a caller's words or numbers are BLOBs sealed by `appliance.storage.crypto.Vault` under the caller's
-(contact's) data key; the store is the only code that reads or writes them. A contact's id is its data key's id,
-so deleting the data key row destroys every ciphertext of that caller (crypto-shredding).
+Columns holding a caller's words, numbers or address are BLOBs sealed by `appliance.storage.crypto.Vault` under
+the caller's (contact's) data key; the store is the only code that reads or writes them. A contact's id is its
+data key's id, so deleting the data key row destroys every ciphertext of that caller (crypto-shredding).
+
+Version 2 encrypts `calls.source` (the caller's IP address), adds `calls.turns_digest` (appliance.storage.transcripts)
+and needs the master key for its data: `migrate` takes the store's `reseal` step, run in the same transaction.
 """
 
 from __future__ import annotations
@@ -84,18 +87,52 @@ CREATE TABLE notifications (
 CREATE INDEX notifications_message_id ON notifications(message_id);
 """
 
+_V2 = """
+ALTER TABLE calls ADD COLUMN turns_digest BLOB;
+ALTER TABLE calls RENAME COLUMN source TO source_v1;
+ALTER TABLE calls ADD COLUMN source BLOB
+"""
+
 TABLES = ("settings", "brands", "data_keys", "contacts", "calls", "turns", "call_events", "summaries", "users",
           "messages", "recordings", "sessions", "audit_log", "sms_messages", "notifications")
 
 
-def _v1(db: sqlite_utils.Database) -> None:
-    """The first schema: calls with their turns, events, summaries and messages, plus panel tables."""
-    for statement in _V1.split(";"):
+Reseal = Callable[[sqlite_utils.Database], None]  # a migration's data step, which needs the master key
+
+
+class SchemaUpgradeError(ApplianceError):
+    """A database holds sealed data that only the store, with its master key, can upgrade."""
+
+    code = ErrorCode.STORE
+
+
+def refuse_sealed_rows(db: sqlite_utils.Database) -> None:
+    """The data step without a master key: only a database with no caller in it may be upgraded so."""
+    if db.execute("SELECT 1 FROM contacts LIMIT 1").fetchone() is not None:
+        raise SchemaUpgradeError("this call database holds callers sealed under an older schema, and upgrading "
+                                 "them needs the master key: open it with the appliance (CallStore), which does "
+                                 "it at start-up; nothing was changed")
+
+
+def _script(db: sqlite_utils.Database, script: str) -> None:
+    for statement in script.split(";"):
         if statement.strip():
             db.execute(statement)
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
+def _v1(db: sqlite_utils.Database, reseal: Reseal) -> None:
+    """The first schema: calls with their turns, events, summaries and messages, plus panel tables."""
+    _script(db, _V1)
+
+
+def _v2(db: sqlite_utils.Database, reseal: Reseal) -> None:
+    """Numbers as E.164, bound speakers, urgencies and statuses, transcript digests, calls.source encrypted."""
+    _script(db, _V2)
+    reseal(db)  # reads calls.source_v1 (the plaintext address) and seals it into calls.source
+    db.execute("ALTER TABLE calls DROP COLUMN source_v1")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database, Reseal], None]] = [_v1, _v2]
 
 
 def schema_version(db: sqlite_utils.Database) -> int:
@@ -121,12 +158,14 @@ def apply_pragmas(db: sqlite_utils.Database) -> None:
         db.execute(f"PRAGMA {pragma}")
 
 
-def migrate(db: sqlite_utils.Database) -> int:
-    """Apply the pending migrations, each in its own transaction; returns the schema version."""
+def migrate(db: sqlite_utils.Database, reseal: Reseal = refuse_sealed_rows) -> int:
+    """Apply the pending migrations, each in its own transaction with its data step; returns the schema version."""
     version = schema_version(db)
     for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
         with atomic(db):
-            migration(db)
+            if schema_version(db) >= number:  # another process applied it while this one waited for the lock
+                continue
+            migration(db, reseal)
             db.execute(f"PRAGMA user_version={number}")
     return len(MIGRATIONS)
 

@@ -1,20 +1,22 @@
 """Call records in SQLite (sqlite-utils): the one place that reads and writes them, encrypted at rest.
 
-Every caller's number, name and words are sealed by `appliance.storage.crypto.Vault` under the caller's own data key
-(one per contact; the contact's id is the key's id) and bound to their table, row and column, so an edited or
-swapped ciphertext fails to decrypt instead of reading as garbage. A caller is found by the blind index of
-the number; anonymous callers get a fresh contact per call. Every method returns decrypted plain dicts.
+Every caller's number, name, address and words are sealed by `appliance.storage.crypto.Vault` under the caller's own
+data key (one per contact; the contact's id is the key's id) and bound to their table, row and column, so an
+edited or swapped ciphertext fails to decrypt instead of reading as garbage. Helpers hold the details: callers
+and their E.164 blind index (`contacts`), transcripts bound to speakers and sealed as a whole (`transcripts`),
+messages bound to urgency and status (`messages`), the schema 2 upgrade (`upgrade`). Every method returns
+decrypted plain dicts.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import sqlite3
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -32,8 +34,9 @@ from appliance.events import (
     Interrupted,
     MessageTaken,
     TurnSpoken,
-    is_anonymous,
 )
+from appliance.phone import DEFAULT_REGION, PhoneNumber, check_region
+from appliance.storage import contacts, messages, transcripts
 from appliance.storage.crypto import (
     MasterKey,
     Reader,
@@ -45,13 +48,26 @@ from appliance.storage.crypto import (
 )
 from appliance.storage.keys import locate_or_create_master_key
 from appliance.storage.locks import hold_shared_lock
-from appliance.storage.schema import apply_pragmas, atomic, checkpoint, dict_rows, key_settings, migrate, schema_version
+from appliance.storage.schema import (
+    WalBusyError,
+    apply_pragmas,
+    atomic,
+    checkpoint,
+    dict_rows,
+    key_settings,
+    migrate,
+    schema_version,
+)
+from appliance.storage.sealing import Key, Sealer, stream_aad
+from appliance.storage.upgrade import UpgradeToV2
 
+__all__ = ["DEFAULT_KEY_FILE", "RECORDINGS", "CallStore", "Key"]
+
+_LOGGER = logging.getLogger(__name__)
 DEFAULT_KEY_FILE = "master.key"
-_MESSAGE_TEXT = ("name", "callback_number", "reason", "notes")
+RECORDINGS = "recordings"  # the data folder's recordings/, beside the database (Settings.recordings_dir)
 _EVENT_KINDS: dict[type, str] = {ErrorRaised: "error", Interrupted: "interrupted", DtmfPressed: "dtmf"}
-
-Key = tuple[str, bytes]  # a data key's id and its wrapped bytes
+_CALL_TEXT = ("caller_number", "caller_name", "source")
 
 
 class CallStore:
@@ -59,17 +75,22 @@ class CallStore:
 
     wal_wait_s = 5.0  # how long erasures and purges wait for readers of an older snapshot
 
-    def __init__(self, path: Path | str, key_path: Path | str | None = None, *,
-                 master: MasterKey | None = None) -> None:
-        """Open or create the database (`key_path` defaults to master.key beside it); refuse a missing or wrong key."""
+    def __init__(self, path: Path | str, key_path: Path | str | None = None, *, master: MasterKey | None = None,
+                 region: str = DEFAULT_REGION) -> None:
+        """Open or create the database (`key_path` defaults to master.key beside it); refuse a missing or wrong key.
+
+        `region` reads national numbers (`[business] default_region`); opening a version-1 database upgrades it.
+        """
         if str(path) == ":memory:" and master is None:
             raise ValueError("an in-memory call store needs an explicit master key")
+        self.region = check_region(region)
         self._lock = threading.Lock()
         self._folder_lock: int | None = None  # the data folder's lock, held shared by a store of the settings
         self.db = sqlite_utils.Database(_connect(path))
         self.key_path = Path(key_path) if key_path else Path(path).parent / DEFAULT_KEY_FILE  # and its ledger
+        folder = None if str(path) == ":memory:" else Path(path).parent / RECORDINGS
         try:
-            self._vault = self._unlock(self.key_path, master)
+            self._sealer = Sealer(self.db, self._unlock(self.key_path, master, folder))
         except BaseException:
             self.db.conn.close()
             raise
@@ -79,29 +100,43 @@ class CallStore:
         """The store of a Settings object (database file, master key); no key rotation runs until it is closed."""
         folder_lock = hold_shared_lock(settings.data_dir)
         try:
-            store = cls(settings.database_path, settings.storage.master_key)
+            store = cls(settings.database_path, settings.storage.master_key, region=settings.business.default_region)
         except BaseException:
             os.close(folder_lock)
             raise
         store._folder_lock = folder_lock
         return store
 
-    def _unlock(self, key_path: Path, master: MasterKey | None) -> Vault:
-        """Check the master key before anything is written; set up a new database's key check."""
+    def _unlock(self, key_path: Path, master: MasterKey | None, recordings: Path | None) -> Vault:
+        """Check the master key before anything is written, then migrate; set up a new database's key check."""
         key_check, pending = self._stored_keys()
+        vault = None
         if key_check is not None:
             if master is None:
                 master = load_master_key(key_path, key_check, pending=pending)
             verify_master_key(master, key_check)
+            vault = Vault(master, key_check)
         apply_pragmas(self.db)
-        migrate(self.db)
-        if key_check is None:
+        self._migrate(vault, recordings)  # without a key check yet, the database holds nothing sealed
+        if vault is None:
             master = master or locate_or_create_master_key(key_path)
             key_check = create_key_check(master)
             with atomic(self.db):
                 self.db.execute("INSERT INTO settings (key, value) VALUES ('key_check', ?)", [key_check])
-        assert master is not None  # set above on both branches
-        return Vault(master, key_check)
+            vault = Vault(master, key_check)
+        return vault
+
+    def _migrate(self, vault: Vault | None, recordings: Path | None) -> None:
+        """Apply pending migrations; after an upgrade, remove replaced files and fold old data out of the WAL."""
+        before = schema_version(self.db)
+        upgrade = UpgradeToV2(vault, self.region, recordings)
+        if migrate(self.db, upgrade) == before or before == 0:
+            return  # nothing upgraded, or a new database with nothing to upgrade
+        upgrade.remove_replaced()
+        try:
+            checkpoint(self.db, self.wal_wait_s)  # the plaintext addresses and merged callers' keys it replaced
+        except WalBusyError:
+            _LOGGER.warning("the upgraded database's old contents stay in its -wal file until the next checkpoint")
 
     def _stored_keys(self) -> tuple[bytes | None, bytes | None]:
         try:
@@ -117,58 +152,35 @@ class CallStore:
         caller_name, source, codec = started.caller_name, started.source, started.codec
         sip_call_id = started.sip_call_id
         with self._lock, atomic(self.db):
-            key = self._contact_for(started.caller, caller_name, started.at)
+            number = PhoneNumber.parse(started.caller, self.region)
+            key = contacts.contact_for(self._sealer, started.caller, number, caller_name, started.at)
+            sealed = [self._sealer.seal(key, text, "calls", call_id, column)
+                      for column, text in zip(_CALL_TEXT, (started.caller, caller_name, source), strict=True)]
             self.db.execute(
-                "INSERT INTO calls (id, contact_id, caller_number, caller_name, called, source, codec, sip_call_id, "
+                "INSERT INTO calls (id, contact_id, caller_number, caller_name, source, called, codec, sip_call_id, "
                 "started_at, answered_at, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'in-progress')",
-                [call_id, key[0], self._seal(key, started.caller, "calls", call_id, "caller_number"),
-                 self._seal(key, caller_name, "calls", call_id, "caller_name"), started.called, source, codec,
-                 sip_call_id, started.at, started.at])
+                [call_id, key[0], *sealed, started.called, codec, sip_call_id, started.at, started.at])
+            transcripts.seal_digest(self._sealer, key, call_id, transcripts.GENESIS)
         return call_id
 
     def record(self, call_id: str, event: CallEvent) -> None:
         """Store one event of a call's run."""
         with self._lock, atomic(self.db):
             if isinstance(event, TurnSpoken):
-                self._add_turn(call_id, event)
+                transcripts.append_turn(self._sealer, call_id, event)
             elif isinstance(event, CallEnded):
                 self._close(call_id, event)
             elif isinstance(event, ErrorRaised | Interrupted | DtmfPressed):
                 self._add_event(call_id, event)
             elif isinstance(event, MessageTaken):
-                self._insert_message(call_id, vars(event), event.urgency, event.at)
-
-    def _contact_for(self, number: str, name: str | None, now: float) -> Key:
-        """The returning caller's contact (by blind index), or a new contact with its own data key."""
-        index = None if is_anonymous(number) else self._vault.blind_index(number)
-        if index is not None:
-            row = self.db.execute("SELECT c.id, k.wrapped FROM contacts c JOIN data_keys k ON k.key_id = c.id "
-                                  "WHERE c.number_index = ?", [index]).fetchone()
-            if row is not None:
-                self.db.execute("UPDATE contacts SET last_seen = ? WHERE id = ?", [now, row[0]])
-                return str(row[0]), bytes(row[1])
-        key_id = uuid.uuid4().hex
-        key = (key_id, self._vault.new_data_key(key_id))
-        self.db.execute("INSERT INTO data_keys (key_id, wrapped, created_at) VALUES (?, ?, ?)", [*key, now])
-        self.db.execute(
-            "INSERT INTO contacts (id, number_index, number, name, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?)",
-            [key[0], index, self._seal(key, number or None, "contacts", key[0], "number"),
-             self._seal(key, name or None, "contacts", key[0], "name"), now, now])
-        return key
-
-    def _add_turn(self, call_id: str, turn: TurnSpoken) -> None:
-        seq = self._next_seq("turns", call_id)
-        key = self._key_of_call(call_id)
-        self.db.execute(
-            "INSERT INTO turns (call_id, seq, speaker, text, start_s, end_s, timings) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [call_id, seq, turn.speaker.value, self._seal(key, turn.text, "turns", f"{call_id}:{seq}", "text"),
-             turn.start, turn.end, json.dumps(turn.timings)])
+                messages.insert_message(self._sealer, call_id, vars(event), event.urgency, event.at)
 
     def _add_event(self, call_id: str, event: ErrorRaised | Interrupted | DtmfPressed) -> None:
         data: dict[str, Any] = dict(vars(event))
         at = data.pop("at")
         seq = self._next_seq("call_events", call_id)
-        sealed = self._seal(self._key_of_call(call_id), json.dumps(data), "call_events", f"{call_id}:{seq}", "data")
+        sealed = self._sealer.seal(self._sealer.key_of_call(call_id), json.dumps(data), "call_events",
+                                   f"{call_id}:{seq}", "data")
         self.db.execute("INSERT INTO call_events (call_id, seq, at_s, kind, data) VALUES (?, ?, ?, ?, ?)",
                         [call_id, seq, at, _EVENT_KINDS[type(event)], sealed])
         if isinstance(event, ErrorRaised):
@@ -189,17 +201,15 @@ class CallStore:
     # --- reading ----------------------------------------------------------------------------------------
 
     def call(self, call_id: str) -> dict[str, Any]:
-        """One call with its turns and events, decrypted."""
+        """One call with its turns and events, decrypted; TranscriptTamperedError if its turns fail their digest."""
         with self._lock:
-            key = self._key_of_call(call_id)
+            key = self._sealer.key_of_call(call_id)
             row = self._open_call_row(key, dict_rows(self.db, "SELECT * FROM calls WHERE id = ?", [call_id])[0])
-            row["turns"] = dict_rows(self.db, "SELECT * FROM turns WHERE call_id = ? ORDER BY seq", [call_id])
+            row["turns"] = transcripts.open_turns(self._sealer, key, call_id)
             row["events"] = dict_rows(self.db, "SELECT * FROM call_events WHERE call_id = ? ORDER BY seq", [call_id])
-            for turn in row["turns"]:
-                turn["text"] = self._open(key, turn["text"], "turns", f"{call_id}:{turn['seq']}", "text")
-                turn["timings"] = json.loads(turn["timings"] or "{}")
             for event in row["events"]:
-                event["data"] = self._open(key, event["data"], "call_events", f"{call_id}:{event['seq']}", "data")
+                event["data"] = self._sealer.open(key, event["data"], "call_events", f"{call_id}:{event['seq']}",
+                                                  "data")
         return row
 
     def recent_calls(self, limit: int = 50) -> list[dict[str, Any]]:
@@ -211,41 +221,31 @@ class CallStore:
             return [self._open_call_row((row["contact_id"], row.pop("_wrapped")), row) for row in rows]
 
     def _open_call_row(self, key: Key, row: dict[str, Any]) -> dict[str, Any]:
-        for column in ("caller_number", "caller_name"):
-            row[column] = self._open(key, row[column], "calls", row["id"], column)
+        row.pop(transcripts.DIGEST)  # checked with the turns, when a call is read with them
+        for column in _CALL_TEXT:
+            row[column] = self._sealer.open(key, row[column], "calls", row["id"], column)
         return row
-
-    def _key_of_call(self, call_id: str) -> Key:
-        row = self.db.execute("SELECT k.key_id, k.wrapped FROM calls c JOIN data_keys k ON k.key_id = c.contact_id "
-                              "WHERE c.id = ?", [call_id]).fetchone()
-        if row is None:
-            raise KeyError(f"no stored call {call_id}")
-        return str(row[0]), bytes(row[1])
 
     def seal_stream(self, call_id: str, reader: Reader, writer: Writer) -> int:
         """Encrypt a stream (a recording) under the call's caller key, bound to the call; returns bytes written."""
-        return self._vault.encrypt_stream(*self._key_of_call(call_id), reader, writer, _stream_aad(call_id))
+        key = self._sealer.key_of_call(call_id)
+        return self._sealer.vault.encrypt_stream(*key, reader, writer, stream_aad(call_id))
 
     def open_stream(self, call_id: str, reader: Reader) -> Iterator[bytes]:
         """Decrypt a call's stream chunk by chunk (raises DecryptionError at the first bad chunk)."""
-        return self._vault.decrypt_stream(*self._key_of_call(call_id), reader, _stream_aad(call_id))
-
-    def _seal(self, key: Key, text: str | None, table: str, row_id: str, column: str) -> bytes | None:
-        return self._vault.encrypt_field(*key, text, table=table, row_id=row_id, column=column)
-
-    def _open(self, key: Key, blob: bytes | None, table: str, row_id: str, column: str) -> str | None:
-        return self._vault.decrypt_field(*key, blob, table=table, row_id=row_id, column=column)
+        return self._sealer.vault.decrypt_stream(*self._sealer.key_of_call(call_id), reader, stream_aad(call_id))
 
     # --- callers and data rights ------------------------------------------------------------------------
 
-    def find_contact(self, number: str) -> str | None:
-        """The contact id of a caller's number (by blind index), or None if that number never called."""
-        if is_anonymous(number):
-            return None
+    def find_contacts(self, number: str) -> list[str]:
+        """The ids of every contact with this number in any form (by blind index), oldest first."""
         with self._lock:
-            row = self.db.execute("SELECT id FROM contacts WHERE number_index = ?",
-                                  [self._vault.blind_index(number)]).fetchone()
-        return None if row is None else str(row[0])
+            return contacts.find_contacts(self._sealer, PhoneNumber.parse(number, self.region))
+
+    def find_contact(self, number: str) -> str | None:
+        """The (oldest) contact id of a caller's number, or None if that number never called."""
+        found = self.find_contacts(number)
+        return found[0] if found else None
 
     def contact_ids(self) -> list[str]:
         """Every contact's id, oldest first."""
@@ -255,12 +255,7 @@ class CallStore:
     def contact(self, contact_id: str) -> dict[str, Any]:
         """One contact with its number, name and notes decrypted (no blind index)."""
         with self._lock:
-            key = self._key(contact_id)
-            row = dict_rows(self.db, "SELECT id, number, name, notes, first_seen, last_seen FROM contacts WHERE id = ?",
-                            [contact_id])[0]
-            for column in ("number", "name", "notes"):
-                row[column] = self._open(key, row[column], "contacts", contact_id, column)
-        return row
+            return contacts.open_contact(self._sealer, contact_id)
 
     def call_ids(self, contact_id: str) -> list[str]:
         """The ids of a contact's calls, oldest first."""
@@ -271,16 +266,12 @@ class CallStore:
     def correct_contact(self, contact_id: str, *, name: str | None = None, notes: str | None = None) -> None:
         """Replace a contact's name and/or notes (None leaves a field as it is)."""
         with self._lock, atomic(self.db):
-            key = self._key(contact_id)
-            for column, text in (("name", name), ("notes", notes)):
-                if text is not None:
-                    self.db.execute(f"UPDATE contacts SET {column} = ? WHERE id = ?",
-                                    [self._seal(key, text, "contacts", contact_id, column), contact_id])
+            contacts.correct(self._sealer, contact_id, {"name": name, "notes": notes})
 
     def add_summary(self, call_id: str, text: str, at: float) -> None:
         """Store (or replace) a call's summary."""
         with self._lock, atomic(self.db):
-            sealed = self._seal(self._key_of_call(call_id), text, "summaries", call_id, "text")
+            sealed = self._sealer.seal(self._sealer.key_of_call(call_id), text, "summaries", call_id, "text")
             self.db.execute("INSERT OR REPLACE INTO summaries (call_id, text, created_at) VALUES (?, ?, ?)",
                             [call_id, sealed, at])
 
@@ -288,33 +279,24 @@ class CallStore:
         """A call's summary, or None."""
         with self._lock:
             row = self.db.execute("SELECT text FROM summaries WHERE call_id = ?", [call_id]).fetchone()
-            return None if row is None else self._open(self._key_of_call(call_id), row[0], "summaries", call_id,
-                                                       "text")
+            return None if row is None else self._sealer.open(self._sealer.key_of_call(call_id), row[0], "summaries",
+                                                              call_id, "text")
 
     def add_message(self, call_id: str, fields: dict[str, str | None], *, urgency: str = "normal",
                     at: float) -> str:
         """Store a message taken on a call (`fields`: name, callback_number, reason, notes); returns its id."""
         with self._lock, atomic(self.db):
-            return self._insert_message(call_id, fields, urgency, at)
-
-    def _insert_message(self, call_id: str, fields: dict[str, Any], urgency: str, at: float) -> str:
-        message_id, key = uuid.uuid4().hex, self._key_of_call(call_id)
-        sealed = [self._seal(key, fields.get(column), "messages", message_id, column) for column in _MESSAGE_TEXT]
-        self.db.execute("INSERT INTO messages (id, contact_id, call_id, name, callback_number, reason, notes, "
-                        "urgency, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        [message_id, key[0], call_id, *sealed, urgency, at])
-        return message_id
+            return messages.insert_message(self._sealer, call_id, fields, urgency, at)
 
     def messages(self, contact_id: str) -> list[dict[str, Any]]:
-        """A contact's messages, oldest first, decrypted."""
+        """A contact's messages, oldest first, decrypted (DecryptionError if an urgency or status was altered)."""
         with self._lock:
-            key = self._key(contact_id)
-            rows = dict_rows(self.db, "SELECT * FROM messages WHERE contact_id = ? ORDER BY created_at, id",
-                             [contact_id])
-            for row in rows:
-                for column in _MESSAGE_TEXT:
-                    row[column] = self._open(key, row[column], "messages", row["id"], column)
-        return rows
+            return messages.open_messages(self._sealer, contact_id)
+
+    def set_message_status(self, message_id: str, status: str) -> None:
+        """Change a message's status (one of appliance.storage.messages.STATUSES), re-sealing its text under it."""
+        with self._lock, atomic(self.db):
+            messages.set_status(self._sealer, message_id, status)
 
     def erase_contact(self, contact_id: str, *, actor: str = "cli",
                       before_commit: Callable[[], None] | None = None) -> int:
@@ -327,7 +309,7 @@ class CallStore:
                 self._audit(actor, "erase", contact_id, f"{calls} calls")
                 if before_commit is not None:
                     before_commit()
-            self._vault.forget(contact_id)
+            self._sealer.vault.forget(contact_id)
             checkpoint(self.db, self.wal_wait_s)  # no copy of the wrapped key may stay in the -wal file
         return int(calls)
 
@@ -339,12 +321,6 @@ class CallStore:
     def _audit(self, actor: str, action: str, subject: str | None, detail: str | None) -> None:
         self.db.execute("INSERT INTO audit_log (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
                         [time.time(), actor, action, subject, detail])
-
-    def _key(self, contact_id: str) -> Key:
-        row = self.db.execute("SELECT wrapped FROM data_keys WHERE key_id = ?", [contact_id]).fetchone()
-        if row is None:
-            raise KeyError(f"no stored contact {contact_id}")
-        return contact_id, bytes(row[0])
 
     # --- maintenance ------------------------------------------------------------------------------------
 
@@ -360,10 +336,20 @@ class CallStore:
             return int(cursor.rowcount)
 
     def purge(self, statements: list[tuple[str, list[Any]]]) -> list[int]:
-        """Run deleting statements (retention) in one transaction, then checkpoint; returns each's row count."""
-        counts = self.write(statements)
+        """Run deleting statements (retention) in one transaction, re-sealing the digest of each call that lost
+        turns but stays, then checkpoint; returns each statement's row count."""
+        with self._lock, atomic(self.db):
+            before = self._turn_counts()
+            counts = [int(self.db.execute(sql, params).rowcount) for sql, params in statements]
+            after = self._turn_counts()
+            for call_id in self.db.execute("SELECT id FROM calls").fetchall():
+                if before.get(call_id[0], 0) != after.get(call_id[0], 0):
+                    transcripts.reseal_digest(self._sealer, self._sealer.key_of_call(call_id[0]), call_id[0])
         self.checkpoint()
         return counts
+
+    def _turn_counts(self) -> dict[str, int]:
+        return dict(self.db.execute("SELECT call_id, COUNT(*) FROM turns GROUP BY call_id").fetchall())
 
     def write(self, statements: list[tuple[str, list[Any]]]) -> list[int]:
         """Run statements of the storage layer's own modules in one transaction; returns each's row count."""
@@ -387,10 +373,6 @@ class CallStore:
             if self._folder_lock is not None:
                 os.close(self._folder_lock)
                 self._folder_lock = None
-
-
-def _stream_aad(call_id: str) -> bytes:
-    return b"recording\x00" + call_id.encode()
 
 
 def _connect(path: Path | str) -> sqlite3.Connection:

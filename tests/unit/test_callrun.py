@@ -260,7 +260,7 @@ async def test_a_caller_leaves_a_message(profile: BusinessProfile, engines: Fake
     assert said[2].startswith("Thank you, Ana. I've taken your message. The team will call you back.")
     assert said[3] == profile.goodbye_text and h.hangups
     [message] = [e for e in h.events if isinstance(e, MessageTaken)]
-    assert (message.name, message.callback_number, message.urgency) == ("Ana", "5551234567", "normal")
+    assert (message.name, message.callback_number, message.urgency) == ("Ana", "+15551234567", "normal")
     assert message.reason == "This is Ana, please call me back on 555 123 4567."
 
 

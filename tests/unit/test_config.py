@@ -19,6 +19,7 @@ def test_the_commented_template_loads_with_safe_defaults(tmp_path: Path) -> None
     assert settings.web.bind_address == "127.0.0.1"
     assert settings.models.llm is None and settings.models.whisper is None
     assert settings.business.profile == tmp_path / "business.toml"
+    assert settings.business.default_region == "US"
     assert settings.database_path == tmp_path / "receptionist.db"
 
 
@@ -46,6 +47,7 @@ def test_relative_model_paths_are_relative_to_the_config(tmp_path: Path) -> None
         ("[call]\nmax_concurrent_calls = 8\n", "call.max_concurrent_calls: Value error, this build's SIP library "
                                               "holds at most 4 calls"),
         ("[sip]\ntrunk_sources = ['pbx.lan']\n", "'pbx.lan' is not an address or network"),
+        ("[business]\ndefault_region = 'USA'\n", "business.default_region: Value error, 'USA' is not a region code"),
     ],
 )
 def test_bad_config_names_the_key(tmp_path: Path, text: str, expected: str) -> None:
@@ -73,3 +75,10 @@ def test_turn_taking_is_one_section_and_old_configs_still_load(tmp_path: Path) -
 def test_sip_defaults_have_one_source() -> None:
     assert tuple(Settings().sip.allowed_sources) == EndpointConfig().allowed_sources
     assert endpoint_config(Settings()) == EndpointConfig()
+
+
+def test_the_default_region_survives_path_anchoring(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[business]\nprofile = "shop.toml"\ndefault_region = "gb"\n')
+    business = load_settings(path).business
+    assert (business.profile, business.default_region) == (tmp_path / "shop.toml", "GB")

@@ -24,7 +24,7 @@ def test_a_scripted_dialogue_takes_a_message_and_says_goodbye(profile: BusinessP
     assert c.plan("I'd like to book an appointment.").text == MESSAGE_PROMPT
     message = c.heard("This is Ana, call me back on 555 123 4567, it's urgent.", at=3.0)
     assert message is not None and (message.name, message.callback_number, message.urgency) == (
-        "Ana", "5551234567", "urgent")
+        "Ana", "+15551234567", "urgent")
     assert c.plan("This is Ana, ...").text.startswith("Thank you, Ana. I've taken your message.")
     c.heard("No, thanks.", at=4.0)
     goodbye = c.plan("No, thanks.")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from appliance.phone import PhoneNumber
 from appliance.storage.crypto import (
     CHUNK_SIZE,
     DecryptionError,
@@ -200,16 +201,33 @@ def test_systemd_credential_is_preferred(tmp_path: Path, monkeypatch: pytest.Mon
     assert MasterKey.locate(tmp_path / "master.key").secret_bytes() == file_key.secret_bytes()
 
 
+def number(raw: str) -> PhoneNumber:
+    parsed = PhoneNumber.parse(raw, "US")
+    assert parsed is not None
+    return parsed
+
+
 def test_blind_index(vault: Vault) -> None:
-    index = vault.blind_index("+1 (555) 010-0142")
-    assert index == vault.blind_index("+1 555 0100142") == vault.blind_index("+1.555.010.0142")
+    index = vault.blind_index(number("+1 (555) 010-0142"))
+    for same in ("+1 555 0100142", "+1.555.010.0142", "1 555 0100142", "0015550100142", "tel:+15550100142"):
+        assert vault.blind_index(number(same)) == index, same
     assert len(index) == 64 and "5550100142" not in index
-    assert index != vault.blind_index("+1 555 0100143")
-    assert index != vault.blind_index("1 555 0100142")
+    assert index != vault.blind_index(number("+1 555 0100143"))
     other = MasterKey.generate()
-    assert index != Vault(other, create_key_check(other)).blind_index("+1 (555) 010-0142")
-    with pytest.raises(ValueError, match="empty phone number"):
-        vault.blind_index(" ( ) ")
+    assert index != Vault(other, create_key_check(other)).blind_index(number("+1 (555) 010-0142"))
+    digits_only = vault.blind_index(PhoneNumber("15550100142", False))  # what an unparseable fallback indexes
+    assert vault.lookup_indexes(number("+15550100142")) == [index, digits_only]
+
+
+def test_fields_bound_to_a_context_fail_when_it_changes(vault: Vault, wrapped: bytes) -> None:
+    blob = vault.encrypt_field("caller-1", wrapped, "hello", table="turns", row_id="c:1", column="text",
+                               context={"speaker": "caller"})
+    assert vault.decrypt_field("caller-1", wrapped, blob, table="turns", row_id="c:1", column="text",
+                               context={"speaker": "caller"}) == "hello"
+    for context in ({"speaker": "receptionist"}, None, {}):
+        with pytest.raises(DecryptionError, match="text of turns row c:1"):
+            vault.decrypt_field("caller-1", wrapped, blob, table="turns", row_id="c:1", column="text",
+                                context=context)
 
 
 def encrypt_bytes(vault: Vault, wrapped: bytes, data: bytes, aad: bytes = b"recording:call-1") -> bytes:
@@ -289,14 +307,14 @@ def test_rewrap_under_a_new_master_key(vault: Vault, master: MasterKey, key_chec
     keys = {f"caller-{n}": vault.new_data_key(f"caller-{n}") for n in range(5)}
     blobs = {key_id: vault.encrypt_field(key_id, w, f"text of {key_id}", table="t", row_id=1, column="c")
              for key_id, w in keys.items()}
-    index = vault.blind_index("+15550100142")
+    index = vault.blind_index(number("+15550100142"))
     new = MasterKey.generate()
     result = vault.rewrap_all(new, keys)
     renewed = Vault(new, result.key_check)
     for key_id, blob in blobs.items():
         text = renewed.decrypt_field(key_id, result.keys[key_id], blob, table="t", row_id=1, column="c")
         assert text == f"text of {key_id}"
-    assert renewed.blind_index("+1 555 010 0142") == index
+    assert renewed.blind_index(number("+1 555 010 0142")) == index
     fresh = Vault(master, key_check)
     with pytest.raises(DecryptionError, match="cannot be unwrapped"):
         fresh.decrypt_field("caller-0", result.keys["caller-0"], blobs["caller-0"], table="t", row_id=1, column="c")

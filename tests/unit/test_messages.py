@@ -25,20 +25,22 @@ def test_wants_message(said: str, wants: bool) -> None:
 def test_a_full_message() -> None:
     message = read_message("Hi, my name is Ana Lopez, my number is 555-123-4567. My crown fell out, it's urgent.",
                            "5550100")
-    assert message == CallerMessage("Ana Lopez", "5551234567", message.reason, True)
+    assert message == CallerMessage("Ana Lopez", "+15551234567", message.reason, True)
     assert message.reason.startswith("Hi, my name is Ana Lopez")
     event = message.event(1700000000.0)
-    assert (event.name, event.callback_number, event.urgency, event.at) == ("Ana Lopez", "5551234567", "urgent",
+    assert (event.name, event.callback_number, event.urgency, event.at) == ("Ana Lopez", "+15551234567", "urgent",
                                                                             1700000000.0)
 
 
 @pytest.mark.parametrize(
     ("said", "caller", "name", "number"),
     [
-        ("This is John, please call me back about my bill.", "+1 555 010 0199", "John", "+1 555 010 0199"),
+        ("This is John, please call me back about my bill.", "+1 555 010 0199", "John", "+15550100199"),
+        ("This is John, call me back.", "sip:+15550100199@pbx.lan;user=phone", "John", "+15550100199"),
         ("I'm calling about my bill, call me on +44 20 7946 0958.", "5550100", None, "+442079460958"),
         ("it's about my appointment on the 12th", "anonymous", None, None),  # no name, no number to call
         ("I'm Bob and my room is 12", "5550100", "Bob", "5550100"),  # 12 is too short to be a phone number
+        ("I'm Bob, call 0044 20 7946 0958", "", "Bob", "+442079460958"),
     ],
 )
 def test_names_and_numbers(said: str, caller: str, name: str | None, number: str | None) -> None:
@@ -51,3 +53,9 @@ def test_confirmation() -> None:
         "Thank you, Ana. I've taken your message. I've marked it as urgent. The team will call you back.")
     assert confirmation(CallerMessage(None, None, "x", False)) == (
         "Thank you. I've taken your message. The team will see it.")
+
+
+def test_a_national_number_is_read_in_the_default_region() -> None:
+    said = "This is Ana, call me back on 020 7946 0958."
+    assert read_message(said, "anonymous", "GB").callback_number == "+442079460958"
+    assert read_message(said, "anonymous").callback_number == "02079460958"  # not a full US number: digits kept
