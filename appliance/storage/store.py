@@ -45,6 +45,7 @@ from appliance.storage.crypto import (
 )
 from appliance.storage.keys import locate_or_create_master_key
 from appliance.storage.locks import hold_shared_lock
+from appliance.storage.private import private_database
 from appliance.storage.schema import apply_pragmas, atomic, checkpoint, dict_rows, key_settings, migrate, schema_version
 
 DEFAULT_KEY_FILE = "master.key"
@@ -395,7 +396,7 @@ def _stream_aad(call_id: str) -> bytes:
 def _connect(path: Path | str) -> sqlite3.Connection:
     try:
         if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            private_database(Path(path))  # its folder made, the file 0600 with its -wal and -shm, whatever the umask
         return sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
     except (OSError, sqlite3.Error) as exc:
         raise ApplianceError(f"cannot open the call database {path}: {exc}; check the data_dir setting "
