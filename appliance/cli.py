@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import json
 import logging
 import os
+import resource
 import sys
 import time
 from importlib import resources
@@ -22,6 +24,8 @@ from models.errors import ModelError
 from sip.config import SipError
 
 _LOGGER = logging.getLogger(__name__)
+CALLER_HELP = ("the caller's phone number, or - to read it from standard input: a number given here stays in the "
+               "shell history and other users can see it in ps")
 
 
 def init(data_dir: Path, force: bool = False) -> list[Path]:
@@ -77,14 +81,17 @@ def _cmd_export(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists():
         raise ApplianceError(f"{out} already exists; choose another file name")
+    number = None if args.all else _caller(args.caller)
     store = CallStore.open(settings)
     try:
-        archive = export_all(store) if args.all else export_caller(store, args.caller)
+        archive = export_all(store) if number is None else export_caller(store, number)
         audio = export_audio(store, archive, settings.recordings_dir, out.with_name(f"{out.stem}-recordings"))
     finally:
         store.close()
     _write_private(out, json.dumps(archive, indent=2, ensure_ascii=False) + "\n")
     calls = sum(len(contact["calls"]) for contact in archive["contacts"])
+    print(f"warning: {out} (and any {out.stem}-recordings folder) is outside the appliance: erasing a caller does "
+          "not reach it; delete it when it is no longer needed", file=sys.stderr)
     print(f"exported {len(archive['contacts'])} caller(s), {calls} call(s) and {audio} recording(s) to {out}")
     return 0
 
@@ -92,10 +99,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
 def _cmd_erase(args: argparse.Namespace) -> int:
     from appliance.storage.datarights import erase_caller  # noqa: PLC0415 - only for this command
 
-    settings = load_settings(args.config)
+    settings, number = load_settings(args.config), _caller(args.caller)
     store = CallStore.open(settings)
     try:
-        calls = erase_caller(store, args.caller)  # rows, key, recording files, ledger line: one operation
+        calls = erase_caller(store, number)  # rows, key, recording files, ledger line: one operation
     finally:
         store.close()
     print(f"erased the caller and {calls} call(s)" if calls else "no stored calls for that number; nothing erased")
@@ -107,9 +114,10 @@ def _cmd_correct(args: argparse.Namespace) -> int:
 
     if args.name is None and args.notes is None:
         raise ApplianceError("nothing to correct: give --name \"...\" and/or --notes \"...\"")
-    store = CallStore.open(load_settings(args.config))
+    settings, number = load_settings(args.config), _caller(args.caller)
+    store = CallStore.open(settings)
     try:
-        correct_contact(store, args.caller, name=args.name, notes=args.notes)
+        correct_contact(store, number, name=args.name, notes=args.notes)
     finally:
         store.close()
     print("corrected the caller's " + " and ".join(f for f in ("name", "notes") if getattr(args, f) is not None))
@@ -174,6 +182,17 @@ def _cmd_keys(args: argparse.Namespace) -> int:
     return 0
 
 
+def _caller(value: str) -> str:
+    """The caller's number: the argument, or for '-' one line of standard input (kept out of shell history and ps)."""
+    if value != "-":
+        return value
+    number = getpass.getpass("caller's number (not shown): ") if sys.stdin.isatty() else sys.stdin.readline()
+    if not number.strip():
+        raise ApplianceError("--caller -: no phone number on standard input; type it when asked, or pipe it in "
+                             "(e.g. --caller - < number.txt, from a file only you can read)")
+    return number.strip()
+
+
 def _write_private(path: Path, text: str) -> None:
     """Write an export readable by its owner only (it holds callers' data in plain text); never overwrite."""
     try:
@@ -213,17 +232,17 @@ def _add_data_rights(sub: argparse._SubParsersAction[argparse.ArgumentParser], c
     p = sub.add_parser("export", help="write everything stored about one caller (or all) to a JSON file")
     p.add_argument("--config", type=Path, default=None, help=config_help)
     which = p.add_mutually_exclusive_group(required=True)
-    which.add_argument("--caller", metavar="NUMBER", help="the caller's phone number")
+    which.add_argument("--caller", metavar="NUMBER", help=CALLER_HELP)
     which.add_argument("--all", action="store_true", help="every caller")
     p.add_argument("--out", required=True, metavar="FILE", help="the JSON file to write (must not exist)")
     p.set_defaults(func=_cmd_export)
     p = sub.add_parser("erase", help="erase every call and detail of one caller and destroy their key")
     p.add_argument("--config", type=Path, default=None, help=config_help)
-    p.add_argument("--caller", required=True, metavar="NUMBER", help="the caller's phone number")
+    p.add_argument("--caller", required=True, metavar="NUMBER", help=CALLER_HELP)
     p.set_defaults(func=_cmd_erase)
     p = sub.add_parser("correct", help="correct the stored name or notes of one caller")
     p.add_argument("--config", type=Path, default=None, help=config_help)
-    p.add_argument("--caller", required=True, metavar="NUMBER", help="the caller's phone number")
+    p.add_argument("--caller", required=True, metavar="NUMBER", help=CALLER_HELP)
     p.add_argument("--name", default=None, help="the caller's correct name (\"\" clears it)")
     p.add_argument("--notes", default=None, help="notes about the caller (\"\" clears them)")
     p.set_defaults(func=_cmd_correct)
@@ -255,9 +274,15 @@ def _add_backup_and_keys(sub: argparse._SubParsersAction[argparse.ArgumentParser
     p.set_defaults(func=_cmd_keys)
 
 
+def _no_core_dumps() -> None:
+    """A command that crashes writes no core file: it would hold decrypted calls and the master key."""
+    resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
     args = build_parser().parse_args(argv)
+    _no_core_dumps()
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:

@@ -3,7 +3,7 @@
 These are what the CLI calls now and the panel will call later; each writes an audit-log row whose subject is the
 opaque contact id, never a number or a name. The export is plain JSON (version 1):
 
-    {"format": "receptionist-export", "version": 1, "exported_at": <unix seconds>,
+    {"format": "receptionist-export", "version": 1, "exported_at": <unix seconds>, "notice": EXPORT_NOTICE,
      "contacts": [
        {"id", "number", "name", "notes", "first_seen", "last_seen",
         "calls": [
@@ -45,6 +45,8 @@ from appliance.storage.store import CallStore
 RECORDINGS = "recordings"  # the data folder's recordings/, beside the database (Settings.recordings_dir)
 EXPORT_FORMAT = "receptionist-export"
 EXPORT_VERSION = 1
+EXPORT_NOTICE = ("This export is a plain copy outside the appliance: erasing the caller there does not reach it or "
+                 "its recordings. Keep it only as long as needed, then delete it.")
 _INTERNAL = ("call_id", "contact_id")
 
 
@@ -152,7 +154,8 @@ def _data_dir(store: CallStore) -> Path | None:
 
 
 def _archive(contacts: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"format": EXPORT_FORMAT, "version": EXPORT_VERSION, "exported_at": time.time(), "contacts": contacts}
+    return {"format": EXPORT_FORMAT, "version": EXPORT_VERSION, "exported_at": time.time(), "notice": EXPORT_NOTICE,
+            "contacts": contacts}
 
 
 def _contact(store: CallStore, contact_id: str) -> dict[str, Any]:
