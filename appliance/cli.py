@@ -149,12 +149,14 @@ def _cmd_backup(args: argparse.Namespace) -> int:
 
 
 def _cmd_restore(args: argparse.Namespace) -> int:
-    from appliance.storage.backup import restore_backup  # noqa: PLC0415 - only for this command
+    from appliance.storage.backup_format import describe  # noqa: PLC0415 - only for this command
+    from appliance.storage.restore import restore_backup  # noqa: PLC0415 - only for this command
 
     settings = load_settings(args.config)
     restored = restore_backup(settings, Path(args.source), Path(args.data_dir), Path(args.key) if args.key else None)
     print(f"restored {restored.database} and {restored.recordings} recording(s); erased again from the ledger: "
           f"{restored.erased} caller(s)")
+    print(describe(restored.origin, time.time()))
     return 0
 
 
@@ -259,7 +261,8 @@ def _add_backup_and_keys(sub: argparse._SubParsersAction[argparse.ArgumentParser
     p.add_argument("--out", required=True, metavar="FILE",
                    help="the backup file to write (must not exist), or a folder to write a dated file into")
     p.set_defaults(func=_cmd_backup)
-    p = sub.add_parser("restore", help="verify a backup and restore it into an empty data folder")
+    p = sub.add_parser("restore", help="restore a backup into an empty data folder (nothing is kept unless all of it "
+                                       "checks out); shows which box made it, its number and its age")
     p.add_argument("--config", type=Path, default=None, help=config_help + "; its erasure ledger is applied")
     p.add_argument("--from", dest="source", required=True, metavar="FILE", help="the backup file")
     p.add_argument("--data-dir", required=True, metavar="DIR", help="an empty or new folder to restore into")
