@@ -163,12 +163,18 @@ def _cmd_restore(args: argparse.Namespace) -> int:
 def _cmd_keys(args: argparse.Namespace) -> int:
     from appliance.storage.rotation import (  # noqa: PLC0415 - only for this command
         confirm_master_key,
+        erasures_since_rotation,
         recover_rotation,
         rotate_master_key,
     )
 
     settings = load_settings(args.config)
     key = settings.storage.master_key
+    if args.action == "due":
+        erased = erasures_since_rotation(settings)
+        print(f"{erased} caller(s) erased since the last key rotation: a rotation is due" if erased else
+              "no caller erased since the last key rotation: no rotation is due")
+        return 0 if erased else 1
     if args.action == "confirm":
         confirm_master_key(settings)
         print(f"deleted the previous master key {key}.old (if it was there)")
@@ -271,8 +277,9 @@ def _add_backup_and_keys(sub: argparse._SubParsersAction[argparse.ArgumentParser
     p.set_defaults(func=_cmd_restore)
     p = sub.add_parser("keys", help="'keys rotate': re-wrap every data key under a new master key (service "
                                     "stopped); 'keys confirm': delete the previous key; 'keys recover': roll "
-                                    "back a rotation that was interrupted (service stopped)")
-    p.add_argument("action", choices=["rotate", "confirm", "recover"])
+                                    "back a rotation that was interrupted (service stopped); 'keys due': whether "
+                                    "callers were erased since the last rotation (exit status 0: yes, 1: no)")
+    p.add_argument("action", choices=["rotate", "confirm", "recover", "due"])
     p.add_argument("--config", type=Path, default=None, help=config_help)
     p.set_defaults(func=_cmd_keys)
 

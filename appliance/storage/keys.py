@@ -281,10 +281,26 @@ def install_rotated_key(path: Path | str, new: MasterKey) -> None:
 
 
 def confirm_rotation(path: Path | str) -> None:
-    """Delete `<name>.old` once the database is re-wrapped and no backup needs the old key."""
+    """Delete `<name>.old` once the database is re-wrapped and no backup needs the old key, overwriting it first."""
     old = old_key_path(path)
+    _overwrite(old)
     old.unlink(missing_ok=True)
     _fsync_dir(old.parent)
+
+
+def _overwrite(path: Path) -> None:
+    """Zero a key file's bytes in place (on disk, where the file system does not copy on write) before it goes."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        return
+    try:
+        found = os.fstat(fd)
+        if stat.S_ISREG(found.st_mode) and found.st_nlink == 1:  # another name for it may be someone's copy: keep
+            os.write(fd, bytes(found.st_size))
+            os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def roll_back_rotation(path: Path | str) -> Path | None:

@@ -372,6 +372,21 @@ def test_key_file_rotation_keeps_old_until_confirmed(tmp_path: Path) -> None:
         roll_back_rotation(path)
 
 
+def test_confirming_overwrites_the_previous_key_before_deleting_it(tmp_path: Path) -> None:
+    path = tmp_path / "master.key"
+    create_master_key(path)
+    install_rotated_key(path, MasterKey.generate())
+    with old_key_path(path).open("rb") as still_open:  # sees the file's blocks after its name is gone
+        confirm_rotation(path)
+        assert not old_key_path(path).exists()
+        assert set(still_open.read()) == {0}
+    install_rotated_key(path, MasterKey.generate())
+    os.link(old_key_path(path), tmp_path / "my-copy.key")  # a second name is someone's copy: only unlinked
+    kept = (tmp_path / "my-copy.key").read_bytes()
+    confirm_rotation(path)
+    assert (tmp_path / "my-copy.key").read_bytes() == kept and not old_key_path(path).exists()
+
+
 def test_loading_the_key_never_changes_a_key_file(tmp_path: Path) -> None:
     path = tmp_path / "master.key"
     old = create_master_key(path)
