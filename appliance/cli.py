@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import json
 import logging
 import os
+import resource
 import sys
 import time
 from collections.abc import Callable
@@ -24,6 +26,8 @@ from appliance.storage.store import DEFAULT_KEY_FILE, CallStore
 
 _LOGGER = logging.getLogger(__name__)
 SubParsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"  # what `build_parser` extensions get
+CALLER_HELP = ("the caller's phone number, or - to read it from standard input: a number given here stays in the "
+               "shell history and other users can see it in ps")
 
 
 def init(data_dir: Path, force: bool = False) -> list[Path]:
@@ -71,14 +75,17 @@ def _cmd_export(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists():
         raise ApplianceError(f"{out} already exists; choose another file name")
+    number = None if args.all else _caller(args.caller)
     store = CallStore.open(settings)
     try:
-        archive = export_all(store) if args.all else export_caller(store, args.caller)
+        archive = export_all(store) if number is None else export_caller(store, number)
         audio = export_audio(store, archive, settings.recordings_dir, out.with_name(f"{out.stem}-recordings"))
     finally:
         store.close()
     _write_private(out, json.dumps(archive, indent=2, ensure_ascii=False) + "\n")
     calls = sum(len(contact["calls"]) for contact in archive["contacts"])
+    print(f"warning: {out} (and any {out.stem}-recordings folder) is outside the appliance: erasing a caller does "
+          "not reach it; delete it when it is no longer needed", file=sys.stderr)
     print(f"exported {len(archive['contacts'])} caller(s), {calls} call(s) and {audio} recording(s) to {out}")
     return 0
 
@@ -86,10 +93,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
 def _cmd_erase(args: argparse.Namespace) -> int:
     from appliance.storage.datarights import erase_caller  # noqa: PLC0415 - only for this command
 
-    settings = load_settings(args.config)
+    settings, number = load_settings(args.config), _caller(args.caller)
     store = CallStore.open(settings)
     try:
-        calls = erase_caller(store, args.caller)  # rows, key, recording files, ledger line: one operation
+        calls = erase_caller(store, number)  # rows, key, recording files, ledger line: one operation
     finally:
         store.close()
     print(f"erased the caller and {calls} call(s)" if calls else "no stored calls for that number; nothing erased")
@@ -101,9 +108,10 @@ def _cmd_correct(args: argparse.Namespace) -> int:
 
     if args.name is None and args.notes is None:
         raise ApplianceError("nothing to correct: give --name \"...\" and/or --notes \"...\"")
-    store = CallStore.open(load_settings(args.config))
+    settings, number = load_settings(args.config), _caller(args.caller)
+    store = CallStore.open(settings)
     try:
-        correct_contact(store, args.caller, name=args.name, notes=args.notes)
+        correct_contact(store, number, name=args.name, notes=args.notes)
     finally:
         store.close()
     print("corrected the caller's " + " and ".join(f for f in ("name", "notes") if getattr(args, f) is not None))
@@ -135,24 +143,32 @@ def _cmd_backup(args: argparse.Namespace) -> int:
 
 
 def _cmd_restore(args: argparse.Namespace) -> int:
-    from appliance.storage.backup import restore_backup  # noqa: PLC0415 - only for this command
+    from appliance.storage.backup_format import describe  # noqa: PLC0415 - only for this command
+    from appliance.storage.restore import restore_backup  # noqa: PLC0415 - only for this command
 
     settings = load_settings(args.config)
     restored = restore_backup(settings, Path(args.source), Path(args.data_dir), Path(args.key) if args.key else None)
     print(f"restored {restored.database} and {restored.recordings} recording(s); erased again from the ledger: "
           f"{restored.erased} caller(s)")
+    print(describe(restored.origin, time.time()))
     return 0
 
 
 def _cmd_keys(args: argparse.Namespace) -> int:
     from appliance.storage.rotation import (  # noqa: PLC0415 - only for this command
         confirm_master_key,
+        erasures_since_rotation,
         recover_rotation,
         rotate_master_key,
     )
 
     settings = load_settings(args.config)
     key = settings.storage.master_key
+    if args.action == "due":
+        erased = erasures_since_rotation(settings)
+        print(f"{erased} caller(s) erased since the last key rotation: a rotation is due" if erased else
+              "no caller erased since the last key rotation: no rotation is due")
+        return 0 if erased else 1
     if args.action == "confirm":
         confirm_master_key(settings)
         print(f"deleted the previous master key {key}.old (if it was there)")
@@ -166,6 +182,17 @@ def _cmd_keys(args: argparse.Namespace) -> int:
         print(f"new master key in {key}; the previous one is kept at {old} because backups made before now need it "
               f"(restore --key {old}). Make a new backup, then run 'receptionist keys confirm' to delete it")
     return 0
+
+
+def _caller(value: str) -> str:
+    """The caller's number: the argument, or for '-' one line of standard input (kept out of shell history and ps)."""
+    if value != "-":
+        return value
+    number = getpass.getpass("caller's number (not shown): ") if sys.stdin.isatty() else sys.stdin.readline()
+    if not number.strip():
+        raise ApplianceError("--caller -: no phone number on standard input; type it when asked, or pipe it in "
+                             "(e.g. --caller - < number.txt, from a file only you can read)")
+    return number.strip()
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -206,17 +233,17 @@ def _add_data_rights(sub: argparse._SubParsersAction[argparse.ArgumentParser], c
     p = sub.add_parser("export", help="write everything stored about one caller (or all) to a JSON file")
     p.add_argument("--config", type=Path, default=None, help=config_help)
     which = p.add_mutually_exclusive_group(required=True)
-    which.add_argument("--caller", metavar="NUMBER", help="the caller's phone number")
+    which.add_argument("--caller", metavar="NUMBER", help=CALLER_HELP)
     which.add_argument("--all", action="store_true", help="every caller")
     p.add_argument("--out", required=True, metavar="FILE", help="the JSON file to write (must not exist)")
     p.set_defaults(func=_cmd_export)
     p = sub.add_parser("erase", help="erase every call and detail of one caller and destroy their key")
     p.add_argument("--config", type=Path, default=None, help=config_help)
-    p.add_argument("--caller", required=True, metavar="NUMBER", help="the caller's phone number")
+    p.add_argument("--caller", required=True, metavar="NUMBER", help=CALLER_HELP)
     p.set_defaults(func=_cmd_erase)
     p = sub.add_parser("correct", help="correct the stored name or notes of one caller")
     p.add_argument("--config", type=Path, default=None, help=config_help)
-    p.add_argument("--caller", required=True, metavar="NUMBER", help="the caller's phone number")
+    p.add_argument("--caller", required=True, metavar="NUMBER", help=CALLER_HELP)
     p.add_argument("--name", default=None, help="the caller's correct name (\"\" clears it)")
     p.add_argument("--notes", default=None, help="notes about the caller (\"\" clears them)")
     p.set_defaults(func=_cmd_correct)
@@ -233,7 +260,8 @@ def _add_backup_and_keys(sub: argparse._SubParsersAction[argparse.ArgumentParser
     p.add_argument("--out", required=True, metavar="FILE",
                    help="the backup file to write (must not exist), or a folder to write a dated file into")
     p.set_defaults(func=_cmd_backup)
-    p = sub.add_parser("restore", help="verify a backup and restore it into an empty data folder")
+    p = sub.add_parser("restore", help="restore a backup into an empty data folder (nothing is kept unless all of it "
+                                       "checks out); shows which box made it, its number and its age")
     p.add_argument("--config", type=Path, default=None, help=config_help + "; its erasure ledger is applied")
     p.add_argument("--from", dest="source", required=True, metavar="FILE", help="the backup file")
     p.add_argument("--data-dir", required=True, metavar="DIR", help="an empty or new folder to restore into")
@@ -242,15 +270,22 @@ def _add_backup_and_keys(sub: argparse._SubParsersAction[argparse.ArgumentParser
     p.set_defaults(func=_cmd_restore)
     p = sub.add_parser("keys", help="'keys rotate': re-wrap every data key under a new master key (service "
                                     "stopped); 'keys confirm': delete the previous key; 'keys recover': roll "
-                                    "back a rotation that was interrupted (service stopped)")
-    p.add_argument("action", choices=["rotate", "confirm", "recover"])
+                                    "back a rotation that was interrupted (service stopped); 'keys due': whether "
+                                    "callers were erased since the last rotation (exit status 0: yes, 1: no)")
+    p.add_argument("action", choices=["rotate", "confirm", "recover", "due"])
     p.add_argument("--config", type=Path, default=None, help=config_help)
     p.set_defaults(func=_cmd_keys)
+
+
+def _no_core_dumps() -> None:
+    """A command that crashes writes no core file: it would hold decrypted calls and the master key."""
+    resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))
 
 
 def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None = None) -> int:
     """Parse and run one command (with `parser`, the console's, if given); errors print one line and return 2."""
     args = (parser or build_parser()).parse_args(argv)
+    _no_core_dumps()
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:

@@ -94,7 +94,8 @@ class Replier:
             if reply.ungrounded or not sentence:
                 continue
             if not is_grounded(sentence, self.profile, caller_text):
-                _LOGGER.info("dropped an ungrounded LLM sentence: %r", sentence)
+                # its length only: the sentence may repeat the caller's words, and the journal keeps 90 days
+                _LOGGER.info("dropped an ungrounded LLM sentence (%d characters)", len(sentence))
                 reply.ungrounded = True
                 continue
             usable.append(sentence)

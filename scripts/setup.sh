@@ -7,6 +7,11 @@
 #   scripts/setup.sh            set up for running the appliance
 #   scripts/setup.sh --dev      also the test tools (pytest, ruff, mypy, espeak-ng, sox, SIPp)
 #   options: --data-dir DIR (default: data)   --no-apt (skip Debian packages)
+#   on an installed box, as root with systemd (both off by default; README: Privacy):
+#     --seal-key               keep the master key in an encrypted systemd credential, sealed to the TPM2 chip if
+#                              there is one, loaded by the units (drop-ins); the key file stays until you remove it
+#     --rewrap-after-erasure   install receptionist-rewrap.timer: a new master key (service stopped a few seconds)
+#                              after callers were erased; refresh your offline copy of the key after each run
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -15,6 +20,8 @@ WHEELS="${RECEPTIONIST_WHEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/receptionist
 DATA_DIR="$ROOT/data"
 DEV=0
 APT=1
+SEAL_KEY=0
+REWRAP=0
 STEP="start"
 HINT=""
 
@@ -23,11 +30,22 @@ while [ $# -gt 0 ]; do
     --dev) DEV=1 ;;
     --no-apt) APT=0 ;;
     --data-dir) DATA_DIR="$2"; shift ;;
-    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --seal-key) SEAL_KEY=1 ;;
+    --rewrap-after-erasure) REWRAP=1 ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "setup: unknown option '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
 done
+DATA_DIR="$(realpath -m "$DATA_DIR")"  # the units installed below need an absolute path
+if [ "$SEAL_KEY" -eq 1 ] && { [ "$(id -u)" -ne 0 ] || ! command -v systemd-creds >/dev/null 2>&1; }; then
+  echo "setup: --seal-key needs root and systemd-creds (systemd 250 or newer); leave it out to keep the key file" >&2
+  exit 2
+fi
+if [ "$REWRAP" -eq 1 ] && { [ "$(id -u)" -ne 0 ] || ! command -v systemctl >/dev/null 2>&1; }; then
+  echo "setup: --rewrap-after-erasure needs root and systemd; leave it out, or install the timer by hand" >&2
+  exit 2
+fi
 
 on_error() {
   echo >&2
@@ -113,6 +131,25 @@ PY
 
 step "data folder $DATA_DIR" "check that $DATA_DIR is writable"
 "$VENV/bin/receptionist" init --data-dir "$DATA_DIR"
+
+if [ "$SEAL_KEY" -eq 1 ]; then
+  step "sealing the master key into a systemd credential" \
+    "check that systemd-creds works here (systemd-creds has-tpm2), or leave out --seal-key to keep the key file"
+  "$ROOT/scripts/seal-master-key.sh" --drop-ins "$DATA_DIR/master.key"
+  echo "Start the service and check that it runs; then copy $DATA_DIR/master.key to your offline key backup and"
+  echo "remove it from the box: shred -u $DATA_DIR/master.key"
+fi
+
+if [ "$REWRAP" -eq 1 ]; then
+  step "installing receptionist-rewrap.timer (a new master key after erasures)" \
+    "check that /etc/systemd/system is writable and systemd runs (systemctl status)"
+  for unit in receptionist-rewrap.service receptionist-rewrap.timer; do  # with this box's folders
+    sed -e "s#/opt/receptionist#$ROOT#g" -e "s#/var/lib/receptionist#$DATA_DIR#g" "$ROOT/systemd/$unit" \
+      >"/etc/systemd/system/$unit"
+  done
+  systemctl daemon-reload
+  systemctl enable --now receptionist-rewrap.timer
+fi
 
 trap - ERR
 printf '\nSetup complete.\n  run the appliance:  .venv/bin/receptionist run\n  try a profile:      .venv/bin/receptionist simulate --text "When are you open?"\n'

@@ -376,3 +376,9 @@ class ChunkReader:
         cut = len(self._buffer) if size < 0 else size
         data, self._buffer = self._buffer[:cut], self._buffer[cut:]
         return data
+
+    def drain(self) -> None:
+        """Decrypt (and drop) what the reader left: the final chunk must authenticate too."""
+        for _ in self._chunks:
+            pass
+        self._buffer = b""

@@ -6,7 +6,7 @@ opaque contact id, never a number or a name. A caller is named by their number i
 operation acts on every contact that number matches (`CallStore.find_contacts`). The export is plain JSON
 (version 1):
 
-    {"format": "receptionist-export", "version": 1, "exported_at": <unix seconds>,
+    {"format": "receptionist-export", "version": 1, "exported_at": <unix seconds>, "notice": EXPORT_NOTICE,
      "contacts": [
        {"id", "number", "name", "notes", "first_seen", "last_seen",
         "calls": [
@@ -47,6 +47,8 @@ from appliance.storage.store import RECORDINGS, CallStore
 
 EXPORT_FORMAT = "receptionist-export"
 EXPORT_VERSION = 1
+EXPORT_NOTICE = ("This export is a plain copy outside the appliance: erasing the caller there does not reach it or "
+                 "its recordings. Keep it only as long as needed, then delete it.")
 _INTERNAL = ("call_id", "contact_id")
 
 
@@ -161,7 +163,8 @@ def _data_dir(store: CallStore) -> Path | None:
 
 
 def _archive(contacts: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"format": EXPORT_FORMAT, "version": EXPORT_VERSION, "exported_at": time.time(), "contacts": contacts}
+    return {"format": EXPORT_FORMAT, "version": EXPORT_VERSION, "exported_at": time.time(), "notice": EXPORT_NOTICE,
+            "contacts": contacts}
 
 
 def _contact(store: CallStore, contact_id: str) -> dict[str, Any]:

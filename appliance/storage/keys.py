@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import errno
 import logging
 import os
+import pwd
 import re
 import secrets
+import stat
 import time
 from pathlib import Path
 from typing import NoReturn
@@ -93,24 +96,16 @@ class MasterKey:
 
     @classmethod
     def load(cls, path: Path | str) -> MasterKey:
-        """Load a key file, refusing one that other users can read or change."""
+        """Load a key file, refusing a link, or a file or folder that other users can read or change."""
         path = Path(path)
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-        except FileNotFoundError:
-            raise KeyMissingError(
-                f"the master key file {path} is missing: restore it from your key backup (database backups do "
-                "not contain it); without it the stored calls cannot be read") from None
-        except PermissionError:
-            raise KeyPermissionError(
-                f"cannot read the master key file {path}: permission denied; run the service as the user "
-                "that owns it") from None
-        with os.fdopen(fd, "rb") as file:
-            mode = os.fstat(file.fileno()).st_mode
-            if mode & 0o077:
-                raise KeyPermissionError(
-                    f"the master key file {path} can be read or changed by other users (mode {mode & 0o777:04o}); "
-                    f"run: chmod 600 {path}")
+        with os.fdopen(_open_key_file(path), "rb") as file:
+            found = os.fstat(file.fileno())
+            folder = os.stat(path.parent)
+            euid = os.geteuid()
+            problem = (key_file_problem(path, found.st_mode, found.st_uid, euid)
+                       or key_folder_problem(path.parent, folder.st_mode, folder.st_uid, euid))
+            if problem:
+                raise KeyPermissionError(problem)
             data = file.read(_MAX_FILE_SIZE)
         return cls(_decode(data, str(path)), source=str(path))
 
@@ -154,6 +149,60 @@ def credential_path(name: str) -> Path | None:
         raise KeyFileError(f"{name!r} is not a valid credential name (letters, digits, '_', '.', '-')")
     directory = os.environ.get("CREDENTIALS_DIRECTORY")
     return Path(directory) / name if directory else None
+
+
+def key_file_problem(path: Path, mode: int, owner: int, euid: int) -> str | None:
+    """What is unsafe about a key file with this mode and owner, read by user `euid` (None: nothing)."""
+    if not stat.S_ISREG(mode):
+        return f"the master key {path} is not a regular file: put the key file itself there"
+    if owner not in (euid, 0):
+        return (f"the master key file {path} belongs to {_user(owner)}, not to {_user(euid)} who runs this, so "
+                f"{_user(owner)} could replace the key: run the command as that user (e.g. sudo -u {_user(owner)} "
+                f"...), or run: chown {_user(euid)} {path}")
+    if mode & 0o077:
+        return (f"the master key file {path} can be read or changed by other users (mode {mode & 0o777:04o}); "
+                f"run: chmod 600 {path}")
+    return None
+
+
+def key_folder_problem(folder: Path, mode: int, owner: int, euid: int) -> str | None:
+    """What is unsafe about the folder of a key file (None: nothing): others could swap the key file in it."""
+    if owner not in (euid, 0):
+        return (f"the folder {folder} holding the master key belongs to {_user(owner)}, who could swap the key "
+                f"file: run: chown {_user(euid)} {folder}")
+    if mode & 0o022:
+        return (f"the folder {folder} holding the master key can be changed by other users (mode "
+                f"{mode & 0o7777:04o}), who could swap the key file: run: chmod go-w {folder}")
+    return None
+
+
+def _open_key_file(path: Path) -> int:
+    """A descriptor of the key file itself, never of a symbolic link's target."""
+    try:
+        return os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        raise KeyMissingError(
+            f"the master key file {path} is missing: restore it from your key backup (database backups do "
+            "not contain it); without it the stored calls cannot be read") from None
+    except PermissionError:
+        raise KeyPermissionError(
+            f"cannot read the master key file {path}: permission denied; run the service as the user "
+            "that owns it") from None
+    except OSError as exc:
+        if exc.errno != errno.ELOOP:
+            raise KeyFileError(f"cannot read the master key file {path}: {exc.strerror}") from None
+        raise KeyPermissionError(
+            f"the master key file {path} is a symbolic link, which whoever can change it could point at another "
+            f"key: replace it with the file it points to, e.g. run: cp --remove-destination "
+            f"\"$(readlink -f {path})\" {path}") from None
+
+
+def _user(uid: int) -> str:
+    """A user's name (its number if it has none)."""
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
 
 
 def _decode(data: bytes, source: str) -> bytes:
@@ -232,10 +281,26 @@ def install_rotated_key(path: Path | str, new: MasterKey) -> None:
 
 
 def confirm_rotation(path: Path | str) -> None:
-    """Delete `<name>.old` once the database is re-wrapped and no backup needs the old key."""
+    """Delete `<name>.old` once the database is re-wrapped and no backup needs the old key, overwriting it first."""
     old = old_key_path(path)
+    _overwrite(old)
     old.unlink(missing_ok=True)
     _fsync_dir(old.parent)
+
+
+def _overwrite(path: Path) -> None:
+    """Zero a key file's bytes in place (on disk, where the file system does not copy on write) before it goes."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        return
+    try:
+        found = os.fstat(fd)
+        if stat.S_ISREG(found.st_mode) and found.st_nlink == 1:  # another name for it may be someone's copy: keep
+            os.write(fd, bytes(found.st_size))
+            os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def roll_back_rotation(path: Path | str) -> Path | None:

@@ -13,6 +13,11 @@ from before the rotation (an old backup, a copy) names no pending rotation: it i
 `.old`, and no key file changes. `.old` is kept so such backups stay restorable (`receptionist restore --key
 <key file>.old`); `receptionist keys confirm` deletes it once a new backup exists (`confirm_master_key`).
 
+Each rotation records how many contacts the erasure ledger names (the settings row `erasures_at_rotation`), so
+`erasures_since_rotation` tells whether callers were erased since: their wrapped data keys may linger in old disk
+blocks (or old copies of the database), where the master key in use could still unwrap them until the next rotation
+(`scripts/rewrap-after-erasure.sh` runs one then, from a timer).
+
 A running appliance caches the unwrapped keys and would keep wrapping new callers' keys under the old master
 key, so rotation refuses unless it can take `<data_dir>/receptionist.lock` exclusively (`appliance.storage.locks`); the
 service, every store opened from the settings and every backup hold it shared. A systemd credential cannot be
@@ -45,13 +50,15 @@ from appliance.storage.crypto import (
     roll_back_rotation,
     verify_master_key,
 )
+from appliance.storage.datarights import erased_ids, erasure_ledger
 from appliance.storage.locks import LOCK_FILE, ServiceRunningError, exclusive_lock, hold_service_lock, shared_lock
 from appliance.storage.schema import ROTATION_PENDING, WalBusyError, apply_pragmas, atomic, checkpoint, key_settings
 
-__all__ = ["LOCK_FILE", "ServiceRunningError", "confirm_master_key", "exclusive_lock", "hold_service_lock",
-           "recover_rotation", "rotate_master_key"]
+__all__ = ["LOCK_FILE", "ServiceRunningError", "confirm_master_key", "erasures_since_rotation", "exclusive_lock",
+           "hold_service_lock", "recover_rotation", "rotate_master_key"]
 
 _LOGGER = logging.getLogger(__name__)
+ERASURES_AT_ROTATION = "erasures_at_rotation"  # settings row: contacts in the erasure ledger at the last rotation
 
 
 def rotate_master_key(settings: Settings) -> Path:
@@ -98,6 +105,17 @@ def confirm_master_key(settings: Settings) -> None:
     confirm_rotation(settings.storage.master_key)
 
 
+def erasures_since_rotation(settings: Settings) -> int:
+    """How many contacts were erased since the last key rotation (all in the ledger if there was none)."""
+    with _database(settings) as db:
+        try:
+            row = db.execute("SELECT value FROM settings WHERE key = ?", [ERASURES_AT_ROTATION]).fetchone()
+        except sqlite3.Error as exc:
+            raise ApplianceError(f"the call database cannot be read ({exc}); nothing was changed",
+                                 code=ErrorCode.STORE) from exc
+    return max(0, len(erased_ids(erasure_ledger(settings.storage.master_key))) - int(row[0] if row else 0))
+
+
 def _rotate(db: sqlite_utils.Database, key_path: Path) -> None:
     """Record the rotation as pending, then re-wrap and store the keys in one transaction (rolled back on failure)."""
     new = MasterKey.generate()
@@ -117,6 +135,8 @@ def _rotate(db: sqlite_utils.Database, key_path: Path) -> None:
             db.conn.executemany("UPDATE data_keys SET wrapped = ? WHERE key_id = ?",
                                 [(blob, key_id) for key_id, blob in rewrapped.keys.items()])
             db.execute("UPDATE settings SET value = ? WHERE key = 'key_check'", [rewrapped.key_check])
+            db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
+                       [ERASURES_AT_ROTATION, len(erased_ids(erasure_ledger(key_path)))])
             db.execute("DELETE FROM settings WHERE key = ?", [ROTATION_PENDING])
     except BaseException:
         if installed:

@@ -48,6 +48,7 @@ from appliance.storage.crypto import (
 )
 from appliance.storage.keys import locate_or_create_master_key
 from appliance.storage.locks import hold_shared_lock
+from appliance.storage.private import private_database
 from appliance.storage.schema import (
     WalBusyError,
     apply_pragmas,
@@ -378,7 +379,7 @@ class CallStore:
 def _connect(path: Path | str) -> sqlite3.Connection:
     try:
         if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            private_database(Path(path))  # its folder made, the file 0600 with its -wal and -shm, whatever the umask
         return sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
     except (OSError, sqlite3.Error) as exc:
         raise ApplianceError(f"cannot open the call database {path}: {exc}; check the data_dir setting "

@@ -15,7 +15,7 @@ import pytest
 from appliance.cli import init, main
 from appliance.config import Settings, load_settings
 from appliance.storage import backup
-from appliance.storage.backup import BackupError, create_backup, restore_backup
+from appliance.storage.backup import BackupError, BackupOrigin, create_backup, restore_backup
 from appliance.storage.crypto import DecryptionError, MasterKey, Vault, WrongMasterKeyError, create_master_key
 from appliance.storage.datarights import erase_caller, export_all, export_caller
 from appliance.storage.schema import TABLES
@@ -147,7 +147,7 @@ def test_entries_outside_the_data_folder_are_refused(settings: Settings, tmp_pat
             tar.addfile(info, io.BytesIO(b"evil"))
     key_check = backup._stored_keys(settings.database_path)[0]
     vault = Vault(MasterKey.load(settings.storage.master_key), key_check)
-    backup._seal(vault, key_check, bundle, tmp_path / "evil.backup")
+    backup._seal(vault, key_check, bundle, tmp_path / "evil.backup", BackupOrigin("evil", 1, 0))
     with pytest.raises(BackupError, match=r"unexpected entry '\.\./escaped'"):
         restore_backup(settings, tmp_path / "evil.backup", tmp_path / "restored")
     assert not (tmp_path / "restored").exists() and not (tmp_path / "escaped").exists()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import resource
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,7 @@ import pytest
 from appliance.cli import init, main
 from appliance.config import load_settings
 from appliance.recorder import CallRecorder
+from appliance.storage.datarights import EXPORT_NOTICE
 from appliance.storage.recordings import save_recording
 from appliance.storage.store import CallStore
 from tests.store.conftest import NUMBER, OTHER, add_call
@@ -40,6 +43,42 @@ def test_export_one_caller_and_all(config: Path, tmp_path: Path, capsys: pytest.
     assert "already exists" in capsys.readouterr().err
     assert main(["export", "--config", str(config), "--all", "--out", str(tmp_path / "all.json")]) == 0
     assert len(json.loads((tmp_path / "all.json").read_text())["contacts"]) == 2
+
+
+def test_an_export_warns_it_is_out_of_erasures_reach(config: Path, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "ana.json"
+    assert main(["export", "--config", str(config), "--caller", NUMBER, "--out", str(out)]) == 0
+    assert "erasing a caller does not reach it" in capsys.readouterr().err
+    assert json.loads(out.read_text())["notice"] == EXPORT_NOTICE
+    assert "does not reach it" in EXPORT_NOTICE
+
+
+def test_the_number_can_come_from_standard_input(config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{NUMBER}\n"))
+    assert main(["export", "--config", str(config), "--caller", "-", "--out", str(tmp_path / "ana.json")]) == 0
+    assert json.loads((tmp_path / "ana.json").read_text())["contacts"][0]["number"] == NUMBER
+    monkeypatch.setattr("sys.stdin", io.StringIO(f" {NUMBER} \n"))
+    assert main(["correct", "--config", str(config), "--caller", "-", "--name", "Ana Fixed"]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{NUMBER}\n"))
+    assert main(["erase", "--config", str(config), "--caller", "-"]) == 0
+    assert "erased the caller and 1 call(s)" in capsys.readouterr().out
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    assert main(["erase", "--config", str(config), "--caller", "-"]) == 2
+    assert "no phone number on standard input" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["erase", "--help"])
+    assert "shell history" in " ".join(capsys.readouterr().out.split())
+
+
+def test_a_command_writes_no_core_dump(config: Path) -> None:
+    hard = resource.getrlimit(resource.RLIMIT_CORE)[1]
+    if hard == 0:
+        pytest.skip("core dumps are already off for good here")
+    resource.setrlimit(resource.RLIMIT_CORE, (hard, hard))  # as a shell with 'ulimit -c unlimited'
+    assert main(["retention", "run", "--config", str(config)]) == 0
+    assert resource.getrlimit(resource.RLIMIT_CORE)[0] == 0
 
 
 def test_erase_a_caller(config: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -219,6 +219,19 @@ async def test_ungrounded_llm_sentences_are_not_spoken(profile: BusinessProfile,
     assert h.turns(Speaker.RECEPTIONIST)[-1].text == FALLBACK
 
 
+async def test_a_dropped_sentence_is_logged_without_its_words(profile: BusinessProfile, engines: FakeEngines,
+                                                              caplog: pytest.LogCaptureFixture) -> None:
+    engines.llm_pieces = ["Bring Rex the dog, Ann Canary, on the landlord's insurance policy. "]
+    h = make(profile, engines)
+    h.type("I will bring Rex the dog.")
+    h.caller_hangs_up()
+    with caplog.at_level("DEBUG"):
+        await converse(h)
+    assert "dropped an ungrounded LLM sentence (" in caplog.text
+    for words in ("Rex", "Canary", "landlord"):
+        assert words not in caplog.text, words
+
+
 async def test_a_dead_voice_ends_the_call_with_a_coded_error(profile: BusinessProfile, engines: FakeEngines) -> None:
     engines.tts_error = RuntimeError("onnxruntime: bad allocation")
     h = make(profile, engines)
