@@ -7,16 +7,15 @@ Validated on load: every error names the key and what is expected (see `applianc
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from appliance.closures import Closure, closure
 from appliance.spans import Span, check_days
 
 _ID = r"^[a-z0-9][a-z0-9_-]{0,31}$"
 _TARGET = re.compile(r"^(sips?:[^\s@]+@[^\s]+|[A-Za-z0-9+*#._-]{1,64})$")
-_YEARLY = re.compile(r"^(\d{2})-(\d{2})$")
 
 
 class _Strict(BaseModel):
@@ -64,46 +63,23 @@ class Route(_Strict):
     urgent_only: bool = False
 
 
-class Closure(_Strict):
-    """A day or days the business is closed: yearly (on = '07-04'), one date (on = '2026-12-24'), or a range
-    (start and end)."""
+class ClosureEntry(_Strict):
+    """Days the business is shut: on = '07-04' (every year), '2026-12-24' (once), or a range 'A..B' of either
+    kind ('12-24..12-26', '2026-08-01..2026-08-15'), with the reason callers hear."""
 
-    on: str = ""
-    start: date | None = None
-    end: date | None = None
+    on: str = Field(min_length=1)
     reason: str = ""
 
-    @model_validator(mode="after")
-    def _one_form(self) -> Closure:
-        if bool(self.on) == (self.start is not None or self.end is not None):
-            raise ValueError("give either on ('07-04' every year, or '2026-12-24') or start and end dates")
-        if self.on:
-            self._parsed_date()
-        elif self.start is None or self.end is None or self.end < self.start:
-            raise ValueError("a range needs start and end dates, end not before start")
-        return self
+    @field_validator("on")
+    @classmethod
+    def _valid(cls, value: str) -> str:
+        closure(value, "")  # raises ValueError with what to write
+        return value
 
-    def _parsed_date(self) -> tuple[int | None, int, int]:
-        """(year or None for every year, month, day)."""
-        if match := _YEARLY.match(self.on):
-            month, day = int(match.group(1)), int(match.group(2))
-            try:
-                date(2024, month, day)  # a leap year: only days no year has fail
-            except ValueError:
-                raise ValueError(f"'{self.on}' is not a day of the year; write 'MM-DD', e.g. '07-04'") from None
-            return None, month, day
-        try:
-            parsed = date.fromisoformat(self.on)
-        except ValueError:
-            raise ValueError(f"'{self.on}' is not a date; write 'MM-DD' for every year or 'YYYY-MM-DD'") from None
-        return parsed.year, parsed.month, parsed.day
-
-    def covers(self, day: date) -> bool:
-        """Whether the business is closed on this day because of this closure."""
-        if not self.on:
-            return self.start is not None and self.end is not None and self.start <= day <= self.end
-        year, month, mday = self._parsed_date()
-        return (year is None or year == day.year) and (month, mday) == (day.month, day.day)
+    @property
+    def rule(self) -> Closure:
+        """The closure as the opening-hours policy reads it."""
+        return closure(self.on, self.reason)
 
 
 class AfterHours(_Strict):

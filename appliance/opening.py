@@ -11,13 +11,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from itertools import pairwise
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from appliance.closures import Closure
 from appliance.facts import spoken_time
 from appliance.phrasebook import NO_INFO
-from appliance.profile import DAYS, BusinessProfile
+from appliance.spans import DAYS
 from appliance.when import MONTHS, WEEKDAYS, WEEKEND, DayPart, Moment, Now, when_asked
 from appliance.wording import says, words
+
+if TYPE_CHECKING:
+    from appliance.profile import BusinessProfile
 
 Span = tuple[time, time]
 SEARCH_DAYS = 370  # a year and a bit: every yearly closure has been passed once
@@ -30,47 +35,6 @@ _PART_WINDOWS = {DayPart.MORNING: (5 * 3600, 12 * 3600), DayPart.AFTERNOON: (12 
 
 
 @dataclass(frozen=True)
-class Closure:
-    """Days the business is shut, with the reason callers hear: one date, a range, or the same dates every year.
-
-    A yearly closure keeps its month-days in `first` and `last` (year 2000, a leap year, so 02-29 fits); a yearly
-    range may wrap the new year ("12-31..01-01").
-    """
-
-    reason: str
-    first: date
-    last: date
-    yearly: bool = False
-
-    def covers(self, day: date) -> bool:
-        """Whether this closure shuts the business on that day."""
-        if not self.yearly:
-            return self.first <= day <= self.last
-        start, end = (self.first.month, self.first.day), (self.last.month, self.last.day)
-        key = (day.month, day.day)
-        return start <= key <= end if start <= end else key >= start or key <= end
-
-
-def closure(when: str, reason: str) -> Closure:
-    """A closure from profile text: '07-04' (every year), '2026-11-27' (once), or a range 'A..B' of either kind."""
-    first_text, _, last_text = when.partition("..")
-    try:
-        (first, yearly), (last, last_yearly) = _closure_day(first_text), _closure_day(last_text or first_text)
-    except ValueError as exc:
-        raise ValueError(f"'{when}' is not a closure; write '07-04', '2026-11-27' or '2026-12-24..2026-12-26'") from exc
-    if yearly != last_yearly or (not yearly and last < first):
-        raise ValueError(f"'{when}' is not a closure: both ends must be alike, the first one first")
-    return Closure(reason, first, last, yearly)
-
-
-def _closure_day(text: str) -> tuple[date, bool]:
-    parts = text.strip().split("-")
-    if len(parts) == 2:
-        return date(2000, int(parts[0]), int(parts[1])), True
-    return date.fromisoformat(text.strip()), False
-
-
-@dataclass(frozen=True)
 class OpeningHours:
     """A business's weekly spans (day name → (start, end) wall times), its closures and its time zone."""
 
@@ -79,9 +43,10 @@ class OpeningHours:
     closures: tuple[Closure, ...] = ()
 
 
-def from_profile(profile: BusinessProfile, closures: Iterable[Closure] = ()) -> OpeningHours:
-    """The opening hours of a business profile, with its closures."""
-    return OpeningHours({day: profile.spans(day) for day in DAYS}, ZoneInfo(profile.timezone), tuple(closures))
+def from_profile(profile: BusinessProfile, closures: Iterable[Closure] | None = None) -> OpeningHours:
+    """The opening hours of a business profile, with its closures (or the ones given)."""
+    shut = tuple(closures) if closures is not None else tuple(c.rule for c in profile.closures)
+    return OpeningHours({day: profile.spans(day) for day in DAYS}, ZoneInfo(profile.timezone), shut)
 
 
 def _seconds(moment: time, *, end: bool = False) -> int:

@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from appliance.directory import AfterHours, Closure, Route, TeamMember, check_directory
+from appliance.closures import Closure
+from appliance.directory import AfterHours, ClosureEntry, Route, TeamMember, check_directory
 from appliance.errors import ConfigError
 from appliance.phrasebook import CONSENT, GOODBYE, GREETING
 from appliance.settings_errors import describe_validation_error
@@ -65,7 +66,7 @@ class BusinessProfile(BaseModel):
     directions: str = ""
     phone: str = ""
     hours: dict[str, list[Span]] = Field(default_factory=dict)
-    closures: list[Closure] = Field(default_factory=list)
+    closures: list[ClosureEntry] = Field(default_factory=list)
     after_hours: AfterHours = Field(default_factory=AfterHours)
     services: list[Service] = Field(default_factory=list)
     faqs: list[Faq] = Field(default_factory=list)
@@ -113,7 +114,7 @@ class BusinessProfile(BaseModel):
 
     def closure_on(self, day: date) -> Closure | None:
         """The closure that shuts the business on this date, if any."""
-        return next((c for c in self.closures if c.covers(day)), None)
+        return next((c.rule for c in self.closures if c.rule.covers(day)), None)
 
     def is_open(self, moment: datetime) -> bool:
         """Whether the business is open at a timezone-aware moment."""

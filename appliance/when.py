@@ -22,7 +22,7 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
 from appliance.holidays import holiday_rule, next_holiday
-from appliance.profile import DAYS
+from appliance.spans import DAYS
 
 MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
           "november", "december")

@@ -5,11 +5,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from appliance.closures import Closure, closure
 from appliance.opening import (
-    Closure,
     OpeningHours,
     answer_when,
-    closure,
     day_hours,
     from_profile,
     hours_answer,

@@ -22,8 +22,7 @@ timezone = "America/New_York"
 voice = "voices/amy.onnx"
 front_desk = "desk"
 hours = { monday = ["08:00-12:00", "13:00-17:00"] }
-closures = [{ on = "07-04", reason = "Independence Day" },
-            { start = 2026-12-24, end = 2026-12-26, reason = "Christmas" }]
+closures = [{ on = "07-04", reason = "Independence Day" }, { on = "2026-12-24..2026-12-26", reason = "Christmas" }]
 after_hours = { action = "transfer", to = "oncall" }
 
 [[brands.team]]
@@ -95,7 +94,7 @@ def test_the_single_business_file_still_loads_as_one_brand(tmp_path: Path) -> No
     ('to = "ann"', 'routes[0].to = \'nobody\' is not in the team'),
     ('id = "ann"', "appear more than once"),
     ('target = "200"', "is not a transfer target"),
-    ('on = "07-04"', "'02-30' is not a day of the year"),
+    ('on = "07-04"', "'02-30' is not a closure; write '07-04'"),
     ('numbers = ["salon"]', "claimed by several brands"),
 ])
 def test_bad_values_name_the_key_and_what_is_expected(tmp_path: Path, change: str, expected: str) -> None:
