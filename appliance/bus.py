@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from appliance.events import CallEvent
+from appliance.call.events import CallEvent
 
 _LOGGER = logging.getLogger(__name__)
 Handler = Callable[[str, CallEvent], None]

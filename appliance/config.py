@@ -10,10 +10,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from appliance.call.turns import TurnConfig
 from appliance.errors import ConfigError
 from appliance.phone import DEFAULT_REGION, check_region
 from appliance.settings_errors import describe_validation_error
-from appliance.turns import TurnConfig
 from sip.admission import AdmissionLimits
 from sip.config import LIBRARY_MAX_CALLS, EndpointConfig
 

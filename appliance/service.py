@@ -15,12 +15,12 @@ from typing import Any
 
 from appliance import __version__
 from appliance.bus import EventBus
+from appliance.call.context import build_context
+from appliance.call.engines import load_engines
+from appliance.call.events import CallEvent
 from appliance.config import Settings
-from appliance.context import build_context
-from appliance.engines import load_engines
 from appliance.errors import ApplianceError, ErrorCode, NotFoundError
-from appliance.events import CallEvent
-from appliance.profile import load_profile
+from appliance.reception.profile import load_profile
 from appliance.sipconfig import endpoint_config
 from appliance.storage.backup import sweep_backup_leftovers
 from appliance.storage.calllog import CallLog

@@ -9,15 +9,15 @@ from pathlib import Path
 
 import numpy as np
 
-from appliance.callrun import CallRun
+from appliance.call.audio import resample, to_frames
+from appliance.call.context import build_context
+from appliance.call.engines import load_engines
+from appliance.call.events import CallEnded, CallEvent, CallStarted, ErrorRaised, Interrupted, Speaker, TurnSpoken
+from appliance.call.inputs import AudioIn, CallerText, Inputs, LineClosed
+from appliance.call.run import CallRun
 from appliance.config import Settings
-from appliance.context import build_context
-from appliance.engines import load_engines
 from appliance.errors import ApplianceError
-from appliance.events import CallEnded, CallEvent, CallStarted, ErrorRaised, Interrupted, Speaker, TurnSpoken
-from appliance.inputs import AudioIn, CallerText, Inputs, LineClosed
-from appliance.profile import load_profile
-from appliance.resample import resample, to_frames
+from appliance.reception.profile import load_profile
 from models import shared_registry
 from sip.media import FRAME_SAMPLES, SAMPLE_RATE
 

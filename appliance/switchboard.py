@@ -10,13 +10,13 @@ import uuid
 from dataclasses import dataclass
 
 from appliance.bus import EventBus
-from appliance.callrun import CallRun
-from appliance.context import RunContext
-from appliance.control import CallControl
+from appliance.call.context import RunContext
+from appliance.call.control import CallControl
+from appliance.call.events import CallStarted, Recorded
+from appliance.call.inputs import AudioIn, CallInput, Inputs, KeyPressed, LineClosed, Shutdown
+from appliance.call.recorder import CallRecorder
+from appliance.call.run import CallRun
 from appliance.errors import NotFoundError
-from appliance.events import CallStarted, Recorded
-from appliance.inputs import AudioIn, CallInput, Inputs, KeyPressed, LineClosed, Shutdown
-from appliance.recorder import CallRecorder
 from sip.events import CallInfo
 
 _LOGGER = logging.getLogger(__name__)

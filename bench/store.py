@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from appliance.events import CallEnded, CallStarted, Outcome, Speaker, TurnSpoken
+from appliance.call.events import CallEnded, CallStarted, Outcome, Speaker, TurnSpoken
 from appliance.phone import PhoneNumber
 from appliance.storage.crypto import Context, MasterKey, Vault
 from appliance.storage.datarights import erase_caller

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from appliance.events import CallEvent, CallStarted, Recorded
+from appliance.call.events import CallEvent, CallStarted, Recorded
 from appliance.storage.recordings import save_recording
 from appliance.storage.store import CallStore
 

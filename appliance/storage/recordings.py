@@ -1,4 +1,4 @@
-"""Call recordings (a stereo WAV made by `appliance.recorder`), stored only encrypted.
+"""Call recordings (a stereo WAV made by `appliance.call.recorder`), stored only encrypted.
 
 The audio stays in memory during the call and is encrypted under
 the caller's data key straight into a temp file in `<data_dir>/recordings/`, then renamed: plaintext audio never

@@ -23,9 +23,7 @@ from typing import Any
 
 import sqlite_utils
 
-from appliance.config import Settings
-from appliance.errors import ApplianceError, ErrorCode
-from appliance.events import (
+from appliance.call.events import (
     CallEnded,
     CallEvent,
     CallStarted,
@@ -35,6 +33,8 @@ from appliance.events import (
     MessageTaken,
     TurnSpoken,
 )
+from appliance.config import Settings
+from appliance.errors import ApplianceError, ErrorCode
 from appliance.phone import DEFAULT_REGION, PhoneNumber, check_region
 from appliance.storage import contacts, messages, transcripts
 from appliance.storage.crypto import (

@@ -20,7 +20,7 @@ import hmac
 import json
 from typing import Any
 
-from appliance.events import TurnSpoken
+from appliance.call.events import TurnSpoken
 from appliance.storage.crypto import IntegrityError
 from appliance.storage.schema import dict_rows
 from appliance.storage.sealing import Key, Sealer

@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from appliance.call.audio import resample
 from appliance.cli import init
-from appliance.resample import resample
 
 ROOT = Path(__file__).resolve().parents[2]
 # The console as `python -m` from ROOT, so the tree under test runs (not whatever the venv's script points at).

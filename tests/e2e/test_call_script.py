@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from appliance.resample import resample
+from appliance.call.audio import resample
 from models import Transcriber
 from tests.e2e.support import RECEPTIONIST, ROOT, RunningAppliance
 

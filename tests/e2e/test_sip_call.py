@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from appliance.phrasebook import MESSAGE_PROMPT, NO_INFO, OFFER
-from appliance.resample import resample
+from appliance.call.audio import resample
+from appliance.reception.phrasebook import MESSAGE_PROMPT, NO_INFO, OFFER
 from models import Transcriber
 from tests.e2e.conftest import stored_call, stored_messages
 from tests.e2e.support import RunningAppliance, baresip_call, place_call, read_wav

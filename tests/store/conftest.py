@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from appliance.events import CallEnded, CallStarted, DtmfPressed, Outcome, Speaker, TurnSpoken
+from appliance.call.events import CallEnded, CallStarted, DtmfPressed, Outcome, Speaker, TurnSpoken
 from appliance.storage.store import CallStore
 
 NUMBER = "+15550199887"

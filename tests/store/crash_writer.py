@@ -14,7 +14,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from appliance.events import CallEnded, CallStarted, Outcome, Speaker, TurnSpoken
+from appliance.call.events import CallEnded, CallStarted, Outcome, Speaker, TurnSpoken
 from appliance.storage.store import CallStore
 
 DB_NAME = "receptionist.db"

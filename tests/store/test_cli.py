@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from appliance.call.recorder import CallRecorder
 from appliance.cli import init, main
 from appliance.config import load_settings
-from appliance.recorder import CallRecorder
 from appliance.storage.datarights import EXPORT_NOTICE
 from appliance.storage.recordings import save_recording
 from appliance.storage.store import CallStore

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from appliance.recorder import CallRecorder
+from appliance.call.recorder import CallRecorder
 from appliance.storage.datarights import (
     CallerNotFoundError,
     correct_contact,

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from appliance.call.events import CallEvent, DtmfPressed
 from appliance.cli import init
 from appliance.config import load_settings
 from appliance.errors import ApplianceError, NotFoundError
-from appliance.events import CallEvent, DtmfPressed
 from appliance.service import Appliance
 from appliance.storage.locks import ServiceRunningError, exclusive_lock
 from appliance.storage.store import CallStore

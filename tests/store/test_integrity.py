@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from appliance.events import CallStarted, MessageTaken, Speaker, TurnSpoken
+from appliance.call.events import CallStarted, MessageTaken, Speaker, TurnSpoken
 from appliance.storage.crypto import DecryptionError, IntegrityError
 from appliance.storage.retention import DAY_S, DEFAULT_WINDOWS, run_retention
 from appliance.storage.store import CallStore

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from appliance.recorder import CallRecorder
+from appliance.call.recorder import CallRecorder
 from appliance.storage.recordings import save_recording
 from appliance.storage.store import CallStore
 from tests.store.conftest import add_call

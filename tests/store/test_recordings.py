@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from appliance.recorder import CallRecorder
+from appliance.call.recorder import CallRecorder
 from appliance.storage.crypto import DecryptionError
 from appliance.storage.datarights import erase_caller
 from appliance.storage.recordings import read_recording, save_recording, sweep_recordings

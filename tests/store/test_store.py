@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from appliance.events import CallStarted, ErrorRaised, MessageTaken
+from appliance.call.events import CallStarted, ErrorRaised, MessageTaken
 from appliance.storage.crypto import DecryptionError, KeyMissingError, MasterKey, WrongMasterKeyError
 from appliance.storage.store import CallStore
 from tests.store.conftest import NUMBER, PHRASE, add_call, contains, file_bytes

@@ -5,7 +5,7 @@ from importlib import resources
 
 import pytest
 
-from appliance.profile import BusinessProfile
+from appliance.reception.profile import BusinessProfile
 
 
 @pytest.fixture

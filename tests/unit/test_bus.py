@@ -7,8 +7,8 @@ import asyncio
 import threading
 
 from appliance.bus import EventBus
-from appliance.events import CallEnded, CallEvent, CallStarted, DtmfPressed, Outcome
-from appliance.profile import BusinessProfile
+from appliance.call.events import CallEnded, CallEvent, CallStarted, DtmfPressed, Outcome
+from appliance.reception.profile import BusinessProfile
 from appliance.switchboard import Switchboard
 from sip.control import LineControl
 from sip.events import CallInfo

@@ -10,11 +10,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from appliance.callrun import CallRun
-from appliance.config import CallSettings
-from appliance.context import VOCABULARY_CHARS, RunContext, vocabulary
-from appliance.engines import Engines
-from appliance.events import (
+from appliance.call.audio import Pcm
+from appliance.call.context import VOCABULARY_CHARS, RunContext, vocabulary
+from appliance.call.engines import Engines
+from appliance.call.events import (
     CallEnded,
     CallEvent,
     CallStarted,
@@ -26,13 +25,14 @@ from appliance.events import (
     Speaker,
     TurnSpoken,
 )
-from appliance.inputs import AudioIn, CallerText, Inputs, KeyPressed, LineClosed
-from appliance.phrasebook import FALLBACK, MESSAGE_PROMPT, STILL_THERE
-from appliance.profile import BusinessProfile
-from appliance.receptionist import system_prompt
-from appliance.resample import Pcm
-from appliance.speech import PhraseCache
-from appliance.turns import TurnConfig
+from appliance.call.inputs import AudioIn, CallerText, Inputs, KeyPressed, LineClosed
+from appliance.call.run import CallRun
+from appliance.call.speech import PhraseCache
+from appliance.call.turns import TurnConfig
+from appliance.config import CallSettings
+from appliance.reception.phrasebook import FALLBACK, MESSAGE_PROMPT, STILL_THERE
+from appliance.reception.policy import system_prompt
+from appliance.reception.profile import BusinessProfile
 from models import ChatMessage
 from sip.media import FRAME_SAMPLES, FrameQueue
 

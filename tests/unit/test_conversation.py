@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from appliance.conversation import HANG_UP_GRACE_S, Conversation, Rules
-from appliance.events import Outcome
-from appliance.phrasebook import MESSAGE_PROMPT, STILL_THERE
-from appliance.profile import BusinessProfile
-from appliance.receptionist import Intent, ReplyPlan
+from appliance.call.events import Outcome
+from appliance.reception.conversation import HANG_UP_GRACE_S, Conversation, Rules
+from appliance.reception.phrasebook import MESSAGE_PROMPT, STILL_THERE
+from appliance.reception.policy import Intent, ReplyPlan
+from appliance.reception.profile import BusinessProfile
 
 
 def talk(profile: BusinessProfile, **rules: float) -> Conversation:

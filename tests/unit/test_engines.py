@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from appliance.call.engines import Engines, load_engines
 from appliance.config import load_settings
-from appliance.engines import Engines, load_engines
 from appliance.errors import ApplianceError, ErrorCode
 from models import ChatMessage, ModelError, ModelRegistry
 

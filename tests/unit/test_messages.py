@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from appliance.messages import CallerMessage, confirmation, read_message, wants_message
+from appliance.reception.messages import CallerMessage, confirmation, read_message, wants_message
 
 
 @pytest.mark.parametrize(

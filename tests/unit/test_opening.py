@@ -5,8 +5,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from appliance.closures import Closure, closure
-from appliance.opening import (
+from appliance.reception.closures import Closure, closure
+from appliance.reception.opening import (
     OpeningHours,
     answer_when,
     day_hours,
@@ -17,9 +17,9 @@ from appliance.opening import (
     next_opening_sentence,
     open_until,
 )
-from appliance.phrasebook import NO_INFO
-from appliance.profile import BusinessProfile
-from appliance.when import Moment, Now
+from appliance.reception.phrasebook import NO_INFO
+from appliance.reception.profile import BusinessProfile
+from appliance.reception.when import Moment, Now
 
 NEW_YORK = ZoneInfo("America/New_York")
 LUNCH_BREAK = [(time(8), time(12)), (time(13), time(17))]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from appliance.errors import ConfigError
-from appliance.profile import load_profile, load_profiles
+from appliance.reception.profile import load_profile, load_profiles
 
 TWO_BRANDS = """
 [[brands]]

@@ -5,11 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from appliance import facts
 from appliance.errors import ConfigError
-from appliance.phrasebook import ANYTHING_ELSE, GO_AHEAD, MESSAGE_ASK, MESSAGE_PROMPT, NO_INFO, OFFER, WELCOME
-from appliance.profile import BusinessProfile, load_profile
-from appliance.receptionist import (
+from appliance.reception import facts
+from appliance.reception.phrasebook import ANYTHING_ELSE, GO_AHEAD, MESSAGE_ASK, MESSAGE_PROMPT, NO_INFO, OFFER, WELCOME
+from appliance.reception.policy import (
     Expect,
     Intent,
     is_grounded,
@@ -18,6 +17,7 @@ from appliance.receptionist import (
     system_prompt,
     takes_message,
 )
+from appliance.reception.profile import BusinessProfile, load_profile
 
 
 def test_hours_are_grouped_and_spoken(profile: BusinessProfile) -> None:

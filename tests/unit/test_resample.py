@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from appliance.resample import level_dbfs, resample, to_frames
+from appliance.call.audio import level_dbfs, resample, to_frames
 
 
 def tone(freq: float, rate: int, seconds: float = 1.0) -> np.ndarray:

@@ -1,6 +1,6 @@
 """Sentence splitting of streamed text."""
 
-from appliance.sentences import SentenceSplitter, split_sentences
+from appliance.call.sentences import SentenceSplitter, split_sentences
 
 
 def test_streamed_pieces_give_sentences_as_soon_as_complete() -> None:

@@ -4,8 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from appliance.phrasebook import NO_INFO
-from appliance.service_facts import (
+from appliance.reception.phrasebook import NO_INFO
+from appliance.reception.service_facts import (
     ServiceFact,
     asks_duration,
     asks_price_extreme,

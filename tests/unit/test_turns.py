@@ -1,6 +1,6 @@
 """Turn detection with plain numbers: levels in, signals out."""
 
-from appliance.turns import TurnConfig, TurnDetector, TurnSignal
+from appliance.call.turns import TurnConfig, TurnDetector, TurnSignal
 
 SPEECH, QUIET = -20.0, -80.0
 

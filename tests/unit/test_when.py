@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from appliance.when import WEEKDAYS, WEEKEND, DayPart, Moment, Now, tokens, when_asked
+from appliance.reception.when import WEEKDAYS, WEEKEND, DayPart, Moment, Now, tokens, when_asked
 
 NEW_YORK = ZoneInfo("America/New_York")
 NOW = datetime(2026, 6, 10, 9, 0, tzinfo=NEW_YORK)  # a Wednesday

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from appliance.call.audio import Pcm, resample
 from appliance.config import Settings
 from appliance.errors import ApplianceError, ErrorCode
-from appliance.resample import Pcm, resample
 from models import ChatMessage, ChatModel, ModelError, ModelRegistry, Synthesizer, Transcriber
 
 _LOGGER = logging.getLogger(__name__)

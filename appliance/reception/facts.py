@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import time
 
-from appliance.profile import BusinessProfile
-from appliance.spans import DAYS
+from appliance.reception.profile import BusinessProfile
+from appliance.reception.spans import DAYS
 
 
 def spoken_time(moment: time) -> str:

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Literal, NamedTuple
 
-from appliance.phrasebook import NO_INFO
-from appliance.wording import says, words
+from appliance.reception.phrasebook import NO_INFO
+from appliance.reception.wording import says, words
 
 _AMOUNT = re.compile(r"\d[\d,]*(?:\.\d+)?")
 _FREE = ("free", "no charge", "complimentary")

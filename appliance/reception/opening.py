@@ -14,15 +14,15 @@ from itertools import pairwise
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from appliance.closures import Closure
-from appliance.facts import spoken_time
-from appliance.phrasebook import NO_INFO
-from appliance.spans import DAYS
-from appliance.when import MONTHS, WEEKDAYS, WEEKEND, DayPart, Moment, Now, when_asked
-from appliance.wording import says, words
+from appliance.reception.closures import Closure
+from appliance.reception.facts import spoken_time
+from appliance.reception.phrasebook import NO_INFO
+from appliance.reception.spans import DAYS
+from appliance.reception.when import MONTHS, WEEKDAYS, WEEKEND, DayPart, Moment, Now, when_asked
+from appliance.reception.wording import says, words
 
 if TYPE_CHECKING:
-    from appliance.profile import BusinessProfile
+    from appliance.reception.profile import BusinessProfile
 
 Span = tuple[time, time]
 SEARCH_DAYS = 370  # a year and a bit: every yearly closure has been passed once

@@ -7,9 +7,9 @@ import time
 from collections import OrderedDict
 from typing import Protocol
 
-from appliance.engines import Engines
+from appliance.call.audio import to_frames
+from appliance.call.engines import Engines
 from appliance.errors import ErrorCode, StageError
-from appliance.resample import to_frames
 from models import ModelError
 from sip.media import FRAME_SAMPLES, SAMPLE_RATE
 

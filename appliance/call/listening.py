@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from appliance.resample import level_dbfs
-from appliance.turns import TurnConfig, TurnDetector, TurnSignal
+from appliance.call.audio import level_dbfs
+from appliance.call.turns import TurnConfig, TurnDetector, TurnSignal
 
 PREROLL_FRAMES = 15
 Transcribe = Callable[[np.ndarray], Coroutine[Any, Any, str]]

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from itertools import groupby
 
-from appliance import facts
-from appliance.messages import wants_message
-from appliance.phrasebook import (
+from appliance.reception import facts
+from appliance.reception.messages import wants_message
+from appliance.reception.phrasebook import (
     ANYTHING_ELSE,
     DIDNT_CATCH,
     GO_AHEAD,
@@ -24,8 +24,8 @@ from appliance.phrasebook import (
     OFFER,
     WELCOME,
 )
-from appliance.profile import BusinessProfile
-from appliance.wording import says, words
+from appliance.reception.profile import BusinessProfile
+from appliance.reception.wording import says, words
 
 _STOP = frozenset(
     (

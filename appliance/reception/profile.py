@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from appliance.closures import Closure
-from appliance.directory import AfterHours, ClosureEntry, Route, TeamMember, check_directory
 from appliance.errors import ConfigError
-from appliance.phrasebook import CONSENT, GOODBYE, GREETING
+from appliance.reception.closures import Closure
+from appliance.reception.directory import AfterHours, ClosureEntry, Route, TeamMember, check_directory
+from appliance.reception.phrasebook import CONSENT, GOODBYE, GREETING
+from appliance.reception.spans import DAYS, Span, check_days, parse_span
 from appliance.settings_errors import describe_validation_error
-from appliance.spans import DAYS, Span, check_days, parse_span
 
 _LOGGER = logging.getLogger(__name__)
 

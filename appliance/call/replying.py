@@ -8,13 +8,13 @@ from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass, field
 
-from appliance.engines import Engines
+from appliance.call.engines import Engines
+from appliance.call.sentences import SentenceSplitter, split_sentences
+from appliance.call.speech import Mouth
 from appliance.errors import ErrorCode
-from appliance.phrasebook import FALLBACK
-from appliance.profile import BusinessProfile
-from appliance.receptionist import ReplyPlan, clean_llm_reply, is_grounded, system_prompt
-from appliance.sentences import SentenceSplitter, split_sentences
-from appliance.speech import Mouth
+from appliance.reception.phrasebook import FALLBACK
+from appliance.reception.policy import ReplyPlan, clean_llm_reply, is_grounded, system_prompt
+from appliance.reception.profile import BusinessProfile
 from models import ChatMessage, ModelError
 
 _LOGGER = logging.getLogger(__name__)

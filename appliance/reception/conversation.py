@@ -1,6 +1,6 @@
 """A call's conversation state: what is expected next, what was taken, how it ends. Pure: no audio, no clock.
 
-The run (`appliance.callrun`) listens and speaks; it tells this object what the caller said and what time it is
+The run (`appliance.call.run`) listens and speaks; it tells this object what the caller said and what time it is
 (monotonic seconds), and does what the returned plans say. So a whole dialogue can be scripted in a test with
 plain strings and numbers.
 """
@@ -9,18 +9,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from appliance.events import MessageTaken, Outcome
-from appliance.messages import CallerMessage, confirmation, read_message
+from appliance.call.events import MessageTaken, Outcome
 from appliance.phone import DEFAULT_REGION
-from appliance.phrasebook import ANYTHING_ELSE, STILL_THERE, TIME_LIMIT
-from appliance.profile import BusinessProfile
-from appliance.receptionist import (
+from appliance.reception.messages import CallerMessage, confirmation, read_message
+from appliance.reception.phrasebook import ANYTHING_ELSE, STILL_THERE, TIME_LIMIT
+from appliance.reception.policy import (
     Expect,
     Intent,
     ReplyPlan,
     plan_reply,
     takes_message,
 )
+from appliance.reception.profile import BusinessProfile
 
 HANG_UP_GRACE_S = 5.0  # after the receptionist hangs up, the run ends even if the line never reports closed
 

@@ -21,8 +21,8 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
-from appliance.holidays import holiday_rule, next_holiday
-from appliance.spans import DAYS
+from appliance.reception.holidays import holiday_rule, next_holiday
+from appliance.reception.spans import DAYS
 
 MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
           "november", "december")

@@ -1,6 +1,6 @@
 """Every fixed phrase the receptionist says, in one place: the place a brand will override them.
 
-Phrases built from the business profile (hours, address, services) are made in `appliance.facts`; the
+Phrases built from the business profile (hours, address, services) are made in `appliance.reception.facts`; the
 greeting and goodbye come from the profile, with the defaults below.
 """
 

@@ -1,7 +1,7 @@
 """A brand's team directory and routing rules, its closures and its after-hours path: the profile sections
 that say who a caller may be put through to, and when the business is closed beyond its weekly hours.
 
-Validated on load: every error names the key and what is expected (see `appliance.profile.load_profiles`).
+Validated on load: every error names the key and what is expected (see `appliance.reception.profile.load_profiles`).
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from appliance.closures import Closure, closure
-from appliance.spans import Span, check_days
+from appliance.reception.closures import Closure, closure
+from appliance.reception.spans import Span, check_days
 
 _ID = r"^[a-z0-9][a-z0-9_-]{0,31}$"
 _TARGET = re.compile(r"^(sips?:[^\s@]+@[^\s]+|[A-Za-z0-9+*#._-]{1,64})$")

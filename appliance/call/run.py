@@ -1,6 +1,6 @@
 """One call's run: listen, hear turns, reply, and emit typed events; the conversation decides what to say.
 
-Inputs arrive on one asyncio queue as typed frames (`appliance.inputs`). The run speaks and hangs up only
+Inputs arrive on one asyncio queue as typed frames (`appliance.call.inputs`). The run speaks and hangs up only
 through its `CallControl`. Errors become one ErrorRaised event here; `finally` always ends the run.
 """
 
@@ -12,11 +12,9 @@ import logging
 import time
 from collections.abc import Callable
 
-from appliance.context import RunContext
-from appliance.control import CallControl
-from appliance.conversation import Conversation, Rules
-from appliance.errors import ApplianceError, ErrorCode
-from appliance.events import (
+from appliance.call.context import RunContext
+from appliance.call.control import CallControl
+from appliance.call.events import (
     CallEnded,
     CallEvent,
     CallStarted,
@@ -27,10 +25,12 @@ from appliance.events import (
     Speaker,
     TurnSpoken,
 )
-from appliance.inputs import AudioIn, CallerText, Inputs, KeyPressed, LineClosed, Shutdown
-from appliance.listening import BargeIn, Listening, TurnEnd, Utterance
-from appliance.receptionist import ReplyPlan
-from appliance.replying import Replier, Reply
+from appliance.call.inputs import AudioIn, CallerText, Inputs, KeyPressed, LineClosed, Shutdown
+from appliance.call.listening import BargeIn, Listening, TurnEnd, Utterance
+from appliance.call.replying import Replier, Reply
+from appliance.errors import ApplianceError, ErrorCode
+from appliance.reception.conversation import Conversation, Rules
+from appliance.reception.policy import ReplyPlan
 
 _LOGGER = logging.getLogger(__name__)
 MIN_LAST_WORDS_S = 0.3  # an utterance cut by the hang-up is transcribed when it has this much voice

@@ -6,15 +6,15 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from appliance import facts, phrasebook
+from appliance.call.engines import Engines
+from appliance.call.sentences import split_sentences
+from appliance.call.speech import Mouth, PhraseCache, Playout
+from appliance.call.turns import TurnConfig
 from appliance.config import CallSettings, Settings
-from appliance.engines import Engines
 from appliance.phone import DEFAULT_REGION
-from appliance.profile import BusinessProfile
-from appliance.receptionist import system_prompt
-from appliance.sentences import split_sentences
-from appliance.speech import Mouth, PhraseCache, Playout
-from appliance.turns import TurnConfig
+from appliance.reception import facts, phrasebook
+from appliance.reception.policy import system_prompt
+from appliance.reception.profile import BusinessProfile
 
 
 @dataclass

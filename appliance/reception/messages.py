@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from appliance.events import MessageTaken
+from appliance.call.events import MessageTaken
 from appliance.phone import DEFAULT_REGION, PhoneNumber
-from appliance.phrasebook import CALL_BACK, NO_NUMBER, TAKEN, THANKS, THANKS_NAMED, URGENT
-from appliance.wording import says
+from appliance.reception.phrasebook import CALL_BACK, NO_NUMBER, TAKEN, THANKS, THANKS_NAMED, URGENT
+from appliance.reception.wording import says
 
 _WANTS = ("message", "call me back", "call back", "callback", "call me", "an appointment", "book", "booking",
           "schedule", "reschedule", "cancel", "speak to", "talk to", "speak with", "talk with", "someone call")
