@@ -17,7 +17,7 @@ from appliance.call.inputs import AudioIn, CallInput, Inputs, KeyPressed, LineCl
 from appliance.call.recorder import CallRecorder
 from appliance.call.run import CallRun
 from appliance.errors import NotFoundError
-from sip.events import CallInfo
+from sip.events import CallInfo, TransferHow
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -70,6 +70,18 @@ class Switchboard:
         """Tell the run the line is gone."""
         if (line := self._lines.pop(key, None)) is not None:
             self._put(line, Shutdown() if self.closing else LineClosed(reason))
+
+    # Outgoing legs and transfer results: routing arrives with the receptionist's transfers; until then they
+    # are ignored (the endpoint reports no leg the appliance did not dial, and no run starts for one).
+
+    def on_leg_answered(self, call: CallInfo) -> None:
+        """An outgoing leg was answered (ignored for now)."""
+
+    def on_leg_failed(self, key: str, status: int, reason: str) -> None:
+        """An outgoing leg was not answered (ignored for now)."""
+
+    def on_transfer_result(self, key: str, target_uri: str, ok: bool, status: int, how: TransferHow) -> None:
+        """How a transfer ended (ignored for now)."""
 
     def _put(self, line: _Line, item: CallInput) -> None:
         self.loop.call_soon_threadsafe(line.inputs.put_nowait, item)

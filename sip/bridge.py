@@ -93,3 +93,15 @@ def connect(call_media: Any, bridge: FrameBridge) -> None:
     """Connect a call's audio both ways to the bridge (idempotent)."""
     call_media.startTransmit(bridge)
     bridge.startTransmit(call_media)
+
+
+def disconnect(call_media: Any, bridge: FrameBridge) -> None:
+    """Take a call's audio off the bridge, both ways."""
+    call_media.stopTransmit(bridge)
+    bridge.stopTransmit(call_media)
+
+
+def cross_connect(media_a: Any, media_b: Any) -> None:
+    """Let two calls hear each other directly (idempotent)."""
+    media_a.startTransmit(media_b)
+    media_b.startTransmit(media_a)

@@ -18,21 +18,35 @@ _LOGGER = logging.getLogger(__name__)
 class PjCall(pj.Call):  # type: ignore[misc]
     """One SIP call; lives in the endpoint's table until PJSIP reports it disconnected."""
 
-    def __init__(self, owner: SipEndpoint, account: Any, call_id: int, key: str, source: str) -> None:
+    def __init__(self, owner: SipEndpoint, account: Any, call_id: int, key: str, source: str, *,
+                 outgoing: bool = False) -> None:
         super().__init__(account, call_id)
         self.owner = owner
         self.key = key
-        self.source = source
+        self.source = source  # the peer's address; for an outgoing leg, the URI dialled
+        self.outgoing = outgoing
         self.bridge: Any = None
         self.playout = FrameQueue()
-        self.started = False
+        self.started = False  # reported to the listener (started, or a leg answered)
+        self.failed = False  # an outgoing leg reported as not answered
+        self.ended = False  # on_call_ended sent
         self.holds_line = False  # counted by the admission book until it disconnects
+        self.peer: str | None = None  # the call whose audio this one is bridged to
+        self.transfer_of: str | None = None  # for a transfer's fallback leg: the call being transferred
+
+    def audio(self) -> Any:
+        """The call's active AudioMedia, or None."""
+        info = self.getInfo()
+        index = active_audio(info)
+        return None if index is None else self.getAudioMedia(index)
 
     def onCallState(self, prm: Any) -> None:
-        """Report a disconnected call to the endpoint."""
+        """Report an answered (confirmed) or a disconnected call to the endpoint."""
         info = self.getInfo()
         if info.state == pj.PJSIP_INV_STATE_DISCONNECTED:
-            self.owner.call_disconnected(self, f"{info.lastStatusCode} {info.lastReason}")
+            self.owner.call_disconnected(self, int(info.lastStatusCode), str(info.lastReason))
+        elif info.state == pj.PJSIP_INV_STATE_CONFIRMED:
+            self.owner.call_confirmed(self)
 
     def onCallMediaState(self, prm: Any) -> None:
         """Media became active (or changed): wire it to the bridge."""
@@ -43,16 +57,17 @@ class PjCall(pj.Call):  # type: ignore[misc]
         self.owner.listener.on_dtmf(self.key, str(prm.digit))
 
     def onCallTransferStatus(self, prm: Any) -> None:
-        """Progress of a transfer we asked for (NOTIFY). Once the caller reached the target our leg ends; a
-        failed transfer leaves the call up (the run decides what to say)."""
-        if not prm.finalNotify:
-            return
-        if prm.statusCode // 100 == 2:
-            _LOGGER.info("call %s transferred", self.key)
-            prm.cont = False
-            self.owner.hangup(self.key)
-        else:
-            _LOGGER.warning("call %s: transfer failed: %s %s", self.key, prm.statusCode, prm.reason)
+        """Progress of a transfer we asked for: the REFER's own final response, or a NOTIFY."""
+        prm.cont = self.owner.transfer_progress(self, int(prm.statusCode), str(prm.reason), bool(prm.finalNotify))
+
+
+def active_audio(info: Any) -> int | None:
+    """The index of a call's active audio stream (from its CallInfo), if any."""
+    media = info.media  # kept in a variable: iterating a temporary's media reads freed memory
+    for mi in media:
+        if mi.type == pj.PJMEDIA_TYPE_AUDIO and mi.status == pj.PJSUA_CALL_MEDIA_ACTIVE:
+            return int(mi.index)
+    return None
 
 
 class PjAccount(pj.Account):  # type: ignore[misc]

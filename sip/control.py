@@ -13,7 +13,7 @@ class LineCommands(Protocol):
 
     def hangup(self, key: str) -> None: ...
 
-    def transfer(self, key: str, target: str) -> None: ...
+    def transfer(self, key: str, target: str, ring_timeout_s: float = ..., bridge_if_refused: bool = ...) -> None: ...
 
 
 class LineControl:
@@ -26,9 +26,11 @@ class LineControl:
         """End the call with a BYE."""
         self._commands.hangup(self.key)
 
-    def transfer(self, target: str) -> None:
-        """Blind-transfer the caller (SIP REFER) to a SIP URI, or to a number at the peer that sent the call."""
-        self._commands.transfer(self.key, target)
+    def transfer(self, target: str, bridge_if_refused: bool = False) -> None:
+        """Blind-transfer the caller (SIP REFER) to a SIP URI, or to a number at the peer that sent the call.
+        With bridge_if_refused, a peer that refuses the REFER gets the target called and bridged instead. That
+        is off by default until a call's run can leave a bridged call (its silence timeout would hang it up)."""
+        self._commands.transfer(self.key, target, bridge_if_refused=bridge_if_refused)
 
     def extend(self, frames: list[bytes]) -> None:
         """Queue frames to play to the caller."""

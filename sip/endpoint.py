@@ -14,17 +14,20 @@ from typing import Any
 import pjsua2 as pj
 
 from sip.admission import Admission
-from sip.bridge import BridgePool, connect
-from sip.calls import PjAccount, PjCall
+from sip.bridge import BridgePool, connect, cross_connect, disconnect
+from sip.calls import PjAccount, PjCall, active_audio
 from sip.config import EndpointConfig, SipError
 from sip.control import LineControl
-from sip.events import CallInfo, SipListener
+from sip.events import NO_ANSWER, NOT_PLACED, CallInfo, SipListener
 from sip.gate import InviteGate, RefusalLog
 from sip.lib import create_library, make_account_config
+from sip.timers import Timers
+from sip.transfer import TransferDesk
 from sip.uri import SourceFilter, parse_party, transfer_uri
 
 _LOGGER = logging.getLogger(__name__)
-Command = Callable[[], None]
+Command = Callable[[], object]
+RING_TIMEOUT_S = 20.0  # how long an outgoing leg may ring before the endpoint gives up (no answer)
 
 
 class SipEndpoint:
@@ -45,6 +48,8 @@ class SipEndpoint:
         self._calls: dict[str, PjCall] = {}
         self._bridges = BridgePool()
         self._accounts: list[PjAccount] = []
+        self._timers = Timers()
+        self._desk = TransferDesk(self, listener, self._timers)
         self._ep: Any = None
 
     def start(self, timeout: float = 10.0) -> None:
@@ -57,24 +62,42 @@ class SipEndpoint:
             raise self._error
 
     def hangup(self, key: str) -> None:
-        """Hang up a call (from any thread)."""
+        """Hang up a call (from any thread). A call bridged to another takes the other down with it."""
         self._commands.put(lambda: self._hangup(key))
 
-    def transfer(self, key: str, target: str) -> None:
-        """Blind-transfer a call (SIP REFER) to a SIP URI, or to a number at the peer that sent the call.
-        Raises ValueError for a target that is neither."""
+    def transfer(self, key: str, target: str, ring_timeout_s: float = RING_TIMEOUT_S,
+                 bridge_if_refused: bool = True) -> None:
+        """Blind-transfer a call to a SIP URI, or to a number at the peer that sent the call. A SIP REFER
+        first; if the peer refuses it (a non-2xx answer to the REFER, or a failing NOTIFY other than the
+        target's own busy/decline/no answer) and bridge_if_refused, the endpoint dials the target itself
+        (ringing at most ring_timeout_s) and bridges the two calls. The listener hears on_transfer_result; on
+        failure the call stays up. Raises ValueError for a target that is neither a URI nor a number."""
         transfer_uri(target, "peer")  # a bad target fails here, in the asking thread
-        self._commands.put(lambda: self._transfer(key, target))
+        self._commands.put(lambda: self._transfer(key, target, ring_timeout_s, bridge_if_refused))
 
-    def dial(self, uri: str) -> str:
-        """Place an outgoing call (test callers and transfers only); returns its key."""
-        key = f"c{next(self._keys)}"
-        self._commands.put(lambda: self._dial(key, uri))
+    def dial(self, uri: str, ring_timeout_s: float = RING_TIMEOUT_S) -> str:
+        """Place an outgoing call (a leg) and return its key. The listener hears on_leg_answered (CallInfo
+        with outgoing=True; then its audio and key presses arrive with this key, and its control plays to
+        it) or on_leg_failed (busy, declined, unreachable, or no answer within ring_timeout_s: the endpoint
+        then cancels it); on_call_ended follows either way."""
+        key = self.new_key()
+        self._commands.put(lambda: self.dial_now(key, uri, ring_timeout_s, None))
         return key
+
+    def bridge(self, key_a: str, key_b: str) -> None:
+        """Connect two answered calls' audio to each other through the conference bridge and take both from
+        the application: no more on_audio for them, their controls play nothing. From then on, when either
+        side hangs up the endpoint hangs up the other; on_call_ended comes for both. If either call is gone
+        (or has no audio) nothing is bridged and the other stays with the application."""
+        self._commands.put(lambda: self.bridge_now(key_a, key_b))
 
     def send_dtmf(self, key: str, digits: str) -> None:
         """Send key presses on a call (RFC 4733)."""
         self._commands.put(lambda: self._dtmf(key, digits))
+
+    def new_key(self) -> str:
+        """A fresh call key (any thread)."""
+        return f"c{next(self._keys)}"
 
     def stop(self, timeout: float = 10.0) -> None:
         """Hang up every call, free PJSIP and end the thread."""
@@ -106,6 +129,7 @@ class SipEndpoint:
         while not self._stopping.is_set():
             self._ep.libHandleEvents(10)
             self._drain_commands()
+            self._timers.run_due(time.monotonic())
         self._shutdown()
 
     def _create_accounts(self) -> None:
@@ -130,7 +154,7 @@ class SipEndpoint:
 
     def incoming_call(self, account: PjAccount, call_id: int, source: str) -> None:
         """Answer an INVITE the gate let through, unless the lines filled up meanwhile (a second check)."""
-        key = f"c{next(self._keys)}"
+        key = self.new_key()
         call = PjCall(self, account, call_id, key, source)
         self._calls[key] = call
         prm = pj.CallOpParam()
@@ -150,63 +174,167 @@ class SipEndpoint:
             call.answer(prm)
 
     def call_media_changed(self, call: PjCall) -> None:
-        """Wire the call's audio to its bridge; tell the listener the first time."""
+        """Wire the call's audio (to the application, or to the call it is bridged to); report a new call or
+        an answered leg the first time."""
         info = call.getInfo()
-        media = info.media
-        for mi in media:
-            if mi.type == pj.PJMEDIA_TYPE_AUDIO and mi.status == pj.PJSUA_CALL_MEDIA_ACTIVE:
-                self._attach(call, info, mi.index)
-                return
+        index = active_audio(info)
+        if index is None:
+            return
+        if call.peer is not None:  # new media after a re-INVITE: wire it to the partner again
+            self._bridge_media(call, self._calls.get(call.peer))
+        elif not call.outgoing or call.started:
+            self._attach(call, info, index)
+        elif info.state == pj.PJSIP_INV_STATE_CONFIRMED and not call.failed:
+            self._leg_answered(call, info, index)
+
+    def call_confirmed(self, call: PjCall) -> None:
+        """An outgoing leg got its 200 OK: report it once its media flows too (either may come first)."""
+        if call.outgoing and not call.started:
+            self.call_media_changed(call)
 
     def _attach(self, call: PjCall, info: Any, index: int) -> None:
+        self._to_application(call, index)
+        if not call.started:
+            call.started = True
+            self.listener.on_call_started(self._call_info(call, info, index))
+
+    def _to_application(self, call: PjCall, index: int) -> None:
         audio = call.getAudioMedia(index)
         if call.bridge is None:
             key = call.key
             call.bridge = self._bridges.take(call.playout, lambda frame: self.listener.on_audio(key, frame))
         connect(audio, call.bridge)
-        if not call.started:
-            call.started = True
-            self.listener.on_call_started(self._call_info(call, info, index))
+
+    def _leg_answered(self, call: PjCall, info: Any, index: int) -> None:
+        call.started = True
+        _LOGGER.info("call %s answered", call.key)
+        if call.transfer_of is not None:
+            self._desk.leg_answered(call.transfer_of, call.key)
+            return
+        self._to_application(call, index)
+        self.listener.on_leg_answered(self._call_info(call, info, index))
 
     def _call_info(self, call: PjCall, info: Any, index: int) -> CallInfo:
         number, name = parse_party(str(info.remoteUri))
         called, _ = parse_party(str(info.localUri))
         codec = str(call.getStreamInfo(index).codecName)
         control = LineControl(self, call.key, call.playout)
-        return CallInfo(call.key, number, name, called, str(info.callIdString), call.source, codec, control)
+        return CallInfo(call.key, number, name, called, str(info.callIdString), call.source, codec, control,
+                        call.outgoing)
 
-    def call_disconnected(self, call: PjCall, reason: str) -> None:
-        """Forget a finished call. Its last reference goes when this callback returns, not later: destroying a
-        pjsua2 Call after PJSIP gave its slot to a new INVITE would hang up the new call."""
-        self._calls.pop(call.key, None)
+    def call_disconnected(self, call: PjCall, status: int, reason: str) -> None:
+        """Forget a finished call (and hang up the call bridged to it). Its last reference goes when this
+        callback returns, not later: destroying a pjsua2 Call after PJSIP gave its slot to a new INVITE would
+        hang up the new call."""
+        if self._calls.get(call.key) is call:
+            del self._calls[call.key]
         if call.holds_line:
             call.holds_line = False
             self.admission.call_ended(call.source)
-        self.listener.on_call_ended(call.key, reason)
+        if call.outgoing and not call.started and not call.failed:
+            self._leg_failed(call, status, reason)
+        self._desk.call_ended(call.key)
+        if call.peer is not None:
+            _LOGGER.info("call %s ended: hanging up %s, bridged to it", call.key, call.peer)
+            self.hangup(call.peer)
+            call.peer = None
+        self._report_ended(call, f"{status} {reason}")
         if call.bridge is not None:
             self._bridges.give_back(call.bridge)
             call.bridge = None
 
+    def _leg_failed(self, call: PjCall, status: int, reason: str) -> None:
+        call.failed = True
+        _LOGGER.info("call %s not answered: %s %s", call.key, status, reason)
+        if call.transfer_of is not None:
+            self._desk.leg_failed(call.transfer_of, call.key, status)
+        else:
+            self.listener.on_leg_failed(call.key, status, reason)
+
+    def _report_ended(self, call: PjCall, reason: str) -> None:
+        if not call.ended:
+            call.ended = True
+            if call.transfer_of is None:  # a transfer's own leg is reported through on_transfer_result
+                self.listener.on_call_ended(call.key, reason)
+
+    def transfer_progress(self, call: PjCall, status: int, reason: str, final: bool) -> bool:
+        """The REFER's final response or a NOTIFY; returns whether to keep the subscription."""
+        _LOGGER.info("call %s: transfer %s %s%s", call.key, status, reason, " (final)" if final else "")
+        return self._desk.progress(call.key, status, final)
+
     def _hangup(self, key: str) -> None:
         call = self._calls.get(key)
         if call is not None:
+            if call.outgoing and not call.started and not call.failed:
+                self._leg_failed(call, 487, "cancelled")  # we gave up on it before an answer
             prm = pj.CallOpParam()
             prm.statusCode = 200
             call.hangup(prm)
 
-    def _transfer(self, key: str, target: str) -> None:
+    def _transfer(self, key: str, target: str, ring_timeout_s: float, bridge_if_refused: bool) -> None:
         call = self._calls.get(key)
-        if call is not None:
-            call.xfer(transfer_uri(target, call.source), pj.CallOpParam(True))
+        if call is not None:  # a call already gone gets no result: on_call_ended said it
+            self._desk.begin(key, transfer_uri(target, call.source), ring_timeout_s, bridge_if_refused)
 
-    def _dial(self, key: str, uri: str) -> None:
-        call = PjCall(self, self._accounts[0], pj.PJSUA_INVALID_ID, key, uri)
+    def refer_now(self, key: str, uri: str) -> bool:
+        """Send a REFER (PJSIP thread); False if it could not be sent."""
+        call = self._calls.get(key)
+        if call is None:
+            return False
+        try:
+            call.xfer(uri, pj.CallOpParam(True))
+        except pj.Error as exc:
+            _LOGGER.warning("call %s: cannot send the REFER: %s", key, exc.info())
+            return False
+        return True
+
+    def dial_now(self, key: str, uri: str, ring_timeout_s: float, transfer_of: str | None) -> None:
+        """Place an outgoing call (PJSIP thread); `transfer_of` marks a transfer's own fallback leg."""
+        call = PjCall(self, self._accounts[0], pj.PJSUA_INVALID_ID, key, uri, outgoing=True)
+        call.transfer_of = transfer_of
         self._calls[key] = call
         try:
             call.makeCall(uri, pj.CallOpParam(True))
         except pj.Error as exc:
-            self._calls.pop(key, None)
-            self.listener.on_call_ended(key, f"not placed: {exc.reason}")
+            if self._calls.get(key) is call:
+                del self._calls[key]
+            if not call.failed:
+                self._leg_failed(call, NOT_PLACED, f"not placed: {exc.reason}")
+            self._report_ended(call, f"not placed: {exc.reason}")
+            return
+        self._timers.at(time.monotonic() + ring_timeout_s, lambda: self._ring_timeout(key))
+
+    def _ring_timeout(self, key: str) -> None:
+        call = self._calls.get(key)
+        if call is not None and not call.started and not call.failed:
+            self._leg_failed(call, NO_ANSWER, "no answer")
+            self._hangup(key)
+
+    def bridge_now(self, key_a: str, key_b: str) -> bool:
+        """Bridge two calls (PJSIP thread); False if that cannot be done."""
+        a, b = self._calls.get(key_a), self._calls.get(key_b)
+        if a is None or b is None or a is b or a.peer is not None or b.peer is not None:
+            _LOGGER.warning("cannot bridge %s and %s: a call is gone or already bridged", key_a, key_b)
+            return False
+        if not self._bridge_media(a, b):
+            _LOGGER.warning("cannot bridge %s and %s: no active audio", key_a, key_b)
+            return False
+        a.peer, b.peer = key_b, key_a
+        _LOGGER.info("calls %s and %s bridged", key_a, key_b)
+        return True
+
+    def _bridge_media(self, a: PjCall, b: PjCall | None) -> bool:
+        """Connect the audio of a and b both ways, off the application's bridges."""
+        media_a, media_b = a.audio(), None if b is None else b.audio()
+        if b is None or media_a is None or media_b is None:
+            return False
+        for call, media in ((a, media_a), (b, media_b)):
+            if call.bridge is not None:
+                disconnect(media, call.bridge)
+                self._bridges.give_back(call.bridge)
+                call.bridge = None
+        cross_connect(media_a, media_b)
+        return True
 
     def _dtmf(self, key: str, digits: str) -> None:
         call = self._calls.get(key)
@@ -223,6 +351,7 @@ class SipEndpoint:
 
     def _destroy(self) -> None:
         """Drop every pjsua2 object before libDestroy(): one destroyed after it aborts the process."""
+        self._timers.clear()
         while self._calls:  # no loop variable may keep a Call alive past libDestroy()
             self._calls.popitem()[1].bridge = None
         self._bridges.destroy()

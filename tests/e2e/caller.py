@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from sip.config import EndpointConfig
-from sip.events import CallInfo
+from sip.events import CallInfo, TransferHow
 from sip.media import FRAME_BYTES, SAMPLE_RATE
 
 VOICE_DBFS = -40.0
@@ -55,6 +55,16 @@ class _Line:
     def on_call_ended(self, key: str, reason: str) -> None:
         self.end_reason = reason
         self.ended.set()
+
+    def on_leg_answered(self, call: CallInfo) -> None:
+        """The caller's own call (an outgoing leg) was answered."""
+        self.on_call_started(call)
+
+    def on_leg_failed(self, key: str, status: int, reason: str) -> None:
+        """Not used: on_call_ended follows with the reason."""
+
+    def on_transfer_result(self, key: str, target_uri: str, ok: bool, status: int, how: TransferHow) -> None:
+        """Not used by the caller."""
 
 
 @dataclass
