@@ -13,7 +13,7 @@ from appliance.bus import EventBus
 from appliance.call.context import RunContext
 from appliance.call.control import CallControl
 from appliance.call.events import CallStarted, Recorded
-from appliance.call.inputs import AudioIn, CallInput, Inputs, KeyPressed, LineClosed, Shutdown
+from appliance.call.inputs import AudioIn, CallInput, Inputs, KeyPressed, LineClosed, Shutdown, TransferResult
 from appliance.call.recorder import CallRecorder
 from appliance.call.run import CallRun
 from appliance.errors import NotFoundError
@@ -81,7 +81,9 @@ class Switchboard:
         """An outgoing leg was not answered (ignored for now)."""
 
     def on_transfer_result(self, key: str, target_uri: str, ok: bool, status: int, how: TransferHow) -> None:
-        """How a transfer ended (ignored for now)."""
+        """How a transfer the run asked for ended: the run goes on (it failed) or ends (bridged)."""
+        if (line := self._lines.get(key)) is not None:
+            self._put(line, TransferResult(ok, status, how))
 
     def _put(self, line: _Line, item: CallInput) -> None:
         self.loop.call_soon_threadsafe(line.inputs.put_nowait, item)

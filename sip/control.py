@@ -26,10 +26,10 @@ class LineControl:
         """End the call with a BYE."""
         self._commands.hangup(self.key)
 
-    def transfer(self, target: str, bridge_if_refused: bool = False) -> None:
+    def transfer(self, target: str, bridge_if_refused: bool = True) -> None:
         """Blind-transfer the caller (SIP REFER) to a SIP URI, or to a number at the peer that sent the call.
-        With bridge_if_refused, a peer that refuses the REFER gets the target called and bridged instead. That
-        is off by default until a call's run can leave a bridged call (its silence timeout would hang it up)."""
+        With bridge_if_refused, a peer that refuses the REFER gets the target called and bridged instead (the
+        listener's on_transfer_result says "bridged"; the application should then leave the call)."""
         self._commands.transfer(self.key, target, bridge_if_refused=bridge_if_refused)
 
     def extend(self, frames: list[bytes]) -> None:

@@ -94,6 +94,25 @@ class MessageTaken:
 
 
 @dataclass(frozen=True)
+class Transferring:
+    """The receptionist is putting the caller through to a team member (a SIP REFER, or a bridged call)."""
+
+    member: str  # the team member's id in the profile
+    target: str  # their extension, number or SIP URI
+    at: float
+
+
+@dataclass(frozen=True)
+class TransferFailed:
+    """The transfer did not reach the team member; the caller is still on the line with the receptionist."""
+
+    member: str
+    target: str
+    status: int  # the SIP status that ended it (486 busy, 603 declined, 408 no answer, ...)
+    at: float
+
+
+@dataclass(frozen=True)
 class Recorded:
     """The call's audio (a WAV, both sides), when recording is on; published after CallEnded."""
 
@@ -101,4 +120,5 @@ class Recorded:
     seconds: float
 
 
-CallEvent = CallStarted | TurnSpoken | Interrupted | DtmfPressed | ErrorRaised | MessageTaken | CallEnded | Recorded
+CallEvent = (CallStarted | TurnSpoken | Interrupted | DtmfPressed | ErrorRaised | MessageTaken | Transferring
+             | TransferFailed | CallEnded | Recorded)

@@ -28,6 +28,15 @@ class KeyPressed:
 
 
 @dataclass(frozen=True)
+class TransferResult:
+    """How a transfer the run asked for ended: ok (the caller reached the target) or not, and the SIP status."""
+
+    ok: bool
+    status: int
+    how: str = "refer"  # "refer": the caller's phone called the target; "bridged": the box joined the two calls
+
+
+@dataclass(frozen=True)
 class LineClosed:
     """The line is gone: the caller hung up, or the receptionist's hang-up went through."""
 
@@ -39,5 +48,5 @@ class Shutdown:
     """The appliance is stopping: end the run now."""
 
 
-CallInput = AudioIn | CallerText | KeyPressed | LineClosed | Shutdown
+CallInput = AudioIn | CallerText | KeyPressed | TransferResult | LineClosed | Shutdown
 Inputs = asyncio.Queue[CallInput]

@@ -13,7 +13,8 @@ from appliance.call.sentences import SentenceSplitter, split_sentences
 from appliance.call.speech import Mouth
 from appliance.errors import ErrorCode
 from appliance.reception.phrasebook import FALLBACK
-from appliance.reception.policy import ReplyPlan, clean_llm_reply, is_grounded, system_prompt
+from appliance.reception.plan import ReplyPlan
+from appliance.reception.policy import clean_llm_reply, is_grounded, system_prompt
 from appliance.reception.profile import BusinessProfile
 from models import ChatMessage, ModelError
 

@@ -23,14 +23,16 @@ from appliance.call.events import (
     Interrupted,
     Outcome,
     Speaker,
+    TransferFailed,
+    Transferring,
     TurnSpoken,
 )
-from appliance.call.inputs import AudioIn, CallerText, Inputs, KeyPressed, LineClosed, Shutdown
+from appliance.call.inputs import AudioIn, CallerText, Inputs, KeyPressed, LineClosed, Shutdown, TransferResult
 from appliance.call.listening import BargeIn, Listening, TurnEnd, Utterance
 from appliance.call.replying import Replier, Reply
 from appliance.errors import ApplianceError, ErrorCode
 from appliance.reception.conversation import Conversation, Rules
-from appliance.reception.policy import ReplyPlan
+from appliance.reception.plan import ReplyPlan
 
 _LOGGER = logging.getLogger(__name__)
 MIN_LAST_WORDS_S = 0.3  # an utterance cut by the hang-up is transcribed when it has this much voice
@@ -92,7 +94,7 @@ class CallRun:
             except TimeoutError:
                 item = None
             if isinstance(item, LineClosed):
-                return "receptionist hung up" if self.talk.hung_up_at else "caller hung up"
+                return self.talk.end_reason(closed_by_caller=True)
             if isinstance(item, Shutdown):
                 return "appliance shut down"
             self._raise_reply_error()
@@ -101,9 +103,29 @@ class CallRun:
             elif isinstance(item, CallerText):
                 await self._typed_turn(item.text)
             elif isinstance(item, KeyPressed):
-                self._emit(DtmfPressed(item.digit, self._offset()))
+                await self._key(item.digit)
+            elif isinstance(item, TransferResult) and (reason := self._transfer_result(item)):
+                return reason
             if reason := self._check_clock():
                 return reason
+
+    async def _key(self, digit: str) -> None:
+        self._emit(DtmfPressed(digit, self._offset()))
+        if (plan := self.talk.pressed(digit)) is not None:
+            await self._stop_reply()
+            self._start_reply(plan)
+
+    def _transfer_result(self, result: TransferResult) -> str:
+        """A bridged transfer ends the run (the box no longer hears the call); a REFER that worked ends with the
+        line closing; a failed one brings the caller back to the receptionist."""
+        member = self.talk.transferring
+        if member is None:
+            return ""
+        if result.ok:
+            return self.talk.end_reason(closed_by_caller=False) if result.how == "bridged" else ""
+        self._emit(TransferFailed(member.id, member.target, result.status, self._offset()))
+        self._start_reply(self.talk.transfer_failed())
+        return ""
 
     async def _typed_turn(self, text: str) -> None:
         await self._stop_reply()
@@ -192,6 +214,10 @@ class CallRun:
         if plan.end_call:
             self.talk.hung_up(time.monotonic())
             self.control.hang_up()
+        elif plan.transfer_to is not None:
+            self.talk.put_through(plan.transfer_to)
+            self._emit(Transferring(plan.transfer_to.id, plan.transfer_to.target, self._offset()))
+            self.control.transfer(plan.transfer_to.target)
 
     def _finish_reply(self, reply: Reply, start: float, turn: TurnSpoken | None, last_voice: float | None) -> None:
         self.talk.active(time.monotonic())

@@ -8,18 +8,16 @@ plain strings and numbers.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from appliance.call.events import MessageTaken, Outcome
 from appliance.phone import DEFAULT_REGION
+from appliance.reception.directory import TeamMember
 from appliance.reception.messages import CallerMessage, confirmation, read_message
 from appliance.reception.phrasebook import ANYTHING_ELSE, STILL_THERE, TIME_LIMIT
-from appliance.reception.policy import (
-    Expect,
-    Intent,
-    ReplyPlan,
-    plan_reply,
-    takes_message,
-)
+from appliance.reception.plan import Expect, Intent, ReplyPlan
+from appliance.reception.plans import key_plan, not_reached
+from appliance.reception.policy import plan_reply, takes_message
 from appliance.reception.profile import BusinessProfile
 
 HANG_UP_GRACE_S = 5.0  # after the receptionist hangs up, the run ends even if the line never reports closed
@@ -48,6 +46,7 @@ class Conversation:
         self.hung_up_at: float | None = None
         self._prompted = False
         self._taken: CallerMessage | None = None
+        self.transferring: TeamMember | None = None  # put through, waiting for the line to go or the transfer to fail
 
     def greeting(self) -> ReplyPlan:
         """What the receptionist says first."""
@@ -63,16 +62,40 @@ class Conversation:
         self.expect, self.outcome = Expect.ANYTHING, Outcome.MESSAGE_TAKEN
         return self._taken.event(at)
 
-    def plan(self, text: str) -> ReplyPlan:
-        """How to answer what the caller just said."""
+    def plan(self, text: str, when: datetime | None = None) -> ReplyPlan:
+        """How to answer what the caller just said (`when`: the wall-clock moment, for hours and the team)."""
         if (taken := self._taken) is not None:  # the caller just left the message asked for
             self._taken = None
             plan = ReplyPlan(Intent.MESSAGE_TAKEN, text=f"{confirmation(taken)} {ANYTHING_ELSE}")
         else:
             plan = plan_reply(self.rules.profile, text, llm_answers_questions=self.rules.llm_answers_questions,
-                              expect=self.expect)
+                              expect=self.expect, now=when)
         self.expect = plan.expect
         return plan
+
+    def pressed(self, digit: str, when: datetime | None = None) -> ReplyPlan | None:
+        """A keypad press: what to do about it (0: the front desk), or None."""
+        if self.ending or self.transferring:
+            return None
+        return key_plan(self.rules.profile, digit, when or datetime.now(UTC))
+
+    def put_through(self, member: TeamMember) -> None:
+        """The receptionist finished saying it puts the caller through: the transfer starts now."""
+        self.transferring, self.outcome = member, Outcome.TRANSFERRED
+
+    def transfer_failed(self) -> ReplyPlan:
+        """The team member could not be reached: back to the caller, with a message offered."""
+        member, self.transferring = self.transferring, None
+        self.outcome = Outcome.ANSWERED
+        plan = not_reached(member) if member else self.goodbye("")
+        self.expect = plan.expect
+        return plan
+
+    def end_reason(self, closed_by_caller: bool) -> str:
+        """Why the call ended, as the call log keeps it."""
+        if self.transferring is not None:
+            return f"transferred:{self.transferring.target}"
+        return "receptionist hung up" if self.hung_up_at else "caller hung up" if closed_by_caller else ""
 
     def active(self, now: float) -> None:
         """Someone spoke or a reply finished: the no-input clock starts again."""
@@ -93,7 +116,7 @@ class Conversation:
         busy: a reply is being spoken or the caller is mid-utterance (the clocks wait for it)."""
         if self.hung_up_at is not None:
             return "receptionist hung up" if now - self.hung_up_at > HANG_UP_GRACE_S else None
-        if busy or self.ending:
+        if busy or self.ending or self.transferring:
             return None
         if now - self.answered > self.rules.max_call_s:
             return self.goodbye(TIME_LIMIT)

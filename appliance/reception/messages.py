@@ -16,7 +16,7 @@ from appliance.reception.wording import says
 
 _WANTS = ("message", "call me back", "call back", "callback", "call me", "an appointment", "book", "booking",
           "schedule", "reschedule", "cancel", "speak to", "talk to", "speak with", "talk with", "someone call")
-_URGENT = ("urgent", "urgently", "emergency", "asap", "as soon as possible", "right away", "severe", "bleeding",
+URGENT_CUES = ("urgent", "urgently", "emergency", "asap", "as soon as possible", "right away", "severe", "bleeding",
            "swollen", "swelling", "unbearable", "immediately")
 _NAME = re.compile(r"\b(?:my name is|name's|this is|i am|i'm|it's)\s+([A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)?)",
                    re.IGNORECASE)
@@ -51,7 +51,7 @@ def read_message(said: str, caller_number: str, region: str = DEFAULT_REGION) ->
     name = _name(said)
     spoken = [m.group(0) for m in _NUMBER.finditer(said) if _digits(m.group(0)) >= _MIN_DIGITS]
     number = PhoneNumber.parse(spoken[0] if spoken else caller_number, region)
-    return CallerMessage(name, None if number is None else number.canonical, said.strip(), says(said, _URGENT))
+    return CallerMessage(name, None if number is None else number.canonical, said.strip(), says(said, URGENT_CUES))
 
 
 def confirmation(message: CallerMessage) -> str:

@@ -27,10 +27,22 @@ URGENT = "I've marked it as urgent."
 CALL_BACK = "The team will call you back."
 NO_NUMBER = "The team will see it."
 
+# Putting callers through ({name}: the team member's name)
+PUT_THROUGH = "One moment, I'll put you through to {name}."
+UNAVAILABLE = "I'm sorry, {name} isn't available right now."
+NOT_PUT_THROUGH = "I'm sorry, I couldn't reach {name}."
+NOBODY_TO_PUT_THROUGH = "I'm sorry, I can't put calls through right now."
+
+# Callers who tell of a problem
+SORRY = "I'm sorry to hear that."
+UNDERSTAND = "I understand."
+HELP_NEXT = "I can take a message so the team can call you back about it. Would you like that?"
+
 # Profile defaults ({name}: the business's name)
 GREETING = "Thank you for calling {name}. How can I help you today?"
 GOODBYE = "Thank you for calling {name}. Goodbye!"
 CONSENT = "This call may be recorded."
 
 FIXED = (ANYTHING_ELSE, NO_INFO, WELCOME, GO_AHEAD, DIDNT_CATCH, STILL_THERE, TIME_LIMIT, FALLBACK, MESSAGE_PROMPT,
-         OFFER, THANKS, TAKEN, URGENT, CALL_BACK, NO_NUMBER)  # said often: synthesized before the first call
+         OFFER, THANKS, TAKEN, URGENT, CALL_BACK, NO_NUMBER, NOBODY_TO_PUT_THROUGH, SORRY, UNDERSTAND,
+         HELP_NEXT)  # said often: synthesized before the first call

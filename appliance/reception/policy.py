@@ -8,11 +8,10 @@ open conversation, with the profile as its grounding. A question the profile has
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from enum import StrEnum
+from datetime import UTC, datetime
 from itertools import groupby
 
-from appliance.reception import facts
+from appliance.reception import facts, plans
 from appliance.reception.messages import wants_message
 from appliance.reception.phrasebook import (
     ANYTHING_ELSE,
@@ -24,6 +23,7 @@ from appliance.reception.phrasebook import (
     OFFER,
     WELCOME,
 )
+from appliance.reception.plan import Expect, Intent, ReplyPlan
 from appliance.reception.profile import BusinessProfile
 from appliance.reception.wording import says, words
 
@@ -78,42 +78,6 @@ _SMALL_TALK = frozenset(
 )
 
 
-class Intent(StrEnum):
-    """What the caller asked for."""
-
-    GOODBYE = "goodbye"
-    HOURS = "hours"
-    ADDRESS = "address"
-    PRICE = "price"
-    SERVICES = "services"
-    FAQ = "faq"
-    ACKNOWLEDGE = "acknowledge"
-    MESSAGE = "take-message"
-    MESSAGE_TAKEN = "message-taken"
-    OPEN = "open-conversation"
-    UNKNOWN = "no-information"
-    EMPTY = "empty"
-
-
-class Expect(StrEnum):
-    """What the receptionist's last words asked the caller for."""
-
-    ANYTHING = "anything"
-    OFFER_ANSWER = "offer-answer"  # "Would you like to leave a message for the team?"
-    MESSAGE = "message"  # "Please tell me your name, your phone number, and what it's about."
-
-
-@dataclass(frozen=True)
-class ReplyPlan:
-    """How to answer one caller turn: fixed text, or the LLM; whether the call ends after it; what it asks for."""
-
-    intent: Intent
-    text: str = ""
-    use_llm: bool = False
-    end_call: bool = False
-    expect: Expect = Expect.ANYTHING
-
-
 def best_faq(profile: BusinessProfile, text: str) -> tuple[int, float]:
     """Index and overlap score (0..1) of the FAQ closest to the caller's words."""
     said = set(words(text)) - _STOP
@@ -142,8 +106,9 @@ def is_question(text: str) -> bool:
 
 
 def plan_reply(profile: BusinessProfile, text: str, *, llm_answers_questions: bool = False,
-               expect: Expect = Expect.ANYTHING) -> ReplyPlan:
-    """Decide how to answer what the caller just said (`expect`: what the last reply asked for)."""
+               expect: Expect = Expect.ANYTHING, now: datetime | None = None) -> ReplyPlan:
+    """Decide how to answer what the caller just said (`expect`: what the last reply asked for; `now`: the
+    moment of the call, for hours and who can be reached)."""
     said = words(text)
     if not said:
         return ReplyPlan(Intent.EMPTY, text=DIDNT_CATCH, expect=expect)
@@ -155,12 +120,17 @@ def plan_reply(profile: BusinessProfile, text: str, *, llm_answers_questions: bo
         return ReplyPlan(Intent.MESSAGE, text=MESSAGE_ASK, expect=Expect.MESSAGE)
     if short := _short_reply(profile, said):
         return short
+    now = now or datetime.now(UTC)
+    if plan := plans.person_plan(profile, text, now):
+        return plan
     if wants_message(text):
         return ReplyPlan(Intent.MESSAGE, text=MESSAGE_PROMPT, expect=Expect.MESSAGE)
     index, score = best_faq(profile, text)
     if score >= 0.6:
         return _fact(Intent.FAQ, profile.faqs[index].answer)
-    if plan := _fact_plan(profile, text):
+    if plan := plans.day_facts_plan(profile, text, now) or _fact_plan(profile, text):
+        return plan
+    if not is_question(text) and (plan := plans.statement_plan(profile, text, now)):
         return plan
     if is_question(text) and not llm_answers_questions:
         return ReplyPlan(Intent.UNKNOWN, text=f"{NO_INFO} {OFFER}", expect=Expect.OFFER_ANSWER)

@@ -31,6 +31,8 @@ from appliance.call.events import (
     ErrorRaised,
     Interrupted,
     MessageTaken,
+    TransferFailed,
+    Transferring,
     TurnSpoken,
 )
 from appliance.config import Settings
@@ -67,7 +69,9 @@ __all__ = ["DEFAULT_KEY_FILE", "RECORDINGS", "CallStore", "Key"]
 _LOGGER = logging.getLogger(__name__)
 DEFAULT_KEY_FILE = "master.key"
 RECORDINGS = "recordings"  # the data folder's recordings/, beside the database (Settings.recordings_dir)
-_EVENT_KINDS: dict[type, str] = {ErrorRaised: "error", Interrupted: "interrupted", DtmfPressed: "dtmf"}
+_EVENT_KINDS: dict[type, str] = {ErrorRaised: "error", Interrupted: "interrupted", DtmfPressed: "dtmf",
+                                  Transferring: "transfer", TransferFailed: "transfer-failed"}
+_Logged = ErrorRaised | Interrupted | DtmfPressed | Transferring | TransferFailed
 _CALL_TEXT = ("caller_number", "caller_name", "source")
 
 
@@ -171,12 +175,12 @@ class CallStore:
                 transcripts.append_turn(self._sealer, call_id, event)
             elif isinstance(event, CallEnded):
                 self._close(call_id, event)
-            elif isinstance(event, ErrorRaised | Interrupted | DtmfPressed):
+            elif isinstance(event, _Logged):
                 self._add_event(call_id, event)
             elif isinstance(event, MessageTaken):
                 messages.insert_message(self._sealer, call_id, vars(event), event.urgency, event.at)
 
-    def _add_event(self, call_id: str, event: ErrorRaised | Interrupted | DtmfPressed) -> None:
+    def _add_event(self, call_id: str, event: _Logged) -> None:
         data: dict[str, Any] = dict(vars(event))
         at = data.pop("at")
         seq = self._next_seq("call_events", call_id)
@@ -186,6 +190,8 @@ class CallStore:
                         [call_id, seq, at, _EVENT_KINDS[type(event)], sealed])
         if isinstance(event, ErrorRaised):
             self.db.execute("UPDATE calls SET error_code = ? WHERE id = ?", [event.code, call_id])
+        elif isinstance(event, Transferring):
+            self.db.execute("UPDATE calls SET destination = ? WHERE id = ?", [event.target, call_id])
 
     def _close(self, call_id: str, ended: CallEnded) -> None:
         answered = self.db.execute("SELECT answered_at FROM calls WHERE id = ?", [call_id]).fetchone()[0]

@@ -23,9 +23,11 @@ from appliance.call.events import (
     MessageTaken,
     Outcome,
     Speaker,
+    TransferFailed,
+    Transferring,
     TurnSpoken,
 )
-from appliance.call.inputs import AudioIn, CallerText, Inputs, KeyPressed, LineClosed
+from appliance.call.inputs import AudioIn, CallerText, Inputs, KeyPressed, LineClosed, TransferResult
 from appliance.call.run import CallRun
 from appliance.call.speech import PhraseCache
 from appliance.call.turns import TurnConfig
@@ -98,6 +100,7 @@ class Harness:
     playout: FrameQueue
     events: list[CallEvent]
     hangups: list[bool]
+    line: FakeLine
 
     def say(self, frames_voiced: int, frames_quiet: int = 40) -> None:
         for frame in [VOICE] * frames_voiced + [QUIET] * frames_quiet:
@@ -120,7 +123,7 @@ def make(profile: BusinessProfile, engines: FakeEngines, **call: Any) -> Harness
     inputs: Inputs = asyncio.Queue()
     line, events = FakeLine(inputs), []
     started = CallStarted("c1", "5550100", "desk", 1.0, "Ann", "127.0.0.1:5060", "PCMU", "sip-id")
-    return Harness(CallRun(ctx, started, line, events.append), inputs, line.playout, events, line.hangups)
+    return Harness(CallRun(ctx, started, line, events.append), inputs, line.playout, events, line.hangups, line)
 
 
 async def drain(playout: FrameQueue) -> None:
@@ -302,3 +305,59 @@ async def test_key_presses_reach_the_run(profile: BusinessProfile, engines: Fake
     h.caller_hangs_up()
     await converse(h)
     assert [e.digit for e in h.events if isinstance(e, DtmfPressed)] == ["1", "#"]
+
+
+async def test_a_caller_is_put_through_and_the_call_ends_as_transferred(clinic: BusinessProfile,
+                                                                         engines: FakeEngines) -> None:
+    h = make(clinic, engines)
+    h.type("Can I speak with Ann Lee, please?")
+
+    async def line_goes_after_the_transfer() -> None:
+        while not h.line.transfers:
+            await asyncio.sleep(0.01)
+        h.caller_hangs_up()  # the caller's phone followed the REFER: our leg ends
+
+    watcher = asyncio.ensure_future(line_goes_after_the_transfer())
+    assert await converse(h, until=8.0) is Outcome.TRANSFERRED
+    await watcher
+    assert h.line.transfers == ["201"]
+    [started] = [e for e in h.events if isinstance(e, Transferring)]
+    assert (started.member, started.target) == ("ann", "201")
+    assert isinstance(h.events[-1], CallEnded) and h.events[-1].reason == "transferred:201"
+
+
+async def test_a_failed_transfer_comes_back_with_a_message_offer(clinic: BusinessProfile,
+                                                                 engines: FakeEngines) -> None:
+    h = make(clinic, engines)
+    h.type("Put me through to billing.")
+
+    async def busy_then_hang_up() -> None:
+        while not h.line.transfers:
+            await asyncio.sleep(0.01)
+        h.inputs.put_nowait(TransferResult(False, 486))
+        while not any(isinstance(e, TransferFailed) for e in h.events) or len(h.turns(Speaker.RECEPTIONIST)) < 3:
+            await asyncio.sleep(0.01)
+        h.caller_hangs_up()
+
+    watcher = asyncio.ensure_future(busy_then_hang_up())
+    assert await converse(h, until=8.0) is Outcome.ANSWERED
+    await watcher
+    [failed] = [e for e in h.events if isinstance(e, TransferFailed)]
+    assert (failed.member, failed.status) == ("ann", 486)
+    assert h.turns(Speaker.RECEPTIONIST)[-1].text.startswith("I'm sorry, Ann Lee isn't available right now.")
+
+
+async def test_key_zero_puts_the_caller_through_to_the_front_desk(clinic: BusinessProfile,
+                                                                  engines: FakeEngines) -> None:
+    h = make(clinic, engines)
+    h.inputs.put_nowait(KeyPressed("0"))
+
+    async def hang_up_after_transfer() -> None:
+        while not h.line.transfers:
+            await asyncio.sleep(0.01)
+        h.caller_hangs_up()
+
+    watcher = asyncio.ensure_future(hang_up_after_transfer())
+    await converse(h, until=8.0)
+    await watcher
+    assert h.line.transfers == ["200"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from appliance.call.events import Outcome
 from appliance.reception.conversation import HANG_UP_GRACE_S, Conversation, Rules
 from appliance.reception.phrasebook import MESSAGE_PROMPT, STILL_THERE
-from appliance.reception.policy import Intent, ReplyPlan
+from appliance.reception.plan import Intent, ReplyPlan
 from appliance.reception.profile import BusinessProfile
 
 

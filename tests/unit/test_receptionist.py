@@ -8,15 +8,8 @@ import pytest
 from appliance.errors import ConfigError
 from appliance.reception import facts
 from appliance.reception.phrasebook import ANYTHING_ELSE, GO_AHEAD, MESSAGE_ASK, MESSAGE_PROMPT, NO_INFO, OFFER, WELCOME
-from appliance.reception.policy import (
-    Expect,
-    Intent,
-    is_grounded,
-    is_question,
-    plan_reply,
-    system_prompt,
-    takes_message,
-)
+from appliance.reception.plan import Expect, Intent
+from appliance.reception.policy import is_grounded, is_question, plan_reply, system_prompt, takes_message
 from appliance.reception.profile import BusinessProfile, load_profile
 
 
@@ -55,10 +48,10 @@ def test_open_now_uses_the_business_time_zone(profile: BusinessProfile) -> None:
         ("Thank you so much!", Intent.ACKNOWLEDGE),
         ("Okay.", Intent.ACKNOWLEDGE),
         ("Yes, I have one more question.", Intent.ACKNOWLEDGE),
-        ("Yes, my tooth still hurts.", Intent.OPEN),
+        ("Yes, my tooth still hurts.", Intent.STATEMENT),
         ("Can I speak to someone about my bill from last year?", Intent.MESSAGE),
         ("Can I bring my dog?", Intent.UNKNOWN),
-        ("My tooth has been hurting since Sunday.", Intent.OPEN),
+        ("My tooth has been hurting since Sunday.", Intent.STATEMENT),
         ("", Intent.EMPTY),
     ],
 )

@@ -1,0 +1,50 @@
+"""A reply plan: what the caller asked for, what to say, and what happens next (the end, a transfer, what the
+receptionist expects to hear)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from appliance.reception.directory import TeamMember
+
+
+class Intent(StrEnum):
+    """What the caller asked for."""
+
+    GOODBYE = "goodbye"
+    HOURS = "hours"
+    ADDRESS = "address"
+    PRICE = "price"
+    SERVICES = "services"
+    FAQ = "faq"
+    ACKNOWLEDGE = "acknowledge"
+    MESSAGE = "take-message"
+    MESSAGE_TAKEN = "message-taken"
+    OPEN = "open-conversation"
+    TRANSFER = "transfer"
+    UNAVAILABLE = "unavailable"
+    STATEMENT = "statement"
+    DURATION = "duration"
+    UNKNOWN = "no-information"
+    EMPTY = "empty"
+
+
+class Expect(StrEnum):
+    """What the receptionist's last words asked the caller for."""
+
+    ANYTHING = "anything"
+    OFFER_ANSWER = "offer-answer"  # "Would you like to leave a message for the team?"
+    MESSAGE = "message"  # "Please tell me your name, your phone number, and what it's about."
+
+
+@dataclass(frozen=True)
+class ReplyPlan:
+    """How to answer one caller turn: fixed text, or the LLM; whether the call ends after it; what it asks for."""
+
+    intent: Intent
+    text: str = ""
+    use_llm: bool = False
+    end_call: bool = False
+    expect: Expect = Expect.ANYTHING
+    transfer_to: TeamMember | None = None  # after speaking, put the caller through to this team member

@@ -1,0 +1,116 @@
+"""Reply plans beyond the weekly facts: putting a caller through, hours for any day or time, service
+durations and price extremes, callers who tell of a problem, and keypad presses. Pure: words, profile and a
+moment in; a ReplyPlan (or None: another policy answers) out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from appliance.reception import opening, service_facts
+from appliance.reception.directory import TeamMember
+from appliance.reception.messages import URGENT_CUES
+from appliance.reception.phrasebook import (
+    ANYTHING_ELSE,
+    HELP_NEXT,
+    NOBODY_TO_PUT_THROUGH,
+    OFFER,
+    PUT_THROUGH,
+    SORRY,
+    UNAVAILABLE,
+    UNDERSTAND,
+)
+from appliance.reception.plan import Expect, Intent, ReplyPlan
+from appliance.reception.profile import BusinessProfile
+from appliance.reception.routing import Match, asks_for_someone, find_member, front_desk, reachable
+from appliance.reception.wording import says
+
+_HOURS = ("open", "opening", "hours", "close", "closing", "closed", "what time")
+_PROBLEM = ("hurt", "hurts", "hurting", "pain", "painful", "ache", "aching", "sore", "broke", "broken", "cracked",
+            "chipped", "loose", "fell out", "came out", "bleeding", "swollen", "swelling", "leak", "leaking",
+            "damaged", "stopped working", "not working", "doesn't work", "won't start", "problem", "issue",
+            "trouble", "wrong", "sick", "injured", "emergency")
+_FEELING = ("nervous", "anxious", "scared", "worried", "afraid", "frightened", "stressed", "unsure", "not sure")
+_PERSON = ("a person", "a human", "someone", "somebody", "a real person", "the front desk", "operator", "anyone")
+
+
+def person_plan(profile: BusinessProfile, text: str, now: datetime) -> ReplyPlan | None:
+    """The caller asks for someone by name, role or need: put them through when that person can be reached now,
+    otherwise say so and offer a message. None when the words name nobody on the team (or there is no team:
+    then asking for someone is asking for a message)."""
+    if not profile.team:
+        return None
+    closed = not profile.is_open(now)
+    match = find_member(profile, text, closed=closed, urgent=says(text, URGENT_CUES))
+    if match is not None and (asks_for_someone(text) or match.by == "name"):
+        return put_through(profile, match.member, now, on_call=_on_call(match))
+    if says(text, _PERSON) and asks_for_someone(text):
+        desk = front_desk(profile)
+        return put_through(profile, desk, now) if desk else _no_one()
+    return None
+
+
+def key_plan(profile: BusinessProfile, digit: str, now: datetime) -> ReplyPlan | None:
+    """A keypad press: 0 puts the caller through to the front desk (or says nobody can take calls)."""
+    if digit != "0":
+        return None
+    desk = front_desk(profile)
+    return put_through(profile, desk, now) if desk else _no_one()
+
+
+def put_through(profile: BusinessProfile, member: TeamMember, now: datetime, *, on_call: bool = False) -> ReplyPlan:
+    """Transfer to a team member who takes calls now (or is on call: reached through an after-hours rule);
+    otherwise apologise and offer a message."""
+    if not on_call and not reachable(profile, member, now):
+        return ReplyPlan(Intent.UNAVAILABLE, text=f"{UNAVAILABLE.format(name=member.name)} {OFFER}",
+                         expect=Expect.OFFER_ANSWER)
+    return ReplyPlan(Intent.TRANSFER, text=PUT_THROUGH.format(name=member.name), transfer_to=member)
+
+
+def not_reached(member: TeamMember) -> ReplyPlan:
+    """A transfer that did not go through: the caller is still here, so offer a message."""
+    return ReplyPlan(Intent.UNAVAILABLE, text=f"{UNAVAILABLE.format(name=member.name)} {OFFER}",
+                     expect=Expect.OFFER_ANSWER)
+
+
+def day_facts_plan(profile: BusinessProfile, text: str, now: datetime) -> ReplyPlan | None:
+    """Hours on a named day or time ('Are you open this Sunday?', 'When do you open next?'), service durations
+    and the dearest or cheapest service. None when the words ask none of these."""
+    services = [service_facts.ServiceFact(s.name, s.price, s.duration_minutes) for s in profile.services]
+    if services and service_facts.asks_duration(text):
+        return _fact(Intent.DURATION, service_facts.duration_sentence(services, text))
+    if services and (extreme := service_facts.asks_price_extreme(text)):
+        return _fact(Intent.PRICE, service_facts.price_extreme_sentence(services, extreme))
+    if says(text, _HOURS) or says(text, ("right now", "today", "tomorrow", "tonight")):
+        answer = opening.hours_answer(opening.from_profile(profile), text, now.astimezone(ZoneInfo(profile.timezone)))
+        if answer:
+            return _fact(Intent.HOURS, answer)
+    return None
+
+
+def statement_plan(profile: BusinessProfile, text: str, now: datetime) -> ReplyPlan | None:
+    """A caller telling of a problem or a worry (not asking): acknowledge it and offer the next step the profile
+    supports, a routing rule's team member when one handles it, else a message. None for other statements."""
+    feeling = says(text, _FEELING)
+    if not (says(text, _PROBLEM) or feeling):
+        return None
+    ack = UNDERSTAND if feeling and not says(text, _PROBLEM) else SORRY
+    closed = not profile.is_open(now)
+    match = find_member(profile, text, closed=closed, urgent=says(text, URGENT_CUES))
+    if match is not None and match.by == "need":
+        plan = put_through(profile, match.member, now, on_call=_on_call(match))
+        if plan.transfer_to is not None:
+            return ReplyPlan(plan.intent, text=f"{ack} {plan.text}", transfer_to=plan.transfer_to)
+    return ReplyPlan(Intent.STATEMENT, text=f"{ack} {HELP_NEXT}", expect=Expect.OFFER_ANSWER)
+
+
+def _on_call(match: Match) -> bool:
+    return match.route is not None and match.route.when == "closed"
+
+
+def _no_one() -> ReplyPlan:
+    return ReplyPlan(Intent.UNAVAILABLE, text=f"{NOBODY_TO_PUT_THROUGH} {OFFER}", expect=Expect.OFFER_ANSWER)
+
+
+def _fact(intent: Intent, sentence: str) -> ReplyPlan:
+    return ReplyPlan(intent, text=f"{sentence} {ANYTHING_ELSE}")

@@ -1,0 +1,102 @@
+"""Putting a caller through: who they ask for (a name, a role, a need from the routing rules), whether that
+person can be reached now, and what to say. Pure: the caller's words, the brand's profile and a moment in.
+
+Only configured team members are ever transfer targets; a caller's words never name a destination directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from appliance.reception.directory import Route, TeamMember
+from appliance.reception.profile import BusinessProfile
+from appliance.reception.spans import DAYS, parse_span
+from appliance.reception.wording import says, words
+
+_ASKS = ("speak to", "speak with", "talk to", "talk with", "put me through", "transfer me", "connect me",
+         "put me on", "get me", "reach", "get hold of", "get a hold of", "who do i speak", "who do i talk",
+         "who handles", "who deals with", "who can help", "who should i", "i need", "i'd like", "i want",
+         "is there someone", "can i get", "looking for")
+_PRESENT = ("in today", "in now", "available", "there today", "around", "in the office", "working today")
+_PERSON = ("a person", "a human", "someone", "somebody", "a real person", "the front desk", "reception",
+           "operator", "a receptionist", "anyone")
+_TITLES = frozenset(("dr", "doctor", "mr", "mrs", "ms", "miss", "mx", "prof", "professor", "the"))
+_COMMON = frozenset(("front", "desk", "team", "office", "manager", "person", "department", "and", "of", "for"))
+
+
+@dataclass(frozen=True)
+class Match:
+    """Whom the caller's words point to, and why (a name, a role, a need)."""
+
+    member: TeamMember
+    by: str  # "name", "role" or "need"
+    route: Route | None = None
+
+
+def asks_for_someone(text: str) -> bool:
+    """Whether the caller asks to be put through or asks after a person ('is Dr. Okafor in?')."""
+    return says(text, _ASKS) or says(text, _PRESENT) or says(text, _PERSON)
+
+
+def find_member(profile: BusinessProfile, text: str, *, closed: bool = False, urgent: bool = False) -> Match | None:
+    """The team member these words name: by name or alias first, then role or department, then a routing rule's
+    need (its words too). Rules limited to open or closed hours, or to urgent calls, apply only then."""
+    said = f" {' '.join(words(text))} "
+    for member in profile.team:
+        if any(f" {name} " in said for name in _names(member)):
+            return Match(member, "name")
+    for member in profile.team:
+        if any(f" {role} " in said for role in _roles(member)):
+            return Match(member, "role")
+    for route in profile.routes:
+        if _route_applies(route, closed, urgent) and any(f" {cue} " in said for cue in _cues(route)):
+            return Match(_member(profile, route.to), "need", route)
+    return None
+
+
+def front_desk(profile: BusinessProfile) -> TeamMember | None:
+    """Who takes 'a person, please' and key 0: the configured front desk."""
+    return _member(profile, profile.front_desk) if profile.front_desk else None
+
+
+def reachable(profile: BusinessProfile, member: TeamMember, moment: datetime) -> bool:
+    """Whether the member takes calls now: their own hours when set, else the business's opening hours."""
+    if not member.hours:
+        return profile.is_open(moment)
+    local = moment.astimezone(ZoneInfo(profile.timezone))
+    if profile.closure_on(local.date()) is not None:
+        return False
+    spans = [parse_span(s) for s in member.hours.get(DAYS[local.weekday()], [])]
+    return any(start <= local.time() < end for start, end in spans)
+
+
+def _member(profile: BusinessProfile, member_id: str) -> TeamMember:
+    return next(m for m in profile.team if m.id == member_id)  # validated on load
+
+
+def _names(member: TeamMember) -> list[str]:
+    """Ways to say a member's name: in full, without a title, the surname alone, the first name alone, aliases."""
+    full = [w for w in words(member.name) if w not in _TITLES]
+    forms = {" ".join(full), " ".join(words(member.name))}
+    forms.update(w for w in full if len(w) >= 3 and w not in _COMMON)
+    forms.update(" ".join(words(alias)) for alias in member.aliases)
+    return [f for f in forms if f]
+
+
+def _roles(member: TeamMember) -> list[str]:
+    forms = {" ".join(words(member.role)), " ".join(words(member.department))}
+    forms.update(w for text in (member.role, member.department) for w in words(text)
+                 if len(w) >= 4 and w not in _COMMON)
+    return [f for f in forms if f]
+
+
+def _cues(route: Route) -> list[str]:
+    return [" ".join(words(cue)) for cue in (route.need, *route.words) if words(cue)]
+
+
+def _route_applies(route: Route, closed: bool, urgent: bool) -> bool:
+    if route.urgent_only and not urgent:
+        return False
+    return route.when == "always" or (route.when == "closed") == closed
