@@ -21,6 +21,7 @@ from appliance.call.events import CallEvent
 from appliance.config import Settings
 from appliance.errors import ApplianceError, ErrorCode, NotFoundError
 from appliance.reception.profile import load_profile
+from appliance.reception.summary import summarize
 from appliance.sipconfig import endpoint_config
 from appliance.storage.backup import sweep_backup_leftovers
 from appliance.storage.calllog import CallLog
@@ -71,7 +72,7 @@ class Appliance:
         engines = await asyncio.to_thread(load_engines, settings, shared_registry())
         ctx = await build_context(settings, engines, profile)
         _LOGGER.info("models loaded and phrases ready in %.1f s", time.monotonic() - began)
-        self.bus.subscribe(CallLog(store, settings.recordings_dir), name="call-log", backlog=None)
+        self.bus.subscribe(CallLog(store, settings.recordings_dir, summarize), name="call-log", backlog=None)
         board = Switchboard(ctx, self.bus, asyncio.get_running_loop())
         endpoint = SipEndpoint(endpoint_config(settings), board)
         try:

@@ -47,6 +47,7 @@ class TurnSpoken:
     start: float
     end: float
     timings: dict[str, float] = field(default_factory=dict)
+    intent: str = ""  # a receptionist turn: what it answered (hours, price, transfer, ...), for the summary
 
 
 @dataclass(frozen=True)

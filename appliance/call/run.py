@@ -210,7 +210,7 @@ class CallRun:
             await self.replier.speak(plan, turn.text if turn else "", reply)
             await self.replier.mouth.drained()
         finally:
-            self._finish_reply(reply, start, turn, last_voice)
+            self._finish_reply(reply, start, turn, last_voice, plan.intent.value)
         if plan.end_call:
             self.talk.hung_up(time.monotonic())
             self.control.hang_up()
@@ -219,7 +219,8 @@ class CallRun:
             self._emit(Transferring(plan.transfer_to.id, plan.transfer_to.target, self._offset()))
             self.control.transfer(plan.transfer_to.target)
 
-    def _finish_reply(self, reply: Reply, start: float, turn: TurnSpoken | None, last_voice: float | None) -> None:
+    def _finish_reply(self, reply: Reply, start: float, turn: TurnSpoken | None, last_voice: float | None,
+                      intent: str) -> None:
         self.talk.active(time.monotonic())
         first = self.replier.mouth.first_audio_at
         self.replier.mouth.first_audio_at = None
@@ -230,7 +231,7 @@ class CallRun:
         if reply.error is not None:
             self._emit(ErrorRaised(reply.error[0].value, reply.error[1], self._offset()))
         if reply.sentences:
-            self._emit(TurnSpoken(Speaker.RECEPTIONIST, reply.text, start, self._offset(), reply.timings))
+            self._emit(TurnSpoken(Speaker.RECEPTIONIST, reply.text, start, self._offset(), reply.timings, intent))
 
     def _raise_reply_error(self) -> None:
         """A reply that failed (TTS down, a bug) ends the call at the run's one error boundary."""

@@ -1,0 +1,44 @@
+"""Call summaries made by code from the events: who, what they wanted, what was done, the outcome."""
+
+from __future__ import annotations
+
+from appliance.call.events import (
+    CallEnded,
+    CallStarted,
+    MessageTaken,
+    Outcome,
+    Speaker,
+    TransferFailed,
+    Transferring,
+    TurnSpoken,
+)
+from appliance.reception.summary import summarize
+
+STARTED = CallStarted("c1", "+15550100", "desk", 1.0, "Ana Silva")
+
+
+def test_a_message_call() -> None:
+    events = [STARTED,
+              TurnSpoken(Speaker.CALLER, "When are you open?", 1, 2),
+              TurnSpoken(Speaker.RECEPTIONIST, "We're open ...", 2, 3, intent="hours"),
+              TurnSpoken(Speaker.RECEPTIONIST, "I can take a message ...", 4, 5, intent="take-message"),
+              MessageTaken("Ana", "+15551234567", "My crown came loose, it's urgent.", "urgent", 6.0),
+              CallEnded(Outcome.MESSAGE_TAKEN, "caller hung up", 9.0)]
+    assert summarize(events) == (
+        "Ana Silva (+15550100) called about the opening hours and leaving a message. Urgent message from Ana, "
+        'call back on +15551234567: "My crown came loose, it\'s urgent." Outcome: a message was taken.')
+
+
+def test_a_transfer_that_failed_then_a_goodbye() -> None:
+    events = [CallStarted("c2", "anonymous", "desk", 1.0),
+              TurnSpoken(Speaker.RECEPTIONIST, "One moment ...", 1, 2, intent="transfer"),
+              Transferring("ann", "201", 2.0), TransferFailed("ann", "201", 486, 5.0),
+              CallEnded(Outcome.ANSWERED, "caller hung up", 9.0)]
+    assert summarize(events) == ("A caller with a withheld number called about speaking to someone. Put through "
+                                 "to ann (201); the transfer to ann failed (486). Outcome: answered.")
+
+
+def test_a_silent_call_says_so() -> None:
+    summary = summarize([STARTED, CallEnded(Outcome.ABANDONED, "caller hung up", 3.0)])
+    assert summary == ("Ana Silva (+15550100) called and said nothing the receptionist could hear. Outcome: the "
+                       "caller hung up without a request.")
