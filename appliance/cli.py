@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TypeAlias
 
 from appliance import __version__
+from appliance.clock import Clock, clock_from_env, parse_moment
 from appliance.config import CONFIG_ENV, default_config_path, load_settings
 from appliance.errors import ApplianceError
 from appliance.storage.crypto import create_master_key
@@ -65,7 +66,8 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         raise ApplianceError("nothing to simulate: give --text \"...\" or --wav FILE (each repeatable)")
     settings = load_settings(args.config)
     return asyncio.run(simulate(settings, args.text, [Path(w) for w in args.wav], args.profile,
-                                Path(args.save_audio) if args.save_audio else None))
+                                Path(args.save_audio) if args.save_audio else None, called=args.called,
+                                clock=Clock(parse_moment(args.at)) if args.at else clock_from_env()))
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
@@ -224,6 +226,9 @@ def build_parser(*more: Callable[[SubParsers, str], None]) -> argparse.ArgumentP
     p.add_argument("--text", action="append", default=[], help="a caller turn as text (repeatable)")
     p.add_argument("--wav", action="append", default=[], help="a caller turn as a WAV file (repeatable)")
     p.add_argument("--save-audio", default=None, help="write the receptionist's audio to this WAV file")
+    p.add_argument("--called", default="", help="the number or SIP user called: picks the brand that answers")
+    p.add_argument("--at", default="", help="pretend the call comes at this moment, e.g. 2026-12-25T10:00-05:00 "
+                                            "(hours, holidays, who can be reached)")
     p.set_defaults(func=_cmd_simulate)
     _add_data_rights(sub, config_help)
     return parser

@@ -11,16 +11,18 @@ import logging
 import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from appliance import __version__
 from appliance.bus import EventBus
-from appliance.call.context import build_context
-from appliance.call.engines import load_engines
+from appliance.call.context import Reception, build_reception
+from appliance.call.engines import Engines, load_engines
 from appliance.call.events import CallEvent
+from appliance.clock import CLOCK_ENV, clock_from_env
 from appliance.config import Settings
 from appliance.errors import ApplianceError, ErrorCode, NotFoundError
-from appliance.reception.profile import load_profile
+from appliance.reception.profile import load_profiles
 from appliance.reception.summary import summarize
 from appliance.sipconfig import endpoint_config
 from appliance.storage.backup import sweep_backup_leftovers
@@ -29,11 +31,12 @@ from appliance.storage.recordings import sweep_recordings
 from appliance.storage.rotation import hold_service_lock
 from appliance.storage.store import CallStore
 from appliance.switchboard import Switchboard
-from models import shared_registry
+from models import ModelError, Synthesizer, shared_registry
 from sip.config import SipError
 from sip.endpoint import SipEndpoint
 
 _LOGGER = logging.getLogger(__name__)
+PROFILE_POLL_S = 2.0
 
 
 class Appliance:
@@ -46,6 +49,10 @@ class Appliance:
         self._store: CallStore | None = None
         self._endpoint: SipEndpoint | None = None
         self._board: Switchboard | None = None
+        self._engines: Engines | None = None
+        self._reception: Reception | None = None
+        self._watcher: asyncio.Task[None] | None = None
+        self.clock = clock_from_env()
         self.bus = EventBus()
 
     # --- lifecycle ---
@@ -68,24 +75,30 @@ class Appliance:
         """Load the business profile and the models, then answer calls over SIP."""
         settings, store = self.settings, self._opened_store()
         began = time.monotonic()
-        profile = load_profile(settings.business.profile)  # a bad profile fails before the slow model loads
-        engines = await asyncio.to_thread(load_engines, settings, shared_registry())
-        ctx = await build_context(settings, engines, profile)
+        if self.clock.shifted:
+            _LOGGER.warning("the receptionist's clock starts at %s ($%s): hours and the team are read at that time",
+                            self.clock.now().isoformat(timespec="minutes"), CLOCK_ENV)
+        profile = load_profiles(settings.business.profile)  # a bad profile fails before the slow model loads
+        self._engines = await asyncio.to_thread(load_engines, settings, shared_registry())
+        self._reception = await build_reception(settings, self._engines, profile, _voice, self.clock)
         _LOGGER.info("models loaded and phrases ready in %.1f s", time.monotonic() - began)
         self.bus.subscribe(CallLog(store, settings.recordings_dir, summarize), name="call-log", backlog=None)
-        board = Switchboard(ctx, self.bus, asyncio.get_running_loop())
+        board = Switchboard(self._reception.for_called, self.bus, asyncio.get_running_loop())
         endpoint = SipEndpoint(endpoint_config(settings), board)
         try:
             await asyncio.to_thread(endpoint.start)
         except SipError as exc:
             raise ApplianceError(str(exc), code=ErrorCode.SIP) from exc
         self._endpoint, self._board = endpoint, board
+        self._watcher = asyncio.ensure_future(self._watch_profile())
 
     async def stop(self) -> None:
         """Hang up every call and wait until their records reach the store (nothing to do if never started)."""
         board, endpoint = self._board, self._endpoint
         if board is None or endpoint is None:
             return
+        if self._watcher is not None:
+            self._watcher.cancel()
         _LOGGER.info("shutting down: hanging up %d call(s)", len(board.runs))
         board.closing = True
         await asyncio.to_thread(endpoint.stop)
@@ -148,14 +161,30 @@ class Appliance:
 
     async def reload(self) -> None:
         """Read the business profile again; calls answered from now on use it, calls in progress keep theirs."""
-        board = self._board
-        if board is None:
+        board, engines = self._board, self._engines
+        if board is None or engines is None:
             raise ApplianceError("the appliance is not answering calls yet; the profile is read when it starts")
-        profile = load_profile(self.settings.business.profile)
-        board.ctx = await build_context(self.settings, board.ctx.engines, profile)
-        _LOGGER.info("business profile reloaded")
+        profile = load_profiles(self.settings.business.profile)
+        self._reception = await build_reception(self.settings, engines, profile, _voice, self.clock)
+        board.pick = self._reception.for_called
+        _LOGGER.info("business profile reloaded: %d brand(s)", len(profile.brands))
 
     # --- inside ---
+
+    async def _watch_profile(self) -> None:
+        """A changed profile file applies to the next call, without a restart; a broken one is logged and the
+        previous profile stays in use."""
+        path = self.settings.business.profile
+        seen = _stamp(path)
+        while True:
+            await asyncio.sleep(PROFILE_POLL_S)
+            if (stamp := _stamp(path)) == seen:
+                continue
+            seen = stamp
+            try:
+                await self.reload()
+            except ApplianceError as exc:
+                _LOGGER.error("the changed business profile was not applied (calls use the previous one): %s", exc)
 
     def _live_board(self) -> Switchboard:
         if self._board is None:
@@ -166,3 +195,19 @@ class Appliance:
         if self._store is None:
             raise ApplianceError("the call store is not open: the appliance is not running")
         return self._store
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    try:
+        stat = path.stat()
+    except OSError:
+        return (0, 0)
+    return (stat.st_mtime_ns, stat.st_size)
+
+
+def _voice(model: Path, config: Path | None) -> Synthesizer:
+    """A brand's own voice, loaded once per process (the profile names its file)."""
+    try:
+        return shared_registry().synthesizer(model, config, config_key="brands.voice")
+    except ModelError as exc:
+        raise ApplianceError(str(exc), code=ErrorCode.MODEL) from exc

@@ -15,9 +15,10 @@ from appliance.call.engines import load_engines
 from appliance.call.events import CallEnded, CallEvent, CallStarted, ErrorRaised, Interrupted, Speaker, TurnSpoken
 from appliance.call.inputs import AudioIn, CallerText, Inputs, LineClosed
 from appliance.call.run import CallRun
+from appliance.clock import Clock
 from appliance.config import Settings
 from appliance.errors import ApplianceError
-from appliance.reception.profile import load_profile
+from appliance.reception.profile import load_profiles
 from models import shared_registry
 from sip.media import FRAME_SAMPLES, SAMPLE_RATE
 
@@ -94,11 +95,12 @@ async def _feed(inputs: Inputs, texts: list[str], wavs: list[Path], replied: asy
 
 
 async def simulate(settings: Settings, texts: list[str], wavs: list[Path], profile_path: Path | None,
-                   save_audio: Path | None) -> int:
-    """Run one simulated call and print every turn; returns a process exit code."""
-    profile = load_profile(profile_path or settings.business.profile)
+                   save_audio: Path | None, *, called: str = "", clock: Clock | None = None) -> int:
+    """Run one simulated call to `called` (which brand answers; the default brand when empty) and print every
+    turn; returns a process exit code."""
+    profile = load_profiles(profile_path or settings.business.profile).brand_for(called)
     engines = await asyncio.to_thread(load_engines, settings, shared_registry())
-    ctx = await build_context(settings, engines, profile)
+    ctx = await build_context(settings, engines, profile, clock)
     inputs: Inputs = asyncio.Queue()
     line = SimulatedLine(inputs)
     replied = asyncio.Event()
@@ -108,7 +110,8 @@ async def simulate(settings: Settings, texts: list[str], wavs: list[Path], profi
         if isinstance(event, TurnSpoken) and event.speaker is Speaker.RECEPTIONIST:
             replied.set()
 
-    started = CallStarted("simulated", "simulator", "simulate", time.time(), codec="L16/16000")
+    started = CallStarted("simulated", "simulator", called or "simulate", time.time(), codec="L16/16000",
+                          brand=profile.id)
     run = CallRun(ctx, started, line, emit)
     feeder = asyncio.ensure_future(_feed(inputs, texts, [Path(w) for w in wavs], replied))
     await run.run(inputs)

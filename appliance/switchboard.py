@@ -7,6 +7,7 @@ import asyncio
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from appliance.bus import EventBus
@@ -17,6 +18,7 @@ from appliance.call.inputs import AudioIn, CallInput, Inputs, KeyPressed, LineCl
 from appliance.call.recorder import CallRecorder
 from appliance.call.run import CallRun
 from appliance.errors import NotFoundError
+from appliance.reception.screening import DECLINE, is_blocked
 from sip.events import CallInfo, TransferHow
 
 _LOGGER = logging.getLogger(__name__)
@@ -30,13 +32,14 @@ class _Line:
     inputs: Inputs
     control: CallControl
     recorder: CallRecorder | None
+    ctx: RunContext  # the brand answering this call
 
 
 class Switchboard:
     """A SipListener that starts one CallRun per answered call and publishes its events."""
 
-    def __init__(self, ctx: RunContext, bus: EventBus, loop: asyncio.AbstractEventLoop) -> None:
-        self.ctx, self.bus, self.loop = ctx, bus, loop
+    def __init__(self, pick: Callable[[str], RunContext], bus: EventBus, loop: asyncio.AbstractEventLoop) -> None:
+        self.pick, self.bus, self.loop = pick, bus, loop  # pick: the run context of the brand a number reaches
         self.closing = False  # set before the endpoint hangs up every call at shutdown
         self._lines: dict[str, _Line] = {}  # by the endpoint's key; PJSIP threads add and remove
         self.runs: dict[str, asyncio.Task[None]] = {}  # by call id; on the loop
@@ -46,13 +49,21 @@ class Switchboard:
 
     def on_call_started(self, call: CallInfo) -> None:
         """Give the call an id, its input queue and (when recording is on) a recorder; start its run."""
+        ctx = self.pick(call.called)
         started = CallStarted(uuid.uuid4().hex, call.caller_number, call.called, time.time(), call.caller_name,
-                              call.source, call.codec, call.sip_call_id)
-        recorder = CallRecorder() if self.ctx.profile.recording.enabled else None
+                              call.source, call.codec, call.sip_call_id, ctx.profile.id)
+        recorder = CallRecorder() if ctx.profile.recording.enabled else None
         if recorder is not None:
             call.control.playout.sent_log = recorder.sent
-        line = self._lines[call.key] = _Line(started, asyncio.Queue(), call.control, recorder)
+        line = self._lines[call.key] = _Line(started, asyncio.Queue(), call.control, recorder, ctx)
         self.loop.call_soon_threadsafe(self._start, line)
+
+    def screen(self, caller_number: str, called: str) -> int:
+        """Before answering: 603 Decline for a caller the brand blocks with 'decline', else 0 (answer)."""
+        ctx = self.pick(called)
+        profile = ctx.profile
+        return DECLINE if profile.blocked_action == "decline" and is_blocked(profile, caller_number,
+                                                                           ctx.default_region) else 0
 
     def on_audio(self, key: str, frame: bytes) -> None:
         """Hand one caller frame to the run."""
@@ -92,7 +103,7 @@ class Switchboard:
 
     def _start(self, line: _Line) -> None:
         call_id = line.started.call_id
-        run = CallRun(self.ctx, line.started, line.control, lambda event: self.bus.publish(call_id, event))
+        run = CallRun(line.ctx, line.started, line.control, lambda event: self.bus.publish(call_id, event))
         self._controls[call_id] = line.control
         self.runs[call_id] = asyncio.ensure_future(self._run(line, run))
 

@@ -159,7 +159,7 @@ class SipEndpoint:
         self._calls[key] = call
         prm = pj.CallOpParam()
         try:
-            status = self.admission.recheck(source)
+            status = self.admission.recheck(source) or self._screen(call)
             if not status:
                 self.admission.call_started(source)
                 call.holds_line = True
@@ -172,6 +172,16 @@ class SipEndpoint:
             call.hangup(prm)
         else:
             call.answer(prm)
+
+    def _screen(self, call: PjCall) -> int:
+        """The listener's say on a caller before answering (e.g. 603 for a blocked number); 0 answers."""
+        screen = getattr(self.listener, "screen", None)
+        if screen is None:
+            return 0
+        info = call.getInfo()
+        number, _ = parse_party(str(info.remoteUri))
+        called, _ = parse_party(str(info.localUri))
+        return int(screen(number, called))
 
     def call_media_changed(self, call: PjCall) -> None:
         """Wire the call's audio (to the application, or to the call it is bridged to); report a new call or

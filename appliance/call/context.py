@@ -4,17 +4,21 @@ phrase cache (fixed phrases synthesized ahead), the words that prime Whisper, an
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from appliance.call.engines import Engines
 from appliance.call.sentences import split_sentences
 from appliance.call.speech import Mouth, PhraseCache, Playout
 from appliance.call.turns import TurnConfig
+from appliance.clock import Clock
 from appliance.config import CallSettings, Settings
 from appliance.phone import DEFAULT_REGION
 from appliance.reception import facts, phrasebook
 from appliance.reception.policy import system_prompt
-from appliance.reception.profile import BusinessProfile
+from appliance.reception.profile import BusinessProfile, Profile
+from models import Synthesizer
 
 
 @dataclass
@@ -31,6 +35,7 @@ class RunContext:
     history_messages: int = 0
     llm_answers_questions: bool = False
     default_region: str = DEFAULT_REGION  # where callers' national numbers are (a message's callback number)
+    clock: Clock = field(default_factory=Clock)  # the wall clock (hours, who can be reached)
 
     def mouth_for(self, playout: Playout) -> Mouth:
         """A mouth speaking on one call's playout."""
@@ -60,7 +65,33 @@ def vocabulary(profile: BusinessProfile) -> str:
     return text
 
 
-async def build_context(settings: Settings, engines: Engines, profile: BusinessProfile) -> RunContext:
+@dataclass(frozen=True)
+class Reception:
+    """Every brand's run context, and which brand answers a called number or SIP user."""
+
+    profile: Profile
+    contexts: dict[str, RunContext]
+
+    def for_called(self, called: str) -> RunContext:
+        """The run context of the brand answering calls to this number (the default brand otherwise)."""
+        return self.contexts[self.profile.brand_for(called).id]
+
+
+async def build_reception(settings: Settings, engines: Engines, profile: Profile,
+                          voice: Callable[[Path, Path | None], Synthesizer], clock: Clock) -> Reception:
+    """A run context per brand; a brand with its own voice gets it (`voice` loads one), the rest share the
+    configured one."""
+    contexts = {}
+    for brand in profile.brands:
+        spoken = engines
+        if brand.voice is not None:
+            spoken = engines.with_voice(await asyncio.to_thread(voice, brand.voice, brand.voice_config))
+        contexts[brand.id] = await build_context(settings, spoken, brand, clock)
+    return Reception(profile, contexts)
+
+
+async def build_context(settings: Settings, engines: Engines, profile: BusinessProfile,
+                        clock: Clock | None = None) -> RunContext:
     """Warm the LLM's system prompt and pre-synthesize the fixed phrases."""
     prompt = system_prompt(profile)
     await asyncio.to_thread(engines.chat.warm, prompt)  # off the loop: a reload runs beside live calls
@@ -69,4 +100,4 @@ async def build_context(settings: Settings, engines: Engines, profile: BusinessP
     turn = settings.turns.config()
     return RunContext(profile, engines, phrases, settings.call, turn, prompt, vocabulary(profile),
                       settings.models.llm_history_messages, settings.models.llm_answers_questions,
-                      settings.business.default_region)
+                      settings.business.default_region, clock or Clock())

@@ -4,6 +4,7 @@ per model, in arrival order (asyncio locks are FIFO), so concurrent calls share 
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import threading
 from collections.abc import AsyncGenerator
@@ -32,6 +33,14 @@ class Engines:
         self._stt_lock = asyncio.Lock()
         self._llm_lock = asyncio.Lock()
         self._tts_lock = asyncio.Lock()
+
+    def with_voice(self, synthesizer: Synthesizer) -> Engines:
+        """The same speech recognition and LLM (and their locks: one model, one user at a time) with another
+        voice, for a brand that has its own."""
+        other = copy.copy(self)
+        other.synthesizer = synthesizer
+        other._tts_lock = asyncio.Lock()
+        return other
 
     async def transcribe(self, pcm: Pcm, prompt: str | None = None) -> str:
         """Text of one 16 kHz utterance."""

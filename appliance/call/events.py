@@ -14,6 +14,7 @@ class Outcome(StrEnum):
     MESSAGE_TAKEN = "message-taken"
     AFTER_HOURS = "after-hours"
     ABANDONED = "abandoned"
+    BLOCKED = "blocked"
     FAILED = "failed"
 
 
@@ -36,6 +37,7 @@ class CallStarted:
     source: str = ""  # the SIP peer's address (a trunk, a PBX or the caller's phone)
     codec: str = ""
     sip_call_id: str = ""
+    brand: str = ""  # the id of the brand that answered (profile v2)
 
 
 @dataclass(frozen=True)

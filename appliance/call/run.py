@@ -48,7 +48,8 @@ class CallRun:
         self.ctx, self.started, self.control, self._emit = ctx, started, control, emit
         self.answered = time.monotonic()
         self.talk = Conversation(Rules(ctx.profile, ctx.call.max_call_s, ctx.call.no_input_timeout_s,
-                                       ctx.llm_answers_questions, ctx.default_region), started.caller, self.answered)
+                                       ctx.llm_answers_questions, ctx.default_region, ctx.clock.now),
+                                 started.caller, self.answered)
         self.ears = Listening(ctx.turn_config, lambda pcm: ctx.engines.transcribe(pcm, ctx.vocabulary))
         self.replier = Replier(ctx.engines, ctx.mouth_for(control), ctx.profile, ctx.system_prompt,
                                ctx.history_messages)

@@ -7,7 +7,8 @@ plain strings and numbers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from appliance.call.events import MessageTaken, Outcome
@@ -16,9 +17,10 @@ from appliance.reception.directory import TeamMember
 from appliance.reception.messages import CallerMessage, confirmation, read_message
 from appliance.reception.phrasebook import ANYTHING_ELSE, STILL_THERE, TIME_LIMIT
 from appliance.reception.plan import Expect, Intent, ReplyPlan
-from appliance.reception.plans import key_plan, not_reached
+from appliance.reception.plans import key_plan, not_reached, opening_plan
 from appliance.reception.policy import plan_reply, takes_message
 from appliance.reception.profile import BusinessProfile
+from appliance.reception.screening import is_blocked
 
 HANG_UP_GRACE_S = 5.0  # after the receptionist hangs up, the run ends even if the line never reports closed
 
@@ -32,6 +34,7 @@ class Rules:
     no_input_timeout_s: float
     llm_answers_questions: bool = False
     region: str = DEFAULT_REGION  # where callers' national numbers are (a message's callback number)
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))  # the wall clock
 
 
 class Conversation:
@@ -48,12 +51,25 @@ class Conversation:
         self._taken: CallerMessage | None = None
         self.transferring: TeamMember | None = None  # put through, waiting for the line to go or the transfer to fail
 
-    def greeting(self) -> ReplyPlan:
-        """What the receptionist says first."""
-        return ReplyPlan(Intent.OPEN, text=self.rules.profile.greeting_text)
+    def greeting(self, when: datetime | None = None) -> ReplyPlan:
+        """What the receptionist says first: the greeting, or the after-hours path, or that a blocked caller's
+        call is not taken."""
+        profile = self.rules.profile
+        blocked = is_blocked(profile, self.caller_number, self.rules.region)
+        plan = opening_plan(profile, blocked, when or self.rules.clock())
+        if blocked and plan.end_call:
+            self.outcome = Outcome.BLOCKED
+        elif plan.intent is Intent.AFTER_HOURS:
+            self.outcome = Outcome.AFTER_HOURS
+        self.expect = plan.expect
+        if plan.end_call:
+            self.ending = True
+        return plan
 
     def heard(self, text: str, at: float) -> MessageTaken | None:
         """The caller said something; returns the message they left, if these words are one."""
+        if self.outcome is Outcome.BLOCKED:
+            return None
         if text and self.outcome is Outcome.ABANDONED:
             self.outcome = Outcome.ANSWERED
         if not takes_message(self.expect, text):
@@ -69,7 +85,7 @@ class Conversation:
             plan = ReplyPlan(Intent.MESSAGE_TAKEN, text=f"{confirmation(taken)} {ANYTHING_ELSE}")
         else:
             plan = plan_reply(self.rules.profile, text, llm_answers_questions=self.rules.llm_answers_questions,
-                              expect=self.expect, now=when)
+                              expect=self.expect, now=when or self.rules.clock())
         self.expect = plan.expect
         return plan
 
@@ -77,7 +93,7 @@ class Conversation:
         """A keypad press: what to do about it (0: the front desk), or None."""
         if self.ending or self.transferring:
             return None
-        return key_plan(self.rules.profile, digit, when or datetime.now(UTC))
+        return key_plan(self.rules.profile, digit, when or self.rules.clock())
 
     def put_through(self, member: TeamMember) -> None:
         """The receptionist finished saying it puts the caller through: the transfer starts now."""

@@ -38,6 +38,10 @@ SORRY = "I'm sorry to hear that."
 UNDERSTAND = "I understand."
 HELP_NEXT = "I can take a message so the team can call you back about it. Would you like that?"
 
+# Closed, and callers a brand does not take
+CLOSED_GREETING = "Thank you for calling {name}. We're closed right now."
+NOT_TAKEN = "I'm sorry, we can't take your call."
+
 # Profile defaults ({name}: the business's name)
 GREETING = "Thank you for calling {name}. How can I help you today?"
 GOODBYE = "Thank you for calling {name}. Goodbye!"

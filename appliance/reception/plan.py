@@ -23,6 +23,7 @@ class Intent(StrEnum):
     MESSAGE_TAKEN = "message-taken"
     OPEN = "open-conversation"
     TRANSFER = "transfer"
+    AFTER_HOURS = "after-hours"
     UNAVAILABLE = "unavailable"
     STATEMENT = "statement"
     DURATION = "duration"

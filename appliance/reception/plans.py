@@ -12,8 +12,11 @@ from appliance.reception.directory import TeamMember
 from appliance.reception.messages import URGENT_CUES
 from appliance.reception.phrasebook import (
     ANYTHING_ELSE,
+    CLOSED_GREETING,
     HELP_NEXT,
+    MESSAGE_PROMPT,
     NOBODY_TO_PUT_THROUGH,
+    NOT_TAKEN,
     OFFER,
     PUT_THROUGH,
     SORRY,
@@ -102,6 +105,27 @@ def statement_plan(profile: BusinessProfile, text: str, now: datetime) -> ReplyP
         if plan.transfer_to is not None:
             return ReplyPlan(plan.intent, text=f"{ack} {plan.text}", transfer_to=plan.transfer_to)
     return ReplyPlan(Intent.STATEMENT, text=f"{ack} {HELP_NEXT}", expect=Expect.OFFER_ANSWER)
+
+
+def opening_plan(profile: BusinessProfile, caller_blocked: bool, now: datetime) -> ReplyPlan:
+    """The first words: the greeting when open; when closed, the brand's after-hours path (take a message, put
+    through to the on-call person, or announce and end); a caller the brand blocks with 'announce' is told so."""
+    consent = f"{profile.recording.consent} " if profile.recording.enabled else ""
+    if caller_blocked and profile.blocked_action == "announce":
+        return ReplyPlan(Intent.GOODBYE, text=f"{NOT_TAKEN} {profile.goodbye_text}", end_call=True)
+    if profile.is_open(now):
+        return ReplyPlan(Intent.OPEN, text=profile.greeting_text)
+    hours = opening.from_profile(profile)
+    closed = f"{consent}{CLOSED_GREETING.format(name=profile.name)} {opening.next_opening_sentence(hours, now)}"
+    after = profile.after_hours
+    if after.action == "announce":
+        return ReplyPlan(Intent.AFTER_HOURS, text=f"{closed} {after.announcement} {profile.goodbye_text}",
+                         end_call=True)
+    if after.action == "transfer":
+        member = next(m for m in profile.team if m.id == after.to)
+        return ReplyPlan(Intent.TRANSFER, text=f"{closed} {PUT_THROUGH.format(name=member.name)}",
+                         transfer_to=member)
+    return ReplyPlan(Intent.AFTER_HOURS, text=f"{closed} {MESSAGE_PROMPT}", expect=Expect.MESSAGE)
 
 
 def _on_call(match: Match) -> bool:

@@ -73,7 +73,8 @@ async def test_a_slow_subscriber_does_not_delay_the_greeting(profile: BusinessPr
     bus.subscribe(lambda _c, _e: release.wait(), name="stuck")
     bus.subscribe(lambda c, e: logged.append((c, e)), name="log", backlog=None)
     engines = FakeEngines(None, None, None)  # type: ignore[arg-type]
-    board = Switchboard(make(profile, engines).run.ctx, bus, asyncio.get_running_loop())
+    ctx = make(profile, engines).run.ctx
+    board = Switchboard(lambda _called: ctx, bus, asyncio.get_running_loop())
     playout = FrameQueue()
     control = LineControl(_NoCommands(), "k1", playout)
     board.on_call_started(CallInfo("k1", "5550100", "Ann", "desk", "sip-1", "127.0.0.1:5060", "PCMU", control))

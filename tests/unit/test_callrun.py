@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -31,6 +32,7 @@ from appliance.call.inputs import AudioIn, CallerText, Inputs, KeyPressed, LineC
 from appliance.call.run import CallRun
 from appliance.call.speech import PhraseCache
 from appliance.call.turns import TurnConfig
+from appliance.clock import Clock
 from appliance.config import CallSettings
 from appliance.reception.phrasebook import FALLBACK, MESSAGE_PROMPT, STILL_THERE
 from appliance.reception.policy import system_prompt
@@ -38,6 +40,7 @@ from appliance.reception.profile import BusinessProfile
 from models import ChatMessage
 from sip.media import FRAME_SAMPLES, FrameQueue
 
+OPEN_HOURS = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)  # a Wednesday, 10 AM in New York: open
 VOICE = (np.sin(np.arange(FRAME_SAMPLES) / 3) * 8000).astype("<i2").tobytes()
 QUIET = bytes(FRAME_SAMPLES * 2)
 
@@ -119,7 +122,7 @@ class Harness:
 def make(profile: BusinessProfile, engines: FakeEngines, **call: Any) -> Harness:
     settings = CallSettings.model_construct(**(CallSettings().model_dump() | call))
     ctx = RunContext(profile, engines, PhraseCache(engines), settings, TurnConfig(), system_prompt(profile),
-                     vocabulary(profile))
+                     vocabulary(profile), clock=Clock(OPEN_HOURS))
     inputs: Inputs = asyncio.Queue()
     line, events = FakeLine(inputs), []
     started = CallStarted("c1", "5550100", "desk", 1.0, "Ann", "127.0.0.1:5060", "PCMU", "sip-id")

@@ -7,10 +7,12 @@ from datetime import UTC, datetime
 
 import pytest
 
+from appliance.reception.directory import AfterHours
 from appliance.reception.plan import Expect, Intent
-from appliance.reception.plans import key_plan
+from appliance.reception.plans import key_plan, opening_plan
 from appliance.reception.policy import plan_reply
 from appliance.reception.profile import BusinessProfile
+from appliance.reception.screening import is_blocked
 
 OPEN = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)  # a Wednesday, 10 AM in New York
 CLOSED = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)  # 10 PM the evening before
@@ -78,3 +80,24 @@ def test_hours_for_a_named_day_and_durations(clinic: BusinessProfile) -> None:
     assert sunday.intent is Intent.HOURS and sunday.text.startswith("No, we're closed on Sunday")
     lunch = plan_reply(clinic, "Are you open at half past twelve on Thursday?", now=OPEN)
     assert lunch.intent is Intent.HOURS and "closed" in lunch.text.lower()
+
+
+def test_the_greeting_follows_the_after_hours_path(clinic: BusinessProfile) -> None:
+    open_greeting = opening_plan(clinic, False, OPEN)
+    assert open_greeting.intent is Intent.OPEN and open_greeting.text == clinic.greeting_text
+    message = opening_plan(clinic, False, CLOSED)
+    assert message.text.startswith("Thank you for calling Maple Street Dental. We're closed right now. We open "
+                                   "tomorrow at 8 AM. I can take a message") and message.expect is Expect.MESSAGE
+    on_call = clinic.model_copy(update={"after_hours": AfterHours(action="transfer", to="oncall")})
+    transfer = opening_plan(on_call, False, CLOSED)
+    assert transfer.transfer_to is not None and transfer.transfer_to.id == "oncall"
+    announce = clinic.model_copy(update={"after_hours": AfterHours(action="announce", announcement="Call 911.")})
+    assert opening_plan(announce, False, CLOSED).end_call
+
+
+def test_blocked_callers_are_declined_or_told(clinic: BusinessProfile) -> None:
+    blocked = clinic.model_copy(update={"blocked": ["+1 (555) 010-0999"]})
+    assert is_blocked(blocked, "sip:15550100999@10.0.0.2", "US") and not is_blocked(blocked, "+15550100", "US")
+    assert not is_blocked(blocked, "anonymous", "US")
+    told = opening_plan(blocked.model_copy(update={"blocked_action": "announce"}), True, OPEN)
+    assert told.end_call and told.text.startswith("I'm sorry, we can't take your call.")
