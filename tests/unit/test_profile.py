@@ -111,3 +111,13 @@ def test_after_hours_actions_need_their_details(tmp_path: Path) -> None:
                                               'after_hours = { action = "announce" }'))
     with pytest.raises(ConfigError, match=r"brands\.0\.after_hours: Value error, action 'announce' needs"):
         load_profiles(path)
+
+
+def test_the_readme_two_brand_profile_loads(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Brands, team and routing", 1)[1]
+    example = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    profile = load_profiles(write(tmp_path, example))
+    assert [b.id for b in profile.brands] == ["maple", "glow"]
+    assert profile.brand_for("sip:salon@192.168.1.20").name == "Glow Salon"
+    assert [m.id for m in profile.default.team] == ["desk", "ann", "oncall"]

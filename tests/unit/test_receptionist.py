@@ -49,7 +49,7 @@ def test_open_now_uses_the_business_time_zone(profile: BusinessProfile) -> None:
         ("Okay.", Intent.ACKNOWLEDGE),
         ("Yes, I have one more question.", Intent.ACKNOWLEDGE),
         ("Yes, my tooth still hurts.", Intent.STATEMENT),
-        ("Can I speak to someone about my bill from last year?", Intent.MESSAGE),
+        ("Can I speak to someone about my bill from last year?", Intent.TRANSFER),
         ("Can I bring my dog?", Intent.UNKNOWN),
         ("My tooth has been hurting since Sunday.", Intent.STATEMENT),
         ("", Intent.EMPTY),

@@ -72,7 +72,8 @@ def test_key_zero_is_the_front_desk(clinic: BusinessProfile) -> None:
 
 
 def test_without_a_team_asking_for_someone_is_asking_for_a_message(profile: BusinessProfile) -> None:
-    assert plan_reply(profile, "Can I speak to someone about my bill?", now=OPEN).intent is Intent.MESSAGE
+    alone = profile.model_copy(update={"team": [], "routes": [], "front_desk": ""})
+    assert plan_reply(alone, "Can I speak to someone about my bill?", now=OPEN).intent is Intent.MESSAGE
 
 
 def test_hours_for_a_named_day_and_durations(clinic: BusinessProfile) -> None:
