@@ -51,14 +51,16 @@ def fixed_phrases(profile: BusinessProfile) -> list[str]:
 
 
 # What callers of any business often say: primes Whisper, which otherwise hears "wack on your opening hours".
-_COMMON_ASKS = "What are your opening hours? I would like to book an appointment. Please take a message."
+_COMMON_ASKS = ("What are your opening hours? I would like to book an appointment. Please take a message. "
+                "Can I speak with someone? It hurts, it has been hurting.")
 VOCABULARY_CHARS = 600  # Whisper reads at most 224 prompt tokens; a short prompt also decodes faster
 
 
 def vocabulary(profile: BusinessProfile) -> str:
-    """What Whisper should expect to hear: the business and service names, common asks, the FAQ questions
-    (as many as fit in VOCABULARY_CHARS)."""
-    text = f"{', '.join([profile.name, *(s.name for s in profile.services)])}. {_COMMON_ASKS}"
+    """What Whisper should expect to hear: the business, service and team names and roles, common asks, the FAQ
+    questions (as many as fit in VOCABULARY_CHARS)."""
+    team = [part for m in profile.team for part in (m.name, m.role) if part]
+    text = f"{', '.join([profile.name, *(s.name for s in profile.services), *team])}. {_COMMON_ASKS}"
     for faq in profile.faqs:
         if len(text) + 1 + len(faq.question) <= VOCABULARY_CHARS:
             text += f" {faq.question}"

@@ -42,6 +42,7 @@ def questions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "parking": "Is there parking?",
         "bye": "No thanks, that is all. Bye bye.",
         "dog": "Can I bring my dog to the appointment?",
+        "pet": "I will bring my little dog with me.",
         "tooth": "My tooth has been hurting since Sunday.",
         "booking": "I would like to book an appointment for next week.",
         "message": "My name is Anna. Please call me back at 5 5 5, 2 0 1, 7 7 8 8.",

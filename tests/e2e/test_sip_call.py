@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from appliance.call.audio import resample
-from appliance.reception.phrasebook import MESSAGE_PROMPT, NO_INFO, OFFER
+from appliance.reception.phrasebook import HELP_NEXT, MESSAGE_PROMPT, NO_INFO, OFFER, SORRY
 from models import Transcriber
 from tests.e2e.conftest import stored_call, stored_messages
 from tests.e2e.support import RunningAppliance, baresip_call, place_call, read_wav
@@ -59,21 +59,23 @@ def test_caller_asks_the_opening_hours_and_hears_them(appliance: RunningApplianc
 
 def test_honest_answers_the_llm_and_a_message(appliance: RunningAppliance, questions: dict[str, Path],
                                               transcriber: Transcriber, tmp_path: Path) -> None:
-    said = [a for name in ("dog", "tooth", "booking", "message") for a in ("--say", str(questions[name]))]
+    said = [a for name in ("dog", "pet", "tooth", "booking", "message") for a in ("--say", str(questions[name]))]
     result = place_call(appliance.uri(), tmp_path, *said, "--identity", "5550123")
     assert "have that information" in heard(transcriber, result["turns"][0]["reply_wav"])
     record = wait_for_end(appliance, result["sip_call_id"])
     turns = record["turns"]
-    assert [t["speaker"] for t in turns] == ["receptionist"] + ["caller", "receptionist"] * 4
+    assert [t["speaker"] for t in turns] == ["receptionist"] + ["caller", "receptionist"] * 5
     assert "appointment" in turns[1]["text"].lower() and turns[2]["text"] == f"{NO_INFO} {OFFER}"
-    assert "sunday" in turns[3]["text"].lower()
+    assert "dog" in turns[3]["text"].lower()
     assert turns[4]["text"] and "llm_first_token_ms" in turns[4]["timings"]  # the real LLM made this reply
-    assert "next week" in turns[5]["text"].lower() and turns[6]["text"] == MESSAGE_PROMPT
-    assert "I've taken your message" in turns[8]["text"]
+    assert "sunday" in turns[5]["text"].lower()
+    assert turns[6]["text"] == f"{SORRY} {HELP_NEXT}"  # a problem told, not asked: acknowledged, no LLM
+    assert "next week" in turns[7]["text"].lower() and turns[8]["text"] == MESSAGE_PROMPT
+    assert "I've taken your message" in turns[10]["text"]
     assert record["outcome"] == "message-taken"
     [message] = stored_messages(appliance, record["contact_id"])
-    assert message["reason"] == turns[7]["text"] and "please call me" in message["reason"].lower()
-    assert message["callback_number"] in ("5552017788", "5550123")  # as heard, or the caller ID
+    assert message["reason"] == turns[9]["text"] and "please call me" in message["reason"].lower()
+    assert message["callback_number"] in ("+15552017788", "5550123")  # as heard (E.164), or the caller ID
 
 
 def test_two_simultaneous_calls_are_both_answered(appliance: RunningAppliance, questions: dict[str, Path],
