@@ -114,6 +114,8 @@ class CallSettings(_Section):
 
     no_input_timeout_s: float = Field(default=10.0, ge=2.0, le=120.0)
     max_call_s: float = Field(default=600.0, ge=30.0, le=7200.0)
+    transfer_ring_s: float = Field(default=20.0, ge=5.0, le=120.0)
+    transfer_answer_s: float = Field(default=10.0, ge=3.0, le=60.0)
     max_concurrent_calls: int = Field(default=_ADMISSION.max_calls, ge=1)
     max_calls_per_source: int = Field(default=_ADMISSION.max_calls_per_source, ge=1)
 

@@ -13,7 +13,7 @@ from appliance.call.audio import resample, to_frames
 from appliance.call.context import build_context
 from appliance.call.engines import load_engines
 from appliance.call.events import CallEnded, CallEvent, CallStarted, ErrorRaised, Interrupted, Speaker, TurnSpoken
-from appliance.call.inputs import AudioIn, CallerText, Inputs, LineClosed
+from appliance.call.inputs import AudioIn, CallerText, Inputs, LegFailed, LineClosed
 from appliance.call.run import CallRun
 from appliance.clock import Clock
 from appliance.config import Settings
@@ -40,6 +40,15 @@ class SimulatedLine:
         """A simulated call cannot reach anyone: say so and close the line."""
         print(f"  -- the receptionist transfers the call to {target}", flush=True)
         self.inputs.put_nowait(LineClosed("transferred"))
+
+    def ring(self, target: str, ring_timeout_s: float) -> str:
+        """A simulated call cannot ring anyone: the leg fails at once (503)."""
+        print(f"  -- the receptionist rings {target} (a simulated call cannot: no answer)", flush=True)
+        self.inputs.put_nowait(LegFailed(503))
+        return "simulated-leg"
+
+    def join(self, leg_key: str) -> None:
+        """Nothing to join in a simulation."""
 
     def extend(self, frames: list[bytes]) -> None:
         """Keep the frames as heard."""

@@ -14,11 +14,25 @@ from appliance.bus import EventBus
 from appliance.call.context import RunContext
 from appliance.call.control import CallControl
 from appliance.call.events import CallStarted, Recorded
-from appliance.call.inputs import AudioIn, CallInput, Inputs, KeyPressed, LineClosed, Shutdown, TransferResult
+from appliance.call.inputs import (
+    AudioIn,
+    CallInput,
+    Inputs,
+    KeyPressed,
+    LegAnswered,
+    LegAudio,
+    LegEnded,
+    LegFailed,
+    LegKey,
+    LineClosed,
+    Shutdown,
+    TransferResult,
+)
 from appliance.call.recorder import CallRecorder
 from appliance.call.run import CallRun
 from appliance.errors import NotFoundError
 from appliance.reception.screening import DECLINE, is_blocked
+from sip.control import LineControl
 from sip.events import CallInfo, TransferHow
 
 _LOGGER = logging.getLogger(__name__)
@@ -35,6 +49,35 @@ class _Line:
     ctx: RunContext  # the brand answering this call
 
 
+class _LineWithLegs:
+    """A line's control port as a run sees it: ringing a team member registers the leg with the switchboard
+    first, so the leg's events reach this call's run."""
+
+    def __init__(self, line: LineControl, claim: Callable[[str], None]) -> None:
+        self._line, self._claim = line, claim
+
+    def hang_up(self) -> None:
+        self._line.hang_up()
+
+    def transfer(self, target: str) -> None:
+        self._line.transfer(target)
+
+    def ring(self, target: str, ring_timeout_s: float) -> str:
+        return self._line.ring(target, ring_timeout_s, self._claim)
+
+    def join(self, leg_key: str) -> None:
+        self._line.join(leg_key)
+
+    def extend(self, frames: list[bytes]) -> None:
+        self._line.extend(frames)
+
+    def clear(self) -> int:
+        return self._line.clear()
+
+    def __len__(self) -> int:
+        return len(self._line)
+
+
 class Switchboard:
     """A SipListener that starts one CallRun per answered call and publishes its events."""
 
@@ -42,6 +85,7 @@ class Switchboard:
         self.pick, self.bus, self.loop = pick, bus, loop  # pick: the run context of the brand a number reaches
         self.closing = False  # set before the endpoint hangs up every call at shutdown
         self._lines: dict[str, _Line] = {}  # by the endpoint's key; PJSIP threads add and remove
+        self._legs: dict[str, _Line] = {}  # a warm transfer's leg key -> the caller's line
         self.runs: dict[str, asyncio.Task[None]] = {}  # by call id; on the loop
         self._controls: dict[str, CallControl] = {}  # by call id; on the loop
 
@@ -55,7 +99,9 @@ class Switchboard:
         recorder = CallRecorder() if ctx.profile.recording.enabled else None
         if recorder is not None:
             call.control.playout.sent_log = recorder.sent
-        line = self._lines[call.key] = _Line(started, asyncio.Queue(), call.control, recorder, ctx)
+        line = _Line(started, asyncio.Queue(), call.control, recorder, ctx)
+        line.control = _LineWithLegs(call.control, lambda leg: self._legs.__setitem__(leg, line))
+        self._lines[call.key] = line
         self.loop.call_soon_threadsafe(self._start, line)
 
     def screen(self, caller_number: str, called: str) -> int:
@@ -71,25 +117,34 @@ class Switchboard:
             self._put(line, AudioIn(frame))
             if line.recorder is not None:
                 line.recorder.received.append(frame)
+        elif (owner := self._legs.get(key)) is not None:
+            self._put(owner, LegAudio(frame))
 
     def on_dtmf(self, key: str, digit: str) -> None:
         """Hand a key press to the run."""
         if (line := self._lines.get(key)) is not None:
             self._put(line, KeyPressed(digit))
+        elif (owner := self._legs.get(key)) is not None:
+            self._put(owner, LegKey(digit))
 
     def on_call_ended(self, key: str, reason: str) -> None:
         """Tell the run the line is gone."""
         if (line := self._lines.pop(key, None)) is not None:
             self._put(line, Shutdown() if self.closing else LineClosed(reason))
+        elif (owner := self._legs.pop(key, None)) is not None:
+            self._put(owner, LegEnded())
 
-    # Outgoing legs and transfer results: routing arrives with the receptionist's transfers; until then they
-    # are ignored (the endpoint reports no leg the appliance did not dial, and no run starts for one).
+    # Legs a run rang for a warm transfer, and transfer results: to the run of the caller they are for.
 
     def on_leg_answered(self, call: CallInfo) -> None:
-        """An outgoing leg was answered (ignored for now)."""
+        """The team member picked up: the run briefs them through the leg's control."""
+        if (owner := self._legs.get(call.key)) is not None:
+            self._put(owner, LegAnswered(call.control))
 
     def on_leg_failed(self, key: str, status: int, reason: str) -> None:
-        """An outgoing leg was not answered (ignored for now)."""
+        """The team member's phone did not answer (busy, declined, no answer, unreachable)."""
+        if (owner := self._legs.get(key)) is not None:
+            self._put(owner, LegFailed(status))
 
     def on_transfer_result(self, key: str, target_uri: str, ok: bool, status: int, how: TransferHow) -> None:
         """How a transfer the run asked for ended: the run goes on (it failed) or ends (bridged)."""

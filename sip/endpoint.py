@@ -84,6 +84,18 @@ class SipEndpoint:
         self._commands.put(lambda: self.dial_now(key, uri, ring_timeout_s, None))
         return key
 
+    def dial_for(self, key: str, target: str, leg_key: str, ring_timeout_s: float = RING_TIMEOUT_S) -> None:
+        """Place a leg for call `key` (a warm transfer): `target` is a SIP URI, or a number at the peer that sent
+        that call; `leg_key` comes from new_key(), so the caller can know the leg before any of its events.
+        Raises ValueError for a target that is neither a URI nor a number."""
+        transfer_uri(target, "peer")
+        self._commands.put(lambda: self._dial_for(key, target, leg_key, ring_timeout_s))
+
+    def _dial_for(self, key: str, target: str, leg_key: str, ring_timeout_s: float) -> None:
+        call = self._calls.get(key)
+        uri = transfer_uri(target, call.source if call is not None else self.config.bind_address)
+        self.dial_now(leg_key, uri, ring_timeout_s, None)
+
     def bridge(self, key_a: str, key_b: str) -> None:
         """Connect two answered calls' audio to each other through the conference bridge and take both from
         the application: no more on_audio for them, their controls play nothing. From then on, when either

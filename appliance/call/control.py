@@ -18,6 +18,13 @@ class CallControl(Protocol):
     def transfer(self, target: str) -> None:
         """Hand the caller to a SIP URI or number (a blind transfer, SIP REFER); the run then sees LineClosed."""
 
+    def ring(self, target: str, ring_timeout_s: float) -> str:
+        """Call a team member for this caller (a warm transfer); returns the leg's key at once. The run then
+        sees LegAnswered (with the leg's own control port) or LegFailed, and the leg's audio and keys."""
+
+    def join(self, leg_key: str) -> None:
+        """Connect the caller with an answered leg and leave them talking; the run then ends."""
+
     def extend(self, frames: list[bytes]) -> None:
         """Queue 20 ms frames to play to the caller (a prompt, a reply)."""
 

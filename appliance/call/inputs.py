@@ -4,6 +4,19 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from typing import Protocol
+
+
+class LegLine(Protocol):
+    """A rung team member's line: play to it, hang it up."""
+
+    def extend(self, frames: list[bytes]) -> None: ...
+
+    def clear(self) -> int: ...
+
+    def __len__(self) -> int: ...
+
+    def hang_up(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -37,6 +50,39 @@ class TransferResult:
 
 
 @dataclass(frozen=True)
+class LegAnswered:
+    """The team member rung for a warm transfer picked up; `control` plays to them."""
+
+    control: LegLine = field(repr=False)
+
+
+@dataclass(frozen=True)
+class LegFailed:
+    """The team member's phone did not answer: busy (486), declined (603), no answer (408), unreachable."""
+
+    status: int
+
+
+@dataclass(frozen=True)
+class LegAudio:
+    """20 ms of the team member's audio (during a warm transfer's brief)."""
+
+    pcm: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class LegKey:
+    """The team member pressed a key."""
+
+    digit: str
+
+
+@dataclass(frozen=True)
+class LegEnded:
+    """The team member's leg is gone (they hung up, or it was never answered)."""
+
+
+@dataclass(frozen=True)
 class LineClosed:
     """The line is gone: the caller hung up, or the receptionist's hang-up went through."""
 
@@ -48,5 +94,6 @@ class Shutdown:
     """The appliance is stopping: end the run now."""
 
 
-CallInput = AudioIn | CallerText | KeyPressed | TransferResult | LineClosed | Shutdown
+LegInput = LegAnswered | LegFailed | LegAudio | LegKey | LegEnded
+CallInput = AudioIn | CallerText | KeyPressed | TransferResult | LegInput | LineClosed | Shutdown
 Inputs = asyncio.Queue[CallInput]

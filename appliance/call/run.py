@@ -27,11 +27,23 @@ from appliance.call.events import (
     Transferring,
     TurnSpoken,
 )
-from appliance.call.inputs import AudioIn, CallerText, Inputs, KeyPressed, LineClosed, Shutdown, TransferResult
+from appliance.call.inputs import (
+    AudioIn,
+    CallerText,
+    Inputs,
+    KeyPressed,
+    LegInput,
+    LineClosed,
+    Shutdown,
+    TransferResult,
+)
 from appliance.call.listening import BargeIn, Listening, TurnEnd, Utterance
 from appliance.call.replying import Replier, Reply
+from appliance.call.warm import WarmTransfer
 from appliance.errors import ApplianceError, ErrorCode
 from appliance.reception.conversation import Conversation, Rules
+from appliance.reception.directory import TeamMember
+from appliance.reception.phrasebook import BRIEF, BRIEF_CALLER
 from appliance.reception.plan import ReplyPlan
 
 _LOGGER = logging.getLogger(__name__)
@@ -54,6 +66,7 @@ class CallRun:
         self.replier = Replier(ctx.engines, ctx.mouth_for(control), ctx.profile, ctx.system_prompt,
                                ctx.history_messages)
         self._reply_task: asyncio.Task[None] | None = None
+        self._warm: WarmTransfer | None = None
         self._pending_turns: set[asyncio.Task[TurnSpoken]] = set()
 
     @property
@@ -77,6 +90,9 @@ class CallRun:
             _LOGGER.exception("call %s failed", self.started.call_id)
             reason = self._fail(ErrorCode.INTERNAL, f"{type(exc).__name__}: {exc}")
         finally:
+            if self._warm is not None:
+                self._warm.cancel()
+                await self._warm.close()
             await self._stop_reply()
             await self._last_words()
             self._emit(CallEnded(self.talk.outcome, reason, time.time()))
@@ -106,6 +122,10 @@ class CallRun:
             elif isinstance(item, KeyPressed):
                 await self._key(item.digit)
             elif isinstance(item, TransferResult) and (reason := self._transfer_result(item)):
+                return reason
+            elif isinstance(item, LegInput) and self._warm is not None:
+                self._warm.on(item, time.monotonic())
+            if reason := self._warm_outcome():
                 return reason
             if reason := self._check_clock():
                 return reason
@@ -137,6 +157,8 @@ class CallRun:
         await asyncio.wait({self._reply_task})
 
     def _frame(self, pcm: bytes) -> None:
+        if self._warm is not None:  # the caller is on hold while the team member is briefed
+            return
         now = time.monotonic()
         heard = self.ears.frame(pcm, now)
         if isinstance(heard, BargeIn):
@@ -216,9 +238,30 @@ class CallRun:
             self.talk.hung_up(time.monotonic())
             self.control.hang_up()
         elif plan.transfer_to is not None:
-            self.talk.put_through(plan.transfer_to)
-            self._emit(Transferring(plan.transfer_to.id, plan.transfer_to.target, self._offset()))
-            self.control.transfer(plan.transfer_to.target)
+            self._put_through(plan.transfer_to, turn)
+
+    def _put_through(self, member: TeamMember, turn: TurnSpoken | None) -> None:
+        self.talk.put_through(member)
+        self._emit(Transferring(member.id, member.target, self._offset()))
+        if member.transfer == "blind":
+            self.control.transfer(member.target)
+            return
+        who = self.started.caller_name or BRIEF_CALLER
+        brief = BRIEF.format(who=who, said=(turn.text.strip() if turn else "") or "nothing yet.")
+        self._warm = WarmTransfer(self.ctx, member, brief, self.control)
+
+    def _warm_outcome(self) -> str:
+        """A warm transfer that ended: joined (the run ends), or not (back to the caller with a message offer)."""
+        warm = self._warm
+        if warm is None or warm.result is None:
+            return ""
+        self._warm = None
+        if warm.result.accepted:
+            self.control.join(warm.leg_key)
+            return self.talk.end_reason(closed_by_caller=False)
+        self._emit(TransferFailed(warm.member.id, warm.member.target, warm.result.status, self._offset()))
+        self._start_reply(self.talk.transfer_failed())
+        return ""
 
     def _finish_reply(self, reply: Reply, start: float, turn: TurnSpoken | None, last_voice: float | None,
                       intent: str) -> None:
@@ -242,6 +285,8 @@ class CallRun:
             raise exc
 
     def _check_clock(self) -> str:
+        if self._warm is not None:
+            self._warm.tick(time.monotonic())
         busy = (self._reply_task is not None and not self._reply_task.done()) or self.ears.utterance is not None
         action = self.talk.tick(time.monotonic(), busy)
         if isinstance(action, ReplyPlan):

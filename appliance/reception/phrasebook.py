@@ -29,6 +29,9 @@ NO_NUMBER = "The team will see it."
 
 # Putting callers through ({name}: the team member's name)
 PUT_THROUGH = "One moment, I'll put you through to {name}."
+WARM_HOLD = "One moment, I'll see if {name} is available."
+BRIEF = "{who} is calling. They said: {said} Say yes or press 1 to take the call, or say no."
+BRIEF_CALLER = "A caller"
 UNAVAILABLE = "I'm sorry, {name} isn't available right now."
 NOT_PUT_THROUGH = "I'm sorry, I couldn't reach {name}."
 NOBODY_TO_PUT_THROUGH = "I'm sorry, I can't put calls through right now."

@@ -22,6 +22,7 @@ from appliance.reception.phrasebook import (
     SORRY,
     UNAVAILABLE,
     UNDERSTAND,
+    WARM_HOLD,
 )
 from appliance.reception.plan import Expect, Intent, ReplyPlan
 from appliance.reception.profile import BusinessProfile
@@ -67,7 +68,8 @@ def put_through(profile: BusinessProfile, member: TeamMember, now: datetime, *, 
     if not on_call and not reachable(profile, member, now):
         return ReplyPlan(Intent.UNAVAILABLE, text=f"{UNAVAILABLE.format(name=member.name)} {OFFER}",
                          expect=Expect.OFFER_ANSWER)
-    return ReplyPlan(Intent.TRANSFER, text=PUT_THROUGH.format(name=member.name), transfer_to=member)
+    said = (WARM_HOLD if member.transfer == "warm" else PUT_THROUGH).format(name=member.name)
+    return ReplyPlan(Intent.TRANSFER, text=said, transfer_to=member)
 
 
 def not_reached(member: TeamMember) -> ReplyPlan:

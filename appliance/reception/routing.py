@@ -22,6 +22,10 @@ _ASKS = ("speak to", "speak with", "talk to", "talk with", "put me through", "tr
 _PRESENT = ("in today", "in now", "available", "there today", "around", "in the office", "working today")
 _PERSON = ("a person", "a human", "someone", "somebody", "a real person", "the front desk", "reception",
            "operator", "a receptionist", "anyone")
+_ACCEPT = ("yes", "yeah", "yep", "sure", "ok", "okay", "put them through", "put him through", "put her through",
+           "i'll take it", "go ahead", "connect", "of course", "fine")
+_DECLINE = ("no", "not now", "can't", "cannot", "busy", "decline", "take a message", "call back", "not available",
+            "later")
 _TITLES = frozenset(("dr", "doctor", "mr", "mrs", "ms", "miss", "mx", "prof", "professor", "the"))
 _COMMON = frozenset(("front", "desk", "team", "office", "manager", "person", "department", "and", "of", "for"))
 
@@ -54,6 +58,17 @@ def find_member(profile: BusinessProfile, text: str, *, closed: bool = False, ur
         if _route_applies(route, closed, urgent) and any(f" {cue} " in said for cue in _cues(route)):
             return Match(_member(profile, route.to), "need", route)
     return None
+
+
+def accepts(text: str) -> bool | None:
+    """A team member's answer to a warm transfer's brief: True (take the call), False (not now), or None
+    (neither was heard)."""
+    said = words(text)
+    if not said:
+        return None
+    if says(text, _DECLINE) or said[0] in {"no", "nope", "nah"}:
+        return False
+    return True if says(text, _ACCEPT) else None
 
 
 def front_desk(profile: BusinessProfile) -> TeamMember | None:

@@ -28,7 +28,20 @@ from appliance.call.events import (
     Transferring,
     TurnSpoken,
 )
-from appliance.call.inputs import AudioIn, CallerText, Inputs, KeyPressed, LineClosed, TransferResult
+from appliance.call.inputs import (
+    AudioIn,
+    CallerText,
+    CallInput,
+    Inputs,
+    KeyPressed,
+    LegAnswered,
+    LegAudio,
+    LegEnded,
+    LegFailed,
+    LegKey,
+    LineClosed,
+    TransferResult,
+)
 from appliance.call.run import CallRun
 from appliance.call.speech import PhraseCache
 from appliance.call.turns import TurnConfig
@@ -78,6 +91,8 @@ class FakeLine:
         self.inputs, self.playout = inputs, FrameQueue()
         self.hangups: list[bool] = []
         self.transfers: list[str] = []
+        self.rings: list[str] = []
+        self.joined: list[str] = []
 
     def hang_up(self) -> None:
         self.hangups.append(True)
@@ -85,6 +100,13 @@ class FakeLine:
 
     def transfer(self, target: str) -> None:
         self.transfers.append(target)
+
+    def ring(self, target: str, ring_timeout_s: float) -> str:
+        self.rings.append(target)
+        return f"leg{len(self.rings)}"
+
+    def join(self, leg_key: str) -> None:
+        self.joined.append(leg_key)
 
     def extend(self, frames: list[bytes]) -> None:
         self.playout.extend(frames)
@@ -312,7 +334,7 @@ async def test_key_presses_reach_the_run(profile: BusinessProfile, engines: Fake
 
 async def test_a_caller_is_put_through_and_the_call_ends_as_transferred(clinic: BusinessProfile,
                                                                          engines: FakeEngines) -> None:
-    h = make(clinic, engines)
+    h = make(blind(clinic), engines)
     h.type("Can I speak with Ann Lee, please?")
 
     async def line_goes_after_the_transfer() -> None:
@@ -331,7 +353,7 @@ async def test_a_caller_is_put_through_and_the_call_ends_as_transferred(clinic: 
 
 async def test_a_failed_transfer_comes_back_with_a_message_offer(clinic: BusinessProfile,
                                                                  engines: FakeEngines) -> None:
-    h = make(clinic, engines)
+    h = make(blind(clinic), engines)
     h.type("Put me through to billing.")
 
     async def busy_then_hang_up() -> None:
@@ -352,7 +374,7 @@ async def test_a_failed_transfer_comes_back_with_a_message_offer(clinic: Busines
 
 async def test_key_zero_puts_the_caller_through_to_the_front_desk(clinic: BusinessProfile,
                                                                   engines: FakeEngines) -> None:
-    h = make(clinic, engines)
+    h = make(blind(clinic), engines)
     h.inputs.put_nowait(KeyPressed("0"))
 
     async def hang_up_after_transfer() -> None:
@@ -364,3 +386,97 @@ async def test_key_zero_puts_the_caller_through_to_the_front_desk(clinic: Busine
     await converse(h, until=8.0)
     await watcher
     assert h.line.transfers == ["200"]
+
+
+def blind(profile: BusinessProfile) -> BusinessProfile:
+    """The profile with every team member transferred blind (SIP REFER)."""
+    team = [m.model_copy(update={"transfer": "blind"}) for m in profile.team]
+    return profile.model_copy(update={"team": team})
+
+
+class FakeLeg:
+    """A team member's line: what the receptionist played to it, and whether it was hung up."""
+
+    def __init__(self) -> None:
+        self.heard: list[bytes] = []
+        self.hung_up = False
+
+    def extend(self, frames: list[bytes]) -> None:
+        self.heard.extend(frames)
+
+    def clear(self) -> int:
+        return 0
+
+    def __len__(self) -> int:
+        return 0
+
+    def hang_up(self) -> None:
+        self.hung_up = True
+
+
+async def warm_call(h: Harness, answer: list[CallInput], *, leg: FakeLeg | None = None) -> Outcome:
+    """The caller asks for Ann Lee (a warm transfer); once Ann's phone rings, `answer` plays out on her leg."""
+    h.type("Can I speak with Ann Lee, please?")
+
+    async def ann() -> None:
+        while not h.line.rings:
+            await asyncio.sleep(0.01)
+        if leg is not None:
+            h.inputs.put_nowait(LegAnswered(leg))
+            while not leg.heard:  # the brief is being spoken to her
+                await asyncio.sleep(0.01)
+        for item in answer:
+            h.inputs.put_nowait(item)
+        while not (h.line.joined or any(isinstance(e, TransferFailed) for e in h.events)):
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.3)
+        h.caller_hangs_up()
+
+    watcher = asyncio.ensure_future(ann())
+    outcome = await converse(h, until=10.0)
+    await watcher
+    return outcome
+
+
+async def test_a_warm_transfer_briefs_the_team_member_and_joins_on_key_1(clinic: BusinessProfile,
+                                                                         engines: FakeEngines) -> None:
+    h, leg = make(clinic, engines), FakeLeg()
+    assert await warm_call(h, [LegKey("1")], leg=leg) is Outcome.TRANSFERRED
+    said = [t.text for t in h.turns(Speaker.RECEPTIONIST)]
+    assert said[-1] == "One moment, I'll see if Ann Lee is available."
+    assert h.line.rings == ["201"] and h.line.joined == ["leg1"] and leg.heard and not leg.hung_up
+    assert isinstance(h.events[-1], CallEnded) and h.events[-1].reason == "transferred:201"
+
+
+async def test_a_warm_transfer_accepted_by_voice(clinic: BusinessProfile, engines: FakeEngines) -> None:
+    engines.heard = ["Yes, put them through."]  # what Ann says after the brief
+    h, leg = make(clinic, engines), FakeLeg()
+    voice = [LegAudio(VOICE)] * 30 + [LegAudio(QUIET)] * 40
+    assert await warm_call(h, list(voice), leg=leg) is Outcome.TRANSFERRED
+    assert h.line.joined == ["leg1"]
+
+
+@pytest.mark.parametrize(("answer", "status"), [
+    ([LegFailed(486)], 486),  # busy
+    ([LegFailed(408), LegEnded()], 408),  # rang out
+])
+async def test_a_warm_transfer_that_is_not_answered_offers_a_message(clinic: BusinessProfile, engines: FakeEngines,
+                                                                     answer: list[CallInput], status: int) -> None:
+    h = make(clinic, engines)
+    assert await warm_call(h, answer) is Outcome.ANSWERED
+    [failed] = [e for e in h.events if isinstance(e, TransferFailed)]
+    assert (failed.member, failed.status) == ("ann", status) and not h.line.joined
+    assert h.turns(Speaker.RECEPTIONIST)[-1].text.startswith("I'm sorry, Ann Lee isn't available right now.")
+
+
+async def test_a_warm_transfer_declined_hangs_up_the_team_members_phone(clinic: BusinessProfile,
+                                                                        engines: FakeEngines) -> None:
+    h, leg = make(clinic, engines), FakeLeg()
+    await warm_call(h, [LegKey("2")], leg=leg)
+    assert leg.hung_up and [e.status for e in h.events if isinstance(e, TransferFailed)] == [603]
+
+
+async def test_silence_after_the_brief_counts_as_no(clinic: BusinessProfile, engines: FakeEngines) -> None:
+    h, leg = make(clinic, engines, transfer_answer_s=0.3), FakeLeg()
+    await warm_call(h, [], leg=leg)
+    assert leg.hung_up and [e.status for e in h.events if isinstance(e, TransferFailed)] == [408]

@@ -12,6 +12,7 @@ from appliance.reception.plan import Expect, Intent
 from appliance.reception.plans import key_plan, opening_plan
 from appliance.reception.policy import plan_reply
 from appliance.reception.profile import BusinessProfile
+from appliance.reception.routing import accepts
 from appliance.reception.screening import is_blocked
 
 OPEN = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)  # a Wednesday, 10 AM in New York
@@ -33,7 +34,7 @@ def test_callers_are_put_through_by_name_role_or_need(clinic: BusinessProfile, s
     plan = plan_reply(clinic, said, now=OPEN)
     assert plan.intent is Intent.TRANSFER, plan
     assert plan.transfer_to is not None and plan.transfer_to.id == member
-    assert plan.text == f"One moment, I'll put you through to {plan.transfer_to.name}."
+    assert plan.text == f"One moment, I'll see if {plan.transfer_to.name} is available."  # warm by default
 
 
 def test_someone_away_is_not_rung_and_a_message_is_offered(clinic: BusinessProfile) -> None:
@@ -102,3 +103,18 @@ def test_blocked_callers_are_declined_or_told(clinic: BusinessProfile) -> None:
     assert not is_blocked(blocked, "anonymous", "US")
     told = opening_plan(blocked.model_copy(update={"blocked_action": "announce"}), True, OPEN)
     assert told.end_call and told.text.startswith("I'm sorry, we can't take your call.")
+
+
+
+def test_a_blind_transfer_says_it_puts_the_caller_through(clinic: BusinessProfile) -> None:
+    team = [m.model_copy(update={"transfer": "blind"}) for m in clinic.team]
+    plan = plan_reply(clinic.model_copy(update={"team": team}), "Can I speak with Ann Lee?", now=OPEN)
+    assert plan.text == "One moment, I'll put you through to Ann Lee."
+
+
+@pytest.mark.parametrize(("said", "verdict"), [
+    ("Yes, put them through.", True), ("Yeah sure", True), ("OK", True), ("No, I'm busy.", False),
+    ("Not now, take a message.", False), ("Hmm", None), ("", None),
+])
+def test_a_team_members_answer_to_the_brief(said: str, verdict: bool | None) -> None:
+    assert accepts(said) is verdict
