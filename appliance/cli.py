@@ -1,5 +1,5 @@
-"""The appliance's commands: init, simulate, export, erase, correct, retention, backup, restore, keys (`run`, which
-also serves the panel, is added by the console above: `receptionist.cli`)."""
+"""The appliance's commands: init, simulate, export, erase, correct, retention, gaps, backup, restore, keys (`run`,
+which also serves the panel, is added by the console above: `receptionist.cli`)."""
 
 from __future__ import annotations
 
@@ -136,6 +136,24 @@ def _cmd_retention(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_gaps(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config)
+    store = CallStore.open(settings)
+    try:
+        gaps = store.knowledge_gaps(args.brand)
+    finally:
+        store.close()
+    if not gaps:
+        which = f" for brand {args.brand}" if args.brand else ""
+        print(f"no knowledge gaps{which}: the profile answered every question callers asked")
+        return 0
+    print(f"{'asked':>5}  {'last asked':<16}  {'brand':<12}  question")
+    for gap in gaps:
+        last = time.strftime("%Y-%m-%d %H:%M", time.localtime(gap["last_asked"]))
+        print(f"{gap['count']:>5}  {last:<16}  {gap['brand']:<12}  {gap['question']}")
+    return 0
+
+
 def _cmd_backup(args: argparse.Namespace) -> int:
     from appliance.storage.backup import create_backup  # noqa: PLC0415 - only for this command
 
@@ -256,6 +274,11 @@ def _add_data_rights(sub: argparse._SubParsersAction[argparse.ArgumentParser], c
     p.add_argument("action", choices=["run"], help="run: delete what is due now")
     p.add_argument("--config", type=Path, default=None, help=config_help)
     p.set_defaults(func=_cmd_retention)
+    p = sub.add_parser("gaps", help="list the questions callers asked that the business profile could not "
+                                    "answer: how often, when last, most asked first")
+    p.add_argument("--config", type=Path, default=None, help=config_help)
+    p.add_argument("--brand", default=None, metavar="ID", help="only this brand's (its id in the profile)")
+    p.set_defaults(func=_cmd_gaps)
     _add_backup_and_keys(sub, config_help)
 
 

@@ -83,7 +83,7 @@ class Appliance:
         self._reception = await build_reception(settings, self._engines, profile, _voice, self.clock)
         _LOGGER.info("models loaded and phrases ready in %.1f s", time.monotonic() - began)
         self.bus.subscribe(CallLog(store, settings.recordings_dir, summarize), name="call-log", backlog=None)
-        board = Switchboard(self._reception.for_called, self.bus, asyncio.get_running_loop())
+        board = Switchboard(self._reception.for_called, self.bus, asyncio.get_running_loop(), store.known_name)
         endpoint = SipEndpoint(endpoint_config(settings), board)
         try:
             await asyncio.to_thread(endpoint.start)
@@ -141,6 +141,11 @@ class Appliance:
             return self._opened_store().messages(contact_id)
         except KeyError:
             raise NotFoundError(f"no stored caller {contact_id}") from None
+
+    def knowledge_gaps(self, brand: str | None = None) -> list[dict[str, Any]]:
+        """Questions callers asked that the profile could not answer (of one brand, or all): each with its brand,
+        question, count and last asked (Unix seconds), most asked first."""
+        return self._opened_store().knowledge_gaps(brand)
 
     def subscribe(self, callback: Callable[[str, CallEvent], None]) -> Callable[[], None]:
         """Receive every call event as (call id, event) on a thread of its own, in order; a slow or failing

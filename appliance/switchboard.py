@@ -29,6 +29,7 @@ from appliance.call.inputs import (
     TransferResult,
 )
 from appliance.call.recorder import CallRecorder
+from appliance.call.returning import KnownName
 from appliance.call.run import CallRun
 from appliance.errors import NotFoundError
 from appliance.reception.screening import DECLINE, is_blocked
@@ -81,8 +82,10 @@ class _LineWithLegs:
 class Switchboard:
     """A SipListener that starts one CallRun per answered call and publishes its events."""
 
-    def __init__(self, pick: Callable[[str], RunContext], bus: EventBus, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, pick: Callable[[str], RunContext], bus: EventBus, loop: asyncio.AbstractEventLoop,
+                 known_name: KnownName | None = None) -> None:
         self.pick, self.bus, self.loop = pick, bus, loop  # pick: the run context of the brand a number reaches
+        self.known_name = known_name  # a returning caller's stored name (called in a thread by the run)
         self.closing = False  # set before the endpoint hangs up every call at shutdown
         self._lines: dict[str, _Line] = {}  # by the endpoint's key; PJSIP threads add and remove
         self._legs: dict[str, _Line] = {}  # a warm transfer's leg key -> the caller's line
@@ -158,7 +161,8 @@ class Switchboard:
 
     def _start(self, line: _Line) -> None:
         call_id = line.started.call_id
-        run = CallRun(line.ctx, line.started, line.control, lambda event: self.bus.publish(call_id, event))
+        run = CallRun(line.ctx, line.started, line.control, lambda event: self.bus.publish(call_id, event),
+                      self.known_name)
         self._controls[call_id] = line.control
         self.runs[call_id] = asyncio.ensure_future(self._run(line, run))
 

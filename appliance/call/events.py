@@ -116,6 +116,15 @@ class TransferFailed:
 
 
 @dataclass(frozen=True)
+class KnowledgeGap:
+    """The caller asked what the brand's profile cannot answer; the receptionist said so and offered a message."""
+
+    question: str  # the caller's words (numbers in them masked: `appliance.reception.gaps`)
+    brand: str  # the id of the brand that was asked
+    at: float  # wall-clock time (Unix seconds)
+
+
+@dataclass(frozen=True)
 class Recorded:
     """The call's audio (a WAV, both sides), when recording is on; published after CallEnded."""
 
@@ -124,4 +133,4 @@ class Recorded:
 
 
 CallEvent = (CallStarted | TurnSpoken | Interrupted | DtmfPressed | ErrorRaised | MessageTaken | Transferring
-             | TransferFailed | CallEnded | Recorded)
+             | TransferFailed | KnowledgeGap | CallEnded | Recorded)

@@ -39,10 +39,12 @@ from appliance.call.inputs import (
 )
 from appliance.call.listening import BargeIn, Listening, TurnEnd, Utterance
 from appliance.call.replying import Replier, Reply
+from appliance.call.returning import KnownName, name_in_time
 from appliance.call.warm import WarmTransfer
 from appliance.errors import ApplianceError, ErrorCode
 from appliance.reception.conversation import Conversation, Rules
 from appliance.reception.directory import TeamMember
+from appliance.reception.gaps import knowledge_gap
 from appliance.reception.phrasebook import BRIEF, BRIEF_CALLER
 from appliance.reception.plan import ReplyPlan
 
@@ -56,8 +58,9 @@ class CallRun:
     """Runs one call from answer to hang-up."""
 
     def __init__(self, ctx: RunContext, started: CallStarted, control: CallControl,
-                 emit: Callable[[CallEvent], None]) -> None:
+                 emit: Callable[[CallEvent], None], known_name: KnownName | None = None) -> None:
         self.ctx, self.started, self.control, self._emit = ctx, started, control, emit
+        self.known_name = known_name if ctx.profile.greet_returning_callers else None  # no lookup when unused
         self.answered = time.monotonic()
         self.talk = Conversation(Rules(ctx.profile, ctx.call.max_call_s, ctx.call.no_input_timeout_s,
                                        ctx.llm_answers_questions, ctx.default_region, ctx.clock.now),
@@ -82,7 +85,8 @@ class CallRun:
         self._emit(self.started)
         reason = "caller hung up"
         try:
-            self._start_reply(self.talk.greeting())
+            name = await name_in_time(self.known_name, self.started.caller)
+            self._start_reply(self.talk.greeting(name=name))
             reason = await self._listen(inputs)
         except ApplianceError as exc:
             reason = self._fail(exc.code, str(exc))
@@ -229,6 +233,8 @@ class CallRun:
 
     async def _reply(self, plan: ReplyPlan, turn: TurnSpoken | None, last_voice: float | None) -> None:
         reply, start = Reply(), self._offset()
+        if turn is not None and (gap := knowledge_gap(plan, turn.text, self.ctx.profile.id, time.time())):
+            self._emit(gap)
         try:
             await self.replier.speak(plan, turn.text if turn else "", reply)
             await self.replier.mouth.drained()

@@ -51,12 +51,12 @@ class Conversation:
         self._taken: CallerMessage | None = None
         self.transferring: TeamMember | None = None  # put through, waiting for the line to go or the transfer to fail
 
-    def greeting(self, when: datetime | None = None) -> ReplyPlan:
-        """What the receptionist says first: the greeting, or the after-hours path, or that a blocked caller's
-        call is not taken."""
+    def greeting(self, when: datetime | None = None, name: str | None = None) -> ReplyPlan:
+        """What the receptionist says first: the greeting (with a returning caller's stored `name`, if the brand
+        greets them), or the after-hours path, or that a blocked caller's call is not taken."""
         profile = self.rules.profile
         blocked = is_blocked(profile, self.caller_number, self.rules.region)
-        plan = opening_plan(profile, blocked, when or self.rules.clock())
+        plan = opening_plan(profile, blocked, when or self.rules.clock(), name)
         if blocked and plan.end_call:
             self.outcome = Outcome.BLOCKED
         elif plan.intent is Intent.AFTER_HOURS:

@@ -45,6 +45,9 @@ HELP_NEXT = "I can take a message so the team can call you back about it. Would 
 CLOSED_GREETING = "Thank you for calling {name}. We're closed right now."
 NOT_TAKEN = "I'm sorry, we can't take your call."
 
+# Returning callers ({name}: the name they gave before, `appliance.reception.returning`)
+WELCOME_BACK = "Welcome back, {name}."
+
 # Profile defaults ({name}: the business's name)
 GREETING = "Thank you for calling {name}. How can I help you today?"
 GOODBYE = "Thank you for calling {name}. Goodbye!"

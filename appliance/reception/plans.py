@@ -26,6 +26,7 @@ from appliance.reception.phrasebook import (
 )
 from appliance.reception.plan import Expect, Intent, ReplyPlan
 from appliance.reception.profile import BusinessProfile
+from appliance.reception.returning import welcome_back
 from appliance.reception.routing import Match, asks_for_someone, find_member, front_desk, reachable
 from appliance.reception.wording import says
 
@@ -109,14 +110,16 @@ def statement_plan(profile: BusinessProfile, text: str, now: datetime) -> ReplyP
     return ReplyPlan(Intent.STATEMENT, text=f"{ack} {HELP_NEXT}", expect=Expect.OFFER_ANSWER)
 
 
-def opening_plan(profile: BusinessProfile, caller_blocked: bool, now: datetime) -> ReplyPlan:
-    """The first words: the greeting when open; when closed, the brand's after-hours path (take a message, put
-    through to the on-call person, or announce and end); a caller the brand blocks with 'announce' is told so."""
+def opening_plan(profile: BusinessProfile, caller_blocked: bool, now: datetime, name: str | None = None) -> ReplyPlan:
+    """The first words: the greeting when open (welcoming a returning caller back by `name` if the brand greets
+    returning callers); when closed, the brand's after-hours path (take a message, put through to the on-call
+    person, or announce and end); a caller the brand blocks with 'announce' is told so."""
     consent = f"{profile.recording.consent} " if profile.recording.enabled else ""
     if caller_blocked and profile.blocked_action == "announce":
         return ReplyPlan(Intent.GOODBYE, text=f"{NOT_TAKEN} {profile.goodbye_text}", end_call=True)
     if profile.is_open(now):
-        return ReplyPlan(Intent.OPEN, text=profile.greeting_text)
+        welcomed = name if profile.greet_returning_callers and not caller_blocked else None
+        return ReplyPlan(Intent.OPEN, text=welcome_back(profile.greeting_text, welcomed))
     hours = opening.from_profile(profile)
     closed = f"{consent}{CLOSED_GREETING.format(name=profile.name)} {opening.next_opening_sentence(hours, now)}"
     after = profile.after_hours

@@ -12,6 +12,7 @@ import uuid
 from typing import Any
 
 from appliance.phone import PhoneNumber
+from appliance.storage import messages
 from appliance.storage.schema import dict_rows
 from appliance.storage.sealing import Key, Sealer
 
@@ -62,10 +63,27 @@ def open_contact(sealer: Sealer, contact_id: str) -> dict[str, Any]:
 
 
 def correct(sealer: Sealer, contact_id: str, fields: dict[str, str | None]) -> None:
-    """Replace a contact's name and/or notes (None leaves a field as it is)."""
+    """Replace a contact's name and/or notes (None leaves a field as it is); a corrected name is the team's."""
     key = sealer.key(contact_id)
     for column in ("name", "notes"):
         text = fields.get(column)
         if text is not None:
             sealer.db.execute(f"UPDATE contacts SET {column} = ? WHERE id = ?",
                               [sealer.seal(key, text, "contacts", contact_id, column), contact_id])
+    if fields.get("name") is not None:
+        sealer.db.execute("UPDATE contacts SET name_corrected = 1 WHERE id = ?", [contact_id])
+
+
+def known_name(sealer: Sealer, number: PhoneNumber | None) -> str | None:
+    """The name a returning caller goes by: the name the team corrected (even to nothing), else the name they
+    gave in their newest message that has one. Never the SIP display name stored from their first call: it
+    is a carrier's label for the line, often not the caller's, and anyone can set it. None for anonymous."""
+    found = find_contacts(sealer, number)
+    if not found:
+        return None
+    contact_id = found[0]  # the contact a call from this number is filed under (contact_for)
+    name, corrected = sealer.db.execute("SELECT name, name_corrected FROM contacts WHERE id = ?",
+                                        [contact_id]).fetchone()
+    if corrected:
+        return sealer.open(sealer.key(contact_id), name, "contacts", contact_id, "name") or None
+    return messages.newest_name(sealer, contact_id)

@@ -183,6 +183,11 @@ class Vault:
         """The blind indexes a stored caller with this number may have (`PhoneNumber.lookup_forms`)."""
         return [self._index(form) for form in number.lookup_forms]
 
+    def text_index(self, purpose: str, text: str) -> str:
+        """A keyed hash (hex) of normalised text, to count repeats without storing it; `purpose` keeps each use
+        (knowledge gaps, ...) apart from the others and from number lookups."""
+        return self._index(f"{purpose}\x00{text}")
+
     def _index(self, form: str) -> str:
         return hmac.digest(self._index_key, form.encode(), "sha256").hex()
 

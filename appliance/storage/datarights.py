@@ -19,7 +19,8 @@ operation acts on every contact that number matches (`CallStore.find_contacts`).
            "recording": <path of the call's WAV, relative to the export file; only when recorded>,
            "messages": [{"id", "name", "callback_number", "reason", "notes", "urgency", "status", "assignee",
                          "created_at"}]}],
-        "messages": [<messages not taken on a call, same shape>]}]}
+        "messages": [<messages not taken on a call, same shape>],
+        "knowledge_gaps": [{"brand", "question", "count", "last_asked"}]}]}
 
 The CLI writes recordings as 16 kHz stereo WAV files (caller left, receptionist right) into the folder
 `<export name>-recordings/` beside the JSON file. Times are Unix seconds; turn and event offsets (`start_s`,
@@ -172,6 +173,7 @@ def _contact(store: CallStore, contact_id: str) -> dict[str, Any]:
     messages = [_public(message) | {"call_id": message["call_id"]} for message in store.messages(contact_id)]
     contact["calls"] = [_call(store, call_id, messages) for call_id in store.call_ids(contact_id)]
     contact["messages"] = [_public(message) for message in messages if message["call_id"] is None]
+    contact["knowledge_gaps"] = store.knowledge_gaps(contact_id=contact_id)  # their unanswered questions
     return contact
 
 

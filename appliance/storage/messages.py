@@ -43,6 +43,17 @@ def open_messages(sealer: Sealer, contact_id: str) -> list[dict[str, Any]]:
     return rows
 
 
+def newest_name(sealer: Sealer, contact_id: str) -> str | None:
+    """The name the contact gave in their newest message that has one, or None."""
+    rows = dict_rows(sealer.db, "SELECT id, name, urgency, status FROM messages WHERE contact_id = ? AND name IS NOT "
+                     "NULL ORDER BY created_at DESC, id LIMIT 1", [contact_id])
+    if not rows:
+        return None
+    row = rows[0]
+    return sealer.open(sealer.key(contact_id), row["name"], "messages", row["id"], "name",
+                       context=context(row["urgency"], row["status"])) or None
+
+
 def set_status(sealer: Sealer, message_id: str, status: str) -> None:
     """Change a message's status and re-seal its text under it (in the caller's transaction)."""
     if status not in STATUSES:

@@ -9,11 +9,25 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import sqlite3
 import stat
 from pathlib import Path
 
+from appliance.errors import ApplianceError, ErrorCode
+
 _LOGGER = logging.getLogger(__name__)
 SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def connect_private(path: Path | str) -> sqlite3.Connection:
+    """A connection to the call database (autocommit, shared by threads), its files made owner-only first."""
+    try:
+        if str(path) != ":memory:":
+            private_database(Path(path))  # its folder made, the file 0600 with its -wal and -shm, whatever the umask
+        return sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+    except (OSError, sqlite3.Error) as exc:
+        raise ApplianceError(f"cannot open the call database {path}: {exc}; check the data_dir setting "
+                             "and its permissions", code=ErrorCode.STORE) from exc
 
 
 def private_database(path: Path) -> None:

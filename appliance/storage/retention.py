@@ -4,7 +4,8 @@ Windows are in days by kind; None keeps that kind until it is deleted. A call's 
 number and name, SIP details, timings) and its events; its *transcript* is its turns. When the log is due but
 the transcript, summary or a message of the call is kept, the call row stays for them with the caller's number
 and name, SIP details and events removed. A contact with nothing left and not seen within the call-log window
-is deleted with its data key. Deletions run with `secure_delete` on and the WAL checkpointed after them.
+is deleted with its data key, and a knowledge gap a caller has not asked again within that window goes too.
+Deletions run with `secure_delete` on and the WAL checkpointed after them.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ _SQL: dict[str, list[str]] = {
         "AND NOT EXISTS (SELECT 1 FROM calls WHERE contact_id = c.id) "
         "AND NOT EXISTS (SELECT 1 FROM messages WHERE contact_id = c.id) "
         "AND NOT EXISTS (SELECT 1 FROM sms_messages WHERE contact_id = c.id))",
+        "DELETE FROM knowledge_gaps WHERE last_asked < ?",  # a caller's question, kept as long as a call log
     ],
     "sms": ["DELETE FROM sms_messages WHERE created_at < ?"],
     "recordings": ["DELETE FROM recordings WHERE created_at < ?"],

@@ -93,8 +93,20 @@ ALTER TABLE calls RENAME COLUMN source TO source_v1;
 ALTER TABLE calls ADD COLUMN source BLOB
 """
 
+# Version 4: knowledge gaps, one row per caller, brand and question (sealed under the caller's key, found by a
+# blind index of the normalised question: appliance.storage.gaps); and whether a contact's name was corrected by
+# the team (else it is the SIP display name of their first call, never read out: appliance.storage.contacts).
+_V4 = """
+ALTER TABLE contacts ADD COLUMN name_corrected INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE knowledge_gaps (
+    contact_id TEXT NOT NULL REFERENCES contacts(id) ON DELETE CASCADE, brand TEXT NOT NULL,
+    question_index TEXT NOT NULL, question BLOB NOT NULL, asked INTEGER NOT NULL, first_asked REAL NOT NULL,
+    last_asked REAL NOT NULL, PRIMARY KEY (contact_id, brand, question_index));
+CREATE INDEX knowledge_gaps_brand ON knowledge_gaps(brand, question_index)
+"""
+
 TABLES = ("settings", "brands", "data_keys", "contacts", "calls", "turns", "call_events", "summaries", "users",
-          "messages", "recordings", "sessions", "audit_log", "sms_messages", "notifications")
+          "messages", "recordings", "sessions", "audit_log", "sms_messages", "notifications", "knowledge_gaps")
 
 
 Reseal = Callable[[sqlite_utils.Database], None]  # a migration's data step, which needs the master key
@@ -132,7 +144,16 @@ def _v2(db: sqlite_utils.Database, reseal: Reseal) -> None:
     db.execute("ALTER TABLE calls DROP COLUMN source_v1")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database, Reseal], None]] = [_v1, _v2]
+def _v3(db: sqlite_utils.Database, reseal: Reseal) -> None:
+    """Reserved: version 3 (a messages column) is being written on another branch; merging replaces this."""
+
+
+def _v4(db: sqlite_utils.Database, reseal: Reseal) -> None:
+    """Knowledge gaps, and which contacts' names the team corrected."""
+    _script(db, _V4)
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database, Reseal], None]] = [_v1, _v2, _v3, _v4]
 
 
 def schema_version(db: sqlite_utils.Database) -> int:

@@ -4,8 +4,8 @@ Every caller's number, name, address and words are sealed by `appliance.storage.
 data key (one per contact; the contact's id is the key's id) and bound to their table, row and column, so an
 edited or swapped ciphertext fails to decrypt instead of reading as garbage. Helpers hold the details: callers
 and their E.164 blind index (`contacts`), transcripts bound to speakers and sealed as a whole (`transcripts`),
-messages bound to urgency and status (`messages`), the schema 2 upgrade (`upgrade`). Every method returns
-decrypted plain dicts.
+messages bound to urgency and status (`messages`), unanswered questions (`gaps`), the schema 2 upgrade
+(`upgrade`). Every method returns decrypted plain dicts.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from appliance.call.events import (
     DtmfPressed,
     ErrorRaised,
     Interrupted,
+    KnowledgeGap,
     MessageTaken,
     TransferFailed,
     Transferring,
@@ -38,7 +39,7 @@ from appliance.call.events import (
 from appliance.config import Settings
 from appliance.errors import ApplianceError, ErrorCode
 from appliance.phone import DEFAULT_REGION, PhoneNumber, check_region
-from appliance.storage import contacts, messages, transcripts
+from appliance.storage import contacts, gaps, messages, transcripts
 from appliance.storage.crypto import (
     MasterKey,
     Reader,
@@ -50,7 +51,7 @@ from appliance.storage.crypto import (
 )
 from appliance.storage.keys import locate_or_create_master_key
 from appliance.storage.locks import hold_shared_lock
-from appliance.storage.private import private_database
+from appliance.storage.private import connect_private
 from appliance.storage.schema import (
     WalBusyError,
     apply_pragmas,
@@ -91,7 +92,7 @@ class CallStore:
         self.region = check_region(region)
         self._lock = threading.Lock()
         self._folder_lock: int | None = None  # the data folder's lock, held shared by a store of the settings
-        self.db = sqlite_utils.Database(_connect(path))
+        self.db = sqlite_utils.Database(connect_private(path))
         self.key_path = Path(key_path) if key_path else Path(path).parent / DEFAULT_KEY_FILE  # and its ledger
         folder = None if str(path) == ":memory:" else Path(path).parent / RECORDINGS
         try:
@@ -179,6 +180,8 @@ class CallStore:
                 self._add_event(call_id, event)
             elif isinstance(event, MessageTaken):
                 messages.insert_message(self._sealer, call_id, vars(event), event.urgency, event.at)
+            elif isinstance(event, KnowledgeGap):
+                gaps.record_gap(self._sealer, call_id, event)
 
     def _add_event(self, call_id: str, event: _Logged) -> None:
         data: dict[str, Any] = dict(vars(event))
@@ -253,6 +256,16 @@ class CallStore:
         """The (oldest) contact id of a caller's number, or None if that number never called."""
         found = self.find_contacts(number)
         return found[0] if found else None
+
+    def known_name(self, number: str) -> str | None:
+        """The name to greet a returning caller by (`contacts.known_name`), or None; for the call layer's port."""
+        with self._lock:
+            return contacts.known_name(self._sealer, PhoneNumber.parse(number, self.region))
+
+    def knowledge_gaps(self, brand: str | None = None, *, contact_id: str | None = None) -> list[dict[str, Any]]:
+        """Unanswered questions (of a brand, a contact, or all) with their count and last asked, most asked first."""
+        with self._lock:
+            return gaps.open_gaps(self._sealer, brand, contact_id)
 
     def contact_ids(self) -> list[str]:
         """Every contact's id, oldest first."""
@@ -380,13 +393,3 @@ class CallStore:
             if self._folder_lock is not None:
                 os.close(self._folder_lock)
                 self._folder_lock = None
-
-
-def _connect(path: Path | str) -> sqlite3.Connection:
-    try:
-        if str(path) != ":memory:":
-            private_database(Path(path))  # its folder made, the file 0600 with its -wal and -shm, whatever the umask
-        return sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-    except (OSError, sqlite3.Error) as exc:
-        raise ApplianceError(f"cannot open the call database {path}: {exc}; check the data_dir setting "
-                             "and its permissions", code=ErrorCode.STORE) from exc
