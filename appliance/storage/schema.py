@@ -6,6 +6,8 @@ data key's id, so deleting the data key row destroys every ciphertext of that ca
 
 Version 2 encrypts `calls.source` (the caller's IP address), adds `calls.turns_digest` (appliance.storage.transcripts)
 and needs the master key for its data: `migrate` takes the store's `reseal` step, run in the same transaction.
+Version 3 adds `messages.for_member`, the id of the team member a message is for: plain, as it says nothing
+about the caller.
 """
 
 from __future__ import annotations
@@ -93,6 +95,8 @@ ALTER TABLE calls RENAME COLUMN source TO source_v1;
 ALTER TABLE calls ADD COLUMN source BLOB
 """
 
+_V3 = "ALTER TABLE messages ADD COLUMN for_member TEXT"
+
 TABLES = ("settings", "brands", "data_keys", "contacts", "calls", "turns", "call_events", "summaries", "users",
           "messages", "recordings", "sessions", "audit_log", "sms_messages", "notifications")
 
@@ -132,7 +136,12 @@ def _v2(db: sqlite_utils.Database, reseal: Reseal) -> None:
     db.execute("ALTER TABLE calls DROP COLUMN source_v1")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database, Reseal], None]] = [_v1, _v2]
+def _v3(db: sqlite_utils.Database, reseal: Reseal) -> None:
+    """Messages name the team member they are for."""
+    db.execute(_V3)
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database, Reseal], None]] = [_v1, _v2, _v3]
 
 
 def schema_version(db: sqlite_utils.Database) -> int:
