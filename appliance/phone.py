@@ -13,6 +13,7 @@ The storage layer feeds `PhoneNumber.canonical` to the blind index.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import phonenumbers
@@ -63,6 +64,32 @@ class PhoneNumber:
         """Every form a stored caller with this number may be indexed under, canonical first: an E.164 number
         also as its bare digits, the fallback it had when an older library or setting could not parse it."""
         return (self.canonical, self.canonical[1:]) if self.e164 else (self.canonical,)
+
+
+def digit_groups(canonical: str, region: str = DEFAULT_REGION) -> list[str]:
+    """A canonical number in the groups people say it in: `region`'s own numbers in their national form without
+    the country code (`+15550194471`: 555, 019, 4471), others in their international form (`+44`, 20, 7946, 0958),
+    and a fallback form of digits in threes with a last group of two to four (`5550123`: 555, 0123)."""
+    groups = ["".join(c for c in canonical if c.isdigit())]
+    if canonical.startswith("+"):
+        try:
+            number = phonenumbers.parse(canonical, None)
+        except phonenumbers.NumberParseException:
+            number = None
+        if number is not None:
+            own = number.country_code == phonenumbers.country_code_for_region(region)
+            form = phonenumbers.PhoneNumberFormat.NATIONAL if own else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+            groups = re.findall(r"\+?\d+", phonenumbers.format_number(number, form))
+    return [chunk for group in groups for chunk in _chunks(group)]
+
+
+def _chunks(group: str) -> list[str]:
+    """A long run of digits cut into threes, the last chunk two to four digits long (no chunk of one)."""
+    if group.startswith("+") or len(group) <= 4:  # a country code, or a group people say in one breath
+        return [group] if group.strip("+") else []
+    last = 4 if len(group) % 3 == 1 else len(group) % 3 or 3
+    head = group[:-last]
+    return [*(head[i:i + 3] for i in range(0, len(head), 3)), group[-last:]]
 
 
 def _user_part(raw: str) -> str:

@@ -87,13 +87,16 @@ class CallEnded:
 
 @dataclass(frozen=True)
 class MessageTaken:
-    """The caller left a message for the team."""
+    """The caller left a message for the team (once it is final: its callback number read back and confirmed,
+    given up on, or the call ended during the read-back)."""
 
     name: str | None
     callback_number: str | None
     reason: str
     urgency: str
     at: float
+    for_member: str | None = None  # the id of the team member it is for (one the caller could not reach)
+    number_confirmed: bool = False  # the caller said the callback number read back to them is right
 
 
 @dataclass(frozen=True)

@@ -99,6 +99,8 @@ class CallRun:
                 await self._warm.close()
             await self._stop_reply()
             await self._last_words()
+            if (message := self.talk.message_left(time.time())) is not None:
+                self._emit(message)  # the call ended during the read-back: the message is kept as it stands
             self._emit(CallEnded(self.talk.outcome, reason, time.time()))
         return self.talk.outcome
 

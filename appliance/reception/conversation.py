@@ -14,15 +14,18 @@ from datetime import UTC, datetime
 from appliance.call.events import MessageTaken, Outcome
 from appliance.phone import DEFAULT_REGION
 from appliance.reception.directory import TeamMember
-from appliance.reception.messages import CallerMessage, confirmation, read_message
-from appliance.reception.phrasebook import ANYTHING_ELSE, STILL_THERE, TIME_LIMIT
+from appliance.reception.messages import read_message
+from appliance.reception.phrasebook import STILL_THERE, TIME_LIMIT
 from appliance.reception.plan import Expect, Intent, ReplyPlan
 from appliance.reception.plans import key_plan, not_reached, opening_plan
 from appliance.reception.policy import plan_reply, takes_message
 from appliance.reception.profile import BusinessProfile
+from appliance.reception.readback import ReadBack, Step
 from appliance.reception.screening import is_blocked
+from appliance.reception.wording import words
 
 HANG_UP_GRACE_S = 5.0  # after the receptionist hangs up, the run ends even if the line never reports closed
+_MESSAGE_ASKS = (Expect.OFFER_ANSWER, Expect.MESSAGE)  # a message offered or asked for: still for the same person
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,9 @@ class Conversation:
         self.ending = False  # the receptionist is saying goodbye or has hung up
         self.hung_up_at: float | None = None
         self._prompted = False
-        self._taken: CallerMessage | None = None
+        self._step: Step | None = None  # the reply to a message or a read-back answer just heard
+        self._readback: ReadBack | None = None  # the message whose callback number is being read back
+        self.message_for: TeamMember | None = None  # whom a message offered or asked for now is for
         self.transferring: TeamMember | None = None  # put through, waiting for the line to go or the transfer to fail
 
     def greeting(self, when: datetime | None = None, name: str | None = None) -> ReplyPlan:
@@ -67,26 +72,49 @@ class Conversation:
         return plan
 
     def heard(self, text: str, at: float) -> MessageTaken | None:
-        """The caller said something; returns the message they left, if these words are one."""
+        """The caller said something; returns the message they left once it is final (its number read back and
+        confirmed or given up on, or with no number to read back)."""
         if self.outcome is Outcome.BLOCKED:
             return None
         if text and self.outcome is Outcome.ABANDONED:
             self.outcome = Outcome.ANSWERED
-        if not takes_message(self.expect, text):
+        if self._readback is not None and words(text):
+            step = self._readback.answer(text)
+        elif takes_message(self.expect, text):
+            member = self.message_for.id if self.message_for else None
+            message = read_message(text, self.caller_number, self.rules.region, for_member=member)
+            self._readback, step = ReadBack.take(message, self.rules.region)
+            self.outcome = Outcome.MESSAGE_TAKEN
+        else:
             return None
-        self._taken = read_message(text, self.caller_number, self.rules.region)
-        self.expect, self.outcome = Expect.ANYTHING, Outcome.MESSAGE_TAKEN
-        return self._taken.event(at)
+        self._step = step
+        if step.reply is not None:  # expected at once: words heard before the reply are not a second message
+            self.expect = step.reply.expect
+        if step.final is None:
+            return None
+        self._readback = None
+        return step.final.event(at)
+
+    def message_left(self, at: float) -> MessageTaken | None:
+        """At the end of the call: the message whose number was still being read back, as it stands (number
+        unconfirmed), so that hanging up during the read-back never loses a message."""
+        readback, self._readback = self._readback, None
+        return None if readback is None else readback.message.event(at)
 
     def plan(self, text: str, when: datetime | None = None) -> ReplyPlan:
         """How to answer what the caller just said (`when`: the wall-clock moment, for hours and the team)."""
-        if (taken := self._taken) is not None:  # the caller just left the message asked for
-            self._taken = None
-            plan = ReplyPlan(Intent.MESSAGE_TAKEN, text=f"{confirmation(taken)} {ANYTHING_ELSE}")
-        else:
-            plan = plan_reply(self.rules.profile, text, llm_answers_questions=self.rules.llm_answers_questions,
-                              expect=self.expect, now=when or self.rules.clock())
+        step, self._step = self._step, None
+        if step is not None and step.reply is not None:  # the caller left a message, or answered its read-back
+            return self._follow(step.reply)
+        rules = self.rules
+        return self._follow(plan_reply(rules.profile, text, llm_answers_questions=rules.llm_answers_questions,
+                                       expect=self.expect, now=when or rules.clock()))
+
+    def _follow(self, plan: ReplyPlan) -> ReplyPlan:
+        """What the receptionist expects after this plan, and whom a message offered or asked for is for."""
         self.expect = plan.expect
+        if plan.message_for is not None or plan.expect not in _MESSAGE_ASKS:
+            self.message_for = plan.message_for
         return plan
 
     def pressed(self, digit: str, when: datetime | None = None) -> ReplyPlan | None:
@@ -103,9 +131,7 @@ class Conversation:
         """The team member could not be reached: back to the caller, with a message offered."""
         member, self.transferring = self.transferring, None
         self.outcome = Outcome.ANSWERED
-        plan = not_reached(member) if member else self.goodbye("")
-        self.expect = plan.expect
-        return plan
+        return self._follow(not_reached(member) if member else self.goodbye(""))
 
     def end_reason(self, closed_by_caller: bool) -> str:
         """Why the call ended, as the call log keeps it."""

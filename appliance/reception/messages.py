@@ -1,7 +1,9 @@
 """Taking a message: when a caller wants one, and what their message says (name, callback number, urgency).
 
-Pure functions of the caller's words, so the tiny default LLM is never trusted with a caller's number. The
-message keeps the caller's own words as its reason; the team reads them in the call log or an export.
+Pure functions of the caller's words, so the tiny default LLM is never trusted with a caller's number: numbers
+said as digits or words are read by `appliance.reception.numbers`, and the callback number is then read back
+(`appliance.reception.readback`). The message keeps the caller's own words as its reason; the team reads them
+in the call log or an export.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 
 from appliance.call.events import MessageTaken
 from appliance.phone import DEFAULT_REGION, PhoneNumber
+from appliance.reception.numbers import digit_count, spoken_numbers
 from appliance.reception.phrasebook import CALL_BACK, NO_NUMBER, TAKEN, THANKS, THANKS_NAMED, URGENT
 from appliance.reception.wording import says
 
@@ -20,8 +23,7 @@ URGENT_CUES = ("urgent", "urgently", "emergency", "asap", "as soon as possible",
            "swollen", "swelling", "unbearable", "immediately")
 _NAME = re.compile(r"\b(?:my name is|name's|this is|i am|i'm|it's)\s+([A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)?)",
                    re.IGNORECASE)
-_NUMBER = re.compile(r"\+?\d[\d\s().-]{5,}\d")
-_MIN_DIGITS = 7
+MIN_DIGITS = 7  # fewer is a room, a date or an amount, not a number to call back
 
 
 @dataclass(frozen=True)
@@ -32,10 +34,13 @@ class CallerMessage:
     callback_number: str | None
     reason: str
     urgent: bool
+    for_member: str | None = None  # the id of the team member it is for (one who could not be reached)
+    number_confirmed: bool = False  # the caller said the number read back to them is right
 
     def event(self, at: float) -> MessageTaken:
         """The call event that stores this message."""
-        return MessageTaken(self.name, self.callback_number, self.reason, "urgent" if self.urgent else "normal", at)
+        return MessageTaken(self.name, self.callback_number, self.reason, "urgent" if self.urgent else "normal", at,
+                            self.for_member, self.number_confirmed)
 
 
 def wants_message(said: str) -> bool:
@@ -43,22 +48,36 @@ def wants_message(said: str) -> bool:
     return says(said, _WANTS)
 
 
-def read_message(said: str, caller_number: str, region: str = DEFAULT_REGION) -> CallerMessage:
+def read_message(said: str, caller_number: str, region: str = DEFAULT_REGION, *,
+                 for_member: str | None = None) -> CallerMessage:
     """The message in a caller's words; without a spoken number, the caller ID is the callback number.
 
     Either is normalized (`appliance.phone`): E.164 when it is a full number in `region`, else its digits.
     """
-    name = _name(said)
-    spoken = [m.group(0) for m in _NUMBER.finditer(said) if _digits(m.group(0)) >= _MIN_DIGITS]
-    number = PhoneNumber.parse(spoken[0] if spoken else caller_number, region)
-    return CallerMessage(name, None if number is None else number.canonical, said.strip(), says(said, URGENT_CUES))
+    number = spoken_number(said, region)
+    if number is None and (caller := PhoneNumber.parse(caller_number, region)) is not None:
+        number = caller.canonical
+    return CallerMessage(_name(said), number, said.strip(), says(said, URGENT_CUES), for_member)
 
 
-def confirmation(message: CallerMessage) -> str:
-    """What the receptionist says once the message is taken."""
-    thanks = THANKS_NAMED.format(name=message.name.split()[0]) if message.name else THANKS
+def spoken_number(said: str, region: str = DEFAULT_REGION) -> str | None:
+    """The canonical form of the first phone number in a caller's words (digits or words), or None."""
+    numbers = [n for n in spoken_numbers(said) if digit_count(n) >= MIN_DIGITS]
+    number = PhoneNumber.parse(numbers[0], region) if numbers else None
+    return None if number is None else number.canonical
+
+
+def thanks(message: CallerMessage) -> str:
+    """Thanks, by the caller's first name when they gave it."""
+    return THANKS_NAMED.format(name=message.name.split()[0]) if message.name else THANKS
+
+
+def confirmation(message: CallerMessage, *, thanked: bool = False) -> str:
+    """What the receptionist says once the message is taken: the team calls back on a number the caller
+    confirmed, and otherwise will see the message (`thanked`: the caller was thanked already)."""
     urgent = URGENT if message.urgent else ""
-    return " ".join(filter(None, (thanks, TAKEN, urgent, CALL_BACK if message.callback_number else NO_NUMBER)))
+    back = CALL_BACK if message.number_confirmed else NO_NUMBER
+    return " ".join(filter(None, ("" if thanked else thanks(message), TAKEN, urgent, back)))
 
 
 def _name(said: str) -> str | None:
@@ -67,7 +86,3 @@ def _name(said: str) -> str | None:
         return None
     words = [w for w in match.group(1).split() if w[0].isupper()]  # "I'm calling" is not a name
     return " ".join(words) or None
-
-
-def _digits(text: str) -> int:
-    return sum(c.isdigit() for c in text)

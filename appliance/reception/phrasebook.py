@@ -11,7 +11,8 @@ ANYTHING_ELSE = "Is there anything else I can help you with?"
 NO_INFO = "I'm sorry, I don't have that information."
 WELCOME = "You're welcome."
 GO_AHEAD = "Of course. What can I help you with?"
-DIDNT_CATCH = "Sorry, I didn't catch that. Could you say it again?"
+NOT_CAUGHT = "Sorry, I didn't catch that."
+DIDNT_CATCH = f"{NOT_CAUGHT} Could you say it again?"
 STILL_THERE = "Are you still there?"
 TIME_LIMIT = "I'm sorry, we have reached the time limit for this call."
 FALLBACK = f"I'm sorry, I can't help with that right now. {ANYTHING_ELSE}"  # when the LLM fails or strays
@@ -26,6 +27,14 @@ TAKEN = "I've taken your message."
 URGENT = "I've marked it as urgent."
 CALL_BACK = "The team will call you back."
 NO_NUMBER = "The team will see it."
+
+# Reading the callback number back ({digits}: the number's digits by name, in groups)
+READ_BACK = "The number I have is {digits}. Is that right?"
+NUMBER_ASK = "What number should the team call you back on?"
+NUMBER_AGAIN = f"Sorry about that. {NUMBER_ASK}"
+NUMBER_GIVEN_UP = "I'm sorry, I couldn't get the number right."
+DIGIT_NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+PLUS = "plus"  # before a country code read back
 
 # Putting callers through ({name}: the team member's name)
 PUT_THROUGH = "One moment, I'll put you through to {name}."
@@ -55,4 +64,4 @@ CONSENT = "This call may be recorded."
 
 FIXED = (ANYTHING_ELSE, NO_INFO, WELCOME, GO_AHEAD, DIDNT_CATCH, STILL_THERE, TIME_LIMIT, FALLBACK, MESSAGE_PROMPT,
          OFFER, THANKS, TAKEN, URGENT, CALL_BACK, NO_NUMBER, NOBODY_TO_PUT_THROUGH, SORRY, UNDERSTAND,
-         HELP_NEXT)  # said often: synthesized before the first call
+         HELP_NEXT, NUMBER_AGAIN)  # said often: synthesized before the first call

@@ -21,6 +21,7 @@ class Intent(StrEnum):
     ACKNOWLEDGE = "acknowledge"
     MESSAGE = "take-message"
     MESSAGE_TAKEN = "message-taken"
+    READ_BACK = "read-back"
     OPEN = "open-conversation"
     TRANSFER = "transfer"
     AFTER_HOURS = "after-hours"
@@ -37,6 +38,8 @@ class Expect(StrEnum):
     ANYTHING = "anything"
     OFFER_ANSWER = "offer-answer"  # "Would you like to leave a message for the team?"
     MESSAGE = "message"  # "Please tell me your name, your phone number, and what it's about."
+    CALLBACK_CHECK = "callback-check"  # "The number I have is five five five, ... Is that right?"
+    CALLBACK_NUMBER = "callback-number"  # "What number should the team call you back on?"
 
 
 @dataclass(frozen=True)
@@ -49,3 +52,4 @@ class ReplyPlan:
     end_call: bool = False
     expect: Expect = Expect.ANYTHING
     transfer_to: TeamMember | None = None  # after speaking, put the caller through to this team member
+    message_for: TeamMember | None = None  # a message offered now is for this team member (not reached)

@@ -67,16 +67,16 @@ def put_through(profile: BusinessProfile, member: TeamMember, now: datetime, *, 
     """Transfer to a team member who takes calls now (or is on call: reached through an after-hours rule);
     otherwise apologise and offer a message."""
     if not on_call and not reachable(profile, member, now):
-        return ReplyPlan(Intent.UNAVAILABLE, text=f"{UNAVAILABLE.format(name=member.name)} {OFFER}",
-                         expect=Expect.OFFER_ANSWER)
+        return not_reached(member)
     said = (WARM_HOLD if member.transfer == "warm" else PUT_THROUGH).format(name=member.name)
     return ReplyPlan(Intent.TRANSFER, text=said, transfer_to=member)
 
 
 def not_reached(member: TeamMember) -> ReplyPlan:
-    """A transfer that did not go through: the caller is still here, so offer a message."""
+    """A team member who cannot take the call, or a transfer that did not go through: the caller is still here,
+    so offer a message for them."""
     return ReplyPlan(Intent.UNAVAILABLE, text=f"{UNAVAILABLE.format(name=member.name)} {OFFER}",
-                     expect=Expect.OFFER_ANSWER)
+                     expect=Expect.OFFER_ANSWER, message_for=member)
 
 
 def day_facts_plan(profile: BusinessProfile, text: str, now: datetime) -> ReplyPlan | None:

@@ -69,13 +69,19 @@ def _done(events: Sequence[CallEvent]) -> str:
         elif isinstance(event, TransferFailed):
             parts.append(f"the transfer to {event.member} failed ({event.status})")
         elif isinstance(event, MessageTaken):
-            urgent = "urgent " if event.urgency == "urgent" else ""
-            name = f" from {event.name}" if event.name else ""
-            back = f", call back on {event.callback_number}" if event.callback_number else ""
-            parts.append(f'{urgent}message{name}{back}: "{_quote(event.reason)}"')
+            parts.append(_message(event))
     text = "; ".join(parts)
     end = "" if text.endswith(('."', '?"', '!"')) else "."
     return f"{text[:1].upper()}{text[1:]}{end}" if text else ""
+
+
+def _message(event: MessageTaken) -> str:
+    urgent = "urgent " if event.urgency == "urgent" else ""
+    member = f" for {event.for_member}" if event.for_member else ""
+    name = f" from {event.name}" if event.name else ""
+    checked = "" if event.number_confirmed else " (not confirmed)"
+    back = f", call back on {event.callback_number}{checked}" if event.callback_number else ""
+    return f'{urgent}message{member}{name}{back}: "{_quote(event.reason)}"'
 
 
 def _quote(text: str) -> str:

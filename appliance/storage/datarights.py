@@ -18,7 +18,7 @@ operation acts on every contact that number matches (`CallStore.find_contacts`).
            "summary": <text or null>,
            "recording": <path of the call's WAV, relative to the export file; only when recorded>,
            "messages": [{"id", "name", "callback_number", "reason", "notes", "urgency", "status", "assignee",
-                         "created_at"}]}],
+                         "created_at", "for_member": <the team member's id in the profile, or null>}]}],
         "messages": [<messages not taken on a call, same shape>],
         "knowledge_gaps": [{"brand", "question", "count", "last_asked"}]}]}
 

@@ -3,7 +3,8 @@
 A message's text columns (name, callback number, reason, notes) are sealed with the message's urgency and status
 in their associated data, so an urgency or status edited in the database fails to decrypt. The reason is always
 sealed (empty when there is none), so every message carries that binding. A status change goes through
-`set_status`, which re-seals the text under the new status.
+`set_status`, which re-seals the text under the new status. The team member a message is for (`for_member`, their
+id in the profile) is plain, like its assignee: it says nothing about the caller.
 """
 
 from __future__ import annotations
@@ -24,13 +25,14 @@ def context(urgency: str, status: str) -> dict[str, str]:
 
 
 def insert_message(sealer: Sealer, call_id: str, fields: dict[str, Any], urgency: str, at: float) -> str:
-    """Store a message taken on a call (in the caller's transaction); returns its id."""
+    """Store a message taken on a call (in the caller's transaction; `fields`: the TEXT columns and for_member);
+    returns its id."""
     message_id, key = uuid.uuid4().hex, sealer.key_of_call(call_id)
     texts = {**{column: fields.get(column) for column in TEXT}, "reason": fields.get("reason") or ""}
     sealed = seal_texts(sealer, key, message_id, texts, context(urgency, "new"))
     sealer.db.execute("INSERT INTO messages (id, contact_id, call_id, name, callback_number, reason, notes, "
-                      "urgency, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'new', ?)",
-                      [message_id, key[0], call_id, *sealed, urgency, at])
+                      "urgency, status, for_member, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?)",
+                      [message_id, key[0], call_id, *sealed, urgency, fields.get("for_member"), at])
     return message_id
 
 

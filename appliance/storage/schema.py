@@ -6,6 +6,8 @@ data key's id, so deleting the data key row destroys every ciphertext of that ca
 
 Version 2 encrypts `calls.source` (the caller's IP address), adds `calls.turns_digest` (appliance.storage.transcripts)
 and needs the master key for its data: `migrate` takes the store's `reseal` step, run in the same transaction.
+Version 3 adds `messages.for_member`, the id of the team member a message is for: plain, as it says nothing
+about the caller.
 """
 
 from __future__ import annotations
@@ -93,6 +95,7 @@ ALTER TABLE calls RENAME COLUMN source TO source_v1;
 ALTER TABLE calls ADD COLUMN source BLOB
 """
 
+_V3 = "ALTER TABLE messages ADD COLUMN for_member TEXT"  # messages name the team member they are for
 # Version 4: knowledge gaps, one row per caller, brand and question (sealed under the caller's key, found by a
 # blind index of the normalised question: appliance.storage.gaps); and whether a contact's name was corrected by
 # the team (else it is the SIP display name of their first call, never read out: appliance.storage.contacts).
@@ -145,7 +148,8 @@ def _v2(db: sqlite_utils.Database, reseal: Reseal) -> None:
 
 
 def _v3(db: sqlite_utils.Database, reseal: Reseal) -> None:
-    """Reserved: version 3 (a messages column) is being written on another branch; merging replaces this."""
+    """Messages name the team member they are for."""
+    db.execute(_V3)
 
 
 def _v4(db: sqlite_utils.Database, reseal: Reseal) -> None:

@@ -304,7 +304,7 @@ class CallStore:
 
     def add_message(self, call_id: str, fields: dict[str, str | None], *, urgency: str = "normal",
                     at: float) -> str:
-        """Store a message taken on a call (`fields`: name, callback_number, reason, notes); returns its id."""
+        """Store a message taken on a call (`fields`: name, callback_number, reason, notes, for_member); its id."""
         with self._lock, atomic(self.db):
             return messages.insert_message(self._sealer, call_id, fields, urgency, at)
 

@@ -46,6 +46,7 @@ def questions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "tooth": "My tooth has been hurting since Sunday.",
         "booking": "I would like to book an appointment for next week.",
         "message": "My name is Anna. Please call me back at 5 5 5, 2 0 1, 7 7 8 8.",
+        "yes": "Yes, it is.",
     }
     return {name: espeak_wav(text, folder / f"{name}.wav") for name, text in texts.items()}
 

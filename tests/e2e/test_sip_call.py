@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from appliance.call.audio import resample
+from appliance.reception.numbers import say_digits
 from appliance.reception.phrasebook import HELP_NEXT, MESSAGE_PROMPT, NO_INFO, OFFER, SORRY
 from models import Transcriber
 from tests.e2e.conftest import stored_call, stored_messages
@@ -59,23 +60,29 @@ def test_caller_asks_the_opening_hours_and_hears_them(appliance: RunningApplianc
 
 def test_honest_answers_the_llm_and_a_message(appliance: RunningAppliance, questions: dict[str, Path],
                                               transcriber: Transcriber, tmp_path: Path) -> None:
-    said = [a for name in ("dog", "pet", "tooth", "booking", "message") for a in ("--say", str(questions[name]))]
+    said = [a for name in ("dog", "pet", "tooth", "booking", "message", "yes")
+            for a in ("--say", str(questions[name]))]
     result = place_call(appliance.uri(), tmp_path, *said, "--identity", "5550123")
     assert "have that information" in heard(transcriber, result["turns"][0]["reply_wav"])
     record = wait_for_end(appliance, result["sip_call_id"])
     turns = record["turns"]
-    assert [t["speaker"] for t in turns] == ["receptionist"] + ["caller", "receptionist"] * 5
+    assert [t["speaker"] for t in turns] == ["receptionist"] + ["caller", "receptionist"] * 6
     assert "appointment" in turns[1]["text"].lower() and turns[2]["text"] == f"{NO_INFO} {OFFER}"
     assert "dog" in turns[3]["text"].lower()
     assert turns[4]["text"] and "llm_first_token_ms" in turns[4]["timings"]  # the real LLM made this reply
     assert "sunday" in turns[5]["text"].lower()
     assert turns[6]["text"] == f"{SORRY} {HELP_NEXT}"  # a problem told, not asked: acknowledged, no LLM
     assert "next week" in turns[7]["text"].lower() and turns[8]["text"] == MESSAGE_PROMPT
-    assert "I've taken your message" in turns[10]["text"]
+    assert "The number I have is" in turns[10]["text"] and turns[10]["text"].endswith("Is that right?")
+    assert "yes" in turns[11]["text"].lower()
+    assert turns[12]["text"].startswith("I've taken your message. The team will call you back.")  # confirmed
     assert record["outcome"] == "message-taken"
     [message] = stored_messages(appliance, record["contact_id"])
     assert message["reason"] == turns[9]["text"] and "please call me" in message["reason"].lower()
-    assert message["callback_number"] in ("+15552017788", "5550123")  # as heard (E.164), or the caller ID
+    # The number stored is the one read back and confirmed: as Whisper heard it (ideally +15552017788, but
+    # espeak's digits over G.711 are often misheard, which is what the read-back is for), or the caller ID.
+    assert say_digits(str(message["callback_number"]), "US") in turns[10]["text"]
+    assert message["for_member"] is None  # asked for, not offered for someone out
 
 
 def test_two_simultaneous_calls_are_both_answered(appliance: RunningAppliance, questions: dict[str, Path],

@@ -33,7 +33,7 @@ def _two_callers(store: CallStore) -> None:
     add_call(store, "b2", OTHER, "more words", name="Bo Other", at=40, turns=1)
     store.add_summary("a1", f"Ana asked about the {PHRASE}", 50)
     store.add_message("a1", {"name": "Ana", "callback_number": NUMBER, "reason": "invoice"}, urgency="high", at=60)
-    store.add_message("b1", {"name": "Bo", "callback_number": OTHER, "reason": "quote"}, at=70)
+    store.add_message("b1", {"name": "Bo", "callback_number": OTHER, "reason": "quote", "for_member": "ann"}, at=70)
 
 
 def test_export_of_a_caller_holds_every_call_turn_and_message(store: CallStore) -> None:
@@ -49,6 +49,7 @@ def test_export_of_a_caller_holds_every_call_turn_and_message(store: CallStore) 
     first = contact["calls"][0]
     assert first["turns"][0]["text"] == "I said the other words" and first["events"][0]["data"] == {"digit": "7"}
     assert first["messages"][0]["reason"] == "quote" and first["summary"] is None
+    assert first["messages"][0]["for_member"] == "ann"
     assert "contact_id" not in first and "call_id" not in first["turns"][0]
 
 

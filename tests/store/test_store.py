@@ -29,12 +29,14 @@ def test_a_call_reads_back_decrypted_with_the_old_shape(store: CallStore) -> Non
 
 def test_a_message_taken_on_a_call_is_stored_encrypted(store: CallStore, db_path: Path) -> None:
     add_call(store, "m1")
-    store.record("m1", MessageTaken("Ana Canary", "5551234567", f"call me about the {PHRASE}", "urgent", 1100.0))
+    store.record("m1", MessageTaken("Ana Canary", "5551234567", f"call me about the {PHRASE}", "urgent", 1100.0,
+                                    "okafor", True))
     [message] = store.messages(store.call("m1")["contact_id"])
     assert (message["name"], message["callback_number"], message["reason"]) == (
         "Ana Canary", "5551234567", f"call me about the {PHRASE}")
     assert (message["urgency"], message["status"], message["call_id"], message["created_at"]) == (
         "urgent", "new", "m1", 1100.0)
+    assert message["for_member"] == "okafor"  # a team member's id: plain, like the assignee
     assert not contains(file_bytes(db_path), PHRASE)
 
 

@@ -74,6 +74,7 @@ def test_the_upgrade_merges_one_number_in_four_forms(legacy: dict[str, str], db_
     assert store.summary("a2") == f"asked about the {PHRASE}"
     [message] = store.messages(survivor)
     assert (message["reason"], message["urgency"], message["call_id"]) == ("call me back", "urgent", "a3")
+    assert message["for_member"] is None  # version 3: messages taken before it are for the team
     assert store.messages(legacy["other"])[0]["reason"] == ""  # now always sealed, so urgency is always bound
     assert store.call("n0")["turns"] == [] and store.find_contacts("anonymous") == []
     store.close()

@@ -290,19 +290,37 @@ async def test_an_utterance_cut_by_the_hang_up_is_transcribed(profile: BusinessP
     assert [t.text for t in h.turns(Speaker.CALLER)] == ["I wanted to ask about"]
 
 
-async def test_a_caller_leaves_a_message(profile: BusinessProfile, engines: FakeEngines) -> None:
+async def test_a_caller_leaves_a_message_and_corrects_its_number(profile: BusinessProfile,
+                                                                 engines: FakeEngines) -> None:
     h = make(profile, engines)
     h.type("I'd like to book an appointment for next week.")
     h.type("This is Ana, please call me back on 555 123 4567.")
+    h.type("No, it's five five five, one two three, four five six eight.")
+    h.type("Yes, that's right.")
     h.type("No, thanks.")
     assert await converse(h) is Outcome.MESSAGE_TAKEN
     said = [t.text for t in h.turns(Speaker.RECEPTIONIST)]
     assert said[1] == MESSAGE_PROMPT
-    assert said[2].startswith("Thank you, Ana. I've taken your message. The team will call you back.")
-    assert said[3] == profile.goodbye_text and h.hangups
+    assert said[2].endswith("five five five, one two three, four five six seven. Is that right?")
+    assert said[3].endswith("five five five, one two three, four five six eight. Is that right?")
+    assert said[4].startswith("I've taken your message. The team will call you back.")
+    assert said[5] == profile.goodbye_text and h.hangups
     [message] = [e for e in h.events if isinstance(e, MessageTaken)]
-    assert (message.name, message.callback_number, message.urgency) == ("Ana", "+15551234567", "normal")
+    assert (message.name, message.callback_number, message.urgency, message.number_confirmed) == (
+        "Ana", "+15551234568", "normal", True)
     assert message.reason == "This is Ana, please call me back on 555 123 4567."
+
+
+async def test_hanging_up_during_the_read_back_keeps_the_message(profile: BusinessProfile,
+                                                                 engines: FakeEngines) -> None:
+    h = make(profile, engines)
+    h.type("Can you take a message?")
+    h.type("This is Ana, please call me back on 555 123 4567.")
+    h.caller_hangs_up()  # while the number is read back
+    assert await converse(h) is Outcome.MESSAGE_TAKEN
+    message, ended = h.events[-2:]
+    assert isinstance(message, MessageTaken) and isinstance(ended, CallEnded)
+    assert (message.callback_number, message.number_confirmed) == ("+15551234567", False)
 
 
 async def test_a_message_said_just_before_hanging_up_is_taken(profile: BusinessProfile,

@@ -22,10 +22,12 @@ def test_a_scripted_dialogue_takes_a_message_and_says_goodbye(profile: BusinessP
     assert c.outcome is Outcome.ANSWERED
     c.heard("I'd like to book an appointment.", at=2.0)
     assert c.plan("I'd like to book an appointment.").text == MESSAGE_PROMPT
-    message = c.heard("This is Ana, call me back on 555 123 4567, it's urgent.", at=3.0)
+    assert c.heard("This is Ana, call me back on 555 123 4567, it's urgent.", at=3.0) is None
+    assert c.plan("This is Ana, ...").text.startswith("Thank you, Ana. The number I have is five five five, one two")
+    message = c.heard("Yes, that's right.", at=3.5)
     assert message is not None and (message.name, message.callback_number, message.urgency) == (
         "Ana", "+15551234567", "urgent")
-    assert c.plan("This is Ana, ...").text.startswith("Thank you, Ana. I've taken your message.")
+    assert c.plan("Yes, that's right.").text.startswith("I've taken your message. I've marked it as urgent.")
     c.heard("No, thanks.", at=4.0)
     goodbye = c.plan("No, thanks.")
     assert goodbye.end_call and c.outcome is Outcome.MESSAGE_TAKEN

@@ -49,10 +49,20 @@ def test_names_and_numbers(said: str, caller: str, name: str | None, number: str
 
 
 def test_confirmation() -> None:
-    assert confirmation(CallerMessage("Ana Lopez", "555", "x", True)) == (
+    assert confirmation(CallerMessage("Ana Lopez", "555", "x", True, number_confirmed=True)) == (
         "Thank you, Ana. I've taken your message. I've marked it as urgent. The team will call you back.")
     assert confirmation(CallerMessage(None, None, "x", False)) == (
         "Thank you. I've taken your message. The team will see it.")
+    assert confirmation(CallerMessage("Ana", "555", "x", False), thanked=True) == (
+        "I've taken your message. The team will see it.")  # a number the caller did not confirm
+
+
+def test_numbers_said_as_words_and_the_member_it_is_for() -> None:
+    said = "It's Ana, call me on five five five, oh one nine, double four seven one."
+    message = read_message(said, "5550100", for_member="okafor")
+    assert (message.callback_number, message.for_member) == ("+15550194471", "okafor")
+    event = message.event(1.0)
+    assert (event.for_member, event.number_confirmed) == ("okafor", False)
 
 
 def test_a_national_number_is_read_in_the_default_region() -> None:

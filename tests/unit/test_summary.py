@@ -22,11 +22,19 @@ def test_a_message_call() -> None:
               TurnSpoken(Speaker.CALLER, "When are you open?", 1, 2),
               TurnSpoken(Speaker.RECEPTIONIST, "We're open ...", 2, 3, intent="hours"),
               TurnSpoken(Speaker.RECEPTIONIST, "I can take a message ...", 4, 5, intent="take-message"),
-              MessageTaken("Ana", "+15551234567", "My crown came loose, it's urgent.", "urgent", 6.0),
+              MessageTaken("Ana", "+15551234567", "My crown came loose, it's urgent.", "urgent", 6.0,
+                           number_confirmed=True),
               CallEnded(Outcome.MESSAGE_TAKEN, "caller hung up", 9.0)]
     assert summarize(events) == (
         "Ana Silva (+15550100) called about the opening hours and leaving a message. Urgent message from Ana, "
         'call back on +15551234567: "My crown came loose, it\'s urgent." Outcome: a message was taken.')
+
+
+def test_a_message_for_a_team_member_with_a_number_not_confirmed() -> None:
+    events = [STARTED, MessageTaken(None, "+15551234567", "About my bill.", "normal", 6.0, "ann"),
+              CallEnded(Outcome.MESSAGE_TAKEN, "caller hung up", 9.0)]
+    assert summarize(events).split(". ", 1)[1] == (
+        'Message for ann, call back on +15551234567 (not confirmed): "About my bill." Outcome: a message was taken.')
 
 
 def test_a_transfer_that_failed_then_a_goodbye() -> None:

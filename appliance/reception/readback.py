@@ -1,0 +1,121 @@
+"""Reading a message's callback number back to the caller: confirmed, corrected, asked for again, or given up.
+
+Pure: the caller's answers in, what to say and the message as it stands out. After a message, the receptionist
+reads its number (spoken, or else the caller ID) back in digit groups and asks "Is that right?":
+
+- "yes" / "that's right" (or the same number again): the number is confirmed and the message is final;
+- "no, it's 555 019 4472": the corrected number is read back in turn;
+- "no" alone: the caller is asked for the number again;
+- two failed tries (a "no", a correction, or an answer with neither), and the message is final with the last
+  number heard (or the caller ID), unconfirmed, and the caller is told the team will see it;
+- a goodbye: the message is final as it stands, and the policy says goodbye.
+
+Design: the message is stored once, when final (one `MessageTaken`, with `number_confirmed`), so the stored
+message is never a draft and no subscriber (the call log, the live view, a notification) sees a number the caller
+then corrects. A call that ends during the read-back (a hang-up, the time limit, an error) loses nothing: the
+run's `finally` asks `Conversation.message_left` for the message as it stands, number unconfirmed, and stores it
+before the call's end, as it does for the caller's last words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from appliance.reception.messages import CallerMessage, confirmation, spoken_number, thanks
+from appliance.reception.numbers import digit_count, say_digits
+from appliance.reception.phrasebook import (
+    ANYTHING_ELSE,
+    NOT_CAUGHT,
+    NUMBER_AGAIN,
+    NUMBER_GIVEN_UP,
+    READ_BACK,
+    THANKS,
+)
+from appliance.reception.plan import Expect, Intent, ReplyPlan
+from appliance.reception.policy import is_goodbye
+from appliance.reception.wording import says, words
+
+TRIES = 2  # failed read-backs before the message is kept as it stands
+_YES = frozenset(("yes", "yeah", "yep", "yup", "correct", "right", "exactly", "perfect", "sure", "absolutely"))
+_NO = frozenset(("no", "nope", "nah", "wrong", "incorrect"))
+_YES_SOUNDS = ("uh huh", "mm hmm", "mhm")
+_NOT = ("not right", "not quite", "not correct", "isn't right", "is not right", "that's not", "that is not")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One turn of taking a message: the reply (None: the policy answers) and the message once it is final."""
+
+    reply: ReplyPlan | None
+    final: CallerMessage | None = None
+
+
+def agrees(said: str) -> bool | None:
+    """Whether the caller says yes (True) or no (False) to "Is that right?"; None when they say neither."""
+    if says(said, _NOT):
+        return False
+    if says(said, _YES_SOUNDS):
+        return True
+    for word in words(said):
+        if word in _NO or word in _YES:
+            return word in _YES
+    return None
+
+
+class ReadBack:
+    """The read-back of one message's callback number, from the first reading to the final message."""
+
+    def __init__(self, message: CallerMessage, region: str) -> None:
+        self.message, self.region = message, region
+        self.misses = 0
+        self.asked_number = False  # the last question was "What number ...?", not "Is that right?"
+
+    @classmethod
+    def take(cls, message: CallerMessage, region: str) -> tuple[ReadBack | None, Step]:
+        """A message just heard: its number read back (the ReadBack then waits for the answer), or, when it has
+        no number to read, the message is final at once."""
+        if message.callback_number is None or not digit_count(message.callback_number):
+            return None, _final(message, f"{confirmation(message)} {ANYTHING_ELSE}")
+        check = cls(message, region)
+        return check, check._read(thanks(message))
+
+    def answer(self, said: str) -> Step:
+        """The caller's answer to the read-back or to "What number ...?"."""
+        if (number := spoken_number(said, self.region)) is not None:
+            return self._heard(number, agrees(said) is not False)
+        if is_goodbye(said):
+            return Step(None, self.message)
+        if not self.asked_number and agrees(said):
+            return self._confirmed()
+        self.misses += 1
+        if self.misses >= TRIES:
+            return self._given_up()
+        if agrees(said) is False:
+            self.asked_number = True
+            return Step(ReplyPlan(Intent.READ_BACK, text=NUMBER_AGAIN, expect=Expect.CALLBACK_NUMBER))
+        return self._read(NOT_CAUGHT)  # neither yes nor no: the number is read again
+
+    def _heard(self, number: str, agreeing: bool) -> Step:
+        if number == self.message.callback_number and not self.asked_number and agreeing:
+            return self._confirmed()  # "yes, 555 019 4471": the same number again
+        if not self.asked_number:
+            self.misses += 1  # a correction: the number read back was wrong
+        self.message = replace(self.message, callback_number=number)
+        return self._given_up() if self.misses >= TRIES else self._read(THANKS)
+
+    def _read(self, before: str) -> Step:
+        self.asked_number = False
+        digits = say_digits(self.message.callback_number or "", self.region)
+        text = f"{before} {READ_BACK.format(digits=digits)}"
+        return Step(ReplyPlan(Intent.READ_BACK, text=text, expect=Expect.CALLBACK_CHECK))
+
+    def _confirmed(self) -> Step:
+        message = replace(self.message, number_confirmed=True)
+        return _final(message, f"{confirmation(message, thanked=True)} {ANYTHING_ELSE}")
+
+    def _given_up(self) -> Step:
+        return _final(self.message, f"{NUMBER_GIVEN_UP} {confirmation(self.message, thanked=True)} {ANYTHING_ELSE}")
+
+
+def _final(message: CallerMessage, text: str) -> Step:
+    return Step(ReplyPlan(Intent.MESSAGE_TAKEN, text=text), message)
