@@ -41,7 +41,7 @@ from appliance.call.listening import BargeIn, Listening, TurnEnd, Utterance
 from appliance.call.replying import Replier, Reply
 from appliance.call.returning import KnownName, name_in_time
 from appliance.call.warm import WarmTransfer
-from appliance.errors import ApplianceError, ErrorCode
+from appliance.errors import ApplianceError, ErrorCode, StageError
 from appliance.reception.conversation import Conversation, Rules
 from appliance.reception.directory import TeamMember
 from appliance.reception.gaps import knowledge_gap
@@ -286,10 +286,16 @@ class CallRun:
             self._emit(TurnSpoken(Speaker.RECEPTIONIST, reply.text, start, self._offset(), reply.timings, intent))
 
     def _raise_reply_error(self) -> None:
-        """A reply that failed (TTS down, a bug) ends the call at the run's one error boundary."""
+        """A reply that failed: a voice that fails the first time puts the call on the keypad menu (spoken from
+        phrases synthesized before the call); anything else (or the voice failing again) ends the call at the
+        run's one error boundary."""
         task = self._reply_task
         if task is not None and task.done() and not task.cancelled() and (exc := task.exception()):
             self._reply_task = None
+            if isinstance(exc, StageError) and exc.code is ErrorCode.TTS and not self.talk.degraded:
+                self._emit(ErrorRaised(exc.code.value, str(exc), self._offset()))
+                self._start_reply(self.talk.fallback())
+                return
             raise exc
 
     def _check_clock(self) -> str:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from appliance.call.events import MessageTaken, Outcome
 from appliance.phone import DEFAULT_REGION
+from appliance.reception.degraded import keypad_menu, keypad_plan, message_taken
 from appliance.reception.directory import TeamMember
 from appliance.reception.messages import read_message
 from appliance.reception.phrasebook import STILL_THERE, TIME_LIMIT
@@ -55,6 +56,8 @@ class Conversation:
         self._readback: ReadBack | None = None  # the message whose callback number is being read back
         self.message_for: TeamMember | None = None  # whom a message offered or asked for now is for
         self.transferring: TeamMember | None = None  # put through, waiting for the line to go or the transfer to fail
+        self.degraded = False  # the voice failed: pre-synthesized phrases and the keypad only
+        self._degraded_taken = False
 
     def greeting(self, when: datetime | None = None, name: str | None = None) -> ReplyPlan:
         """What the receptionist says first: the greeting (with a returning caller's stored `name`, if the brand
@@ -71,11 +74,19 @@ class Conversation:
             self.ending = True
         return plan
 
+    def fallback(self) -> ReplyPlan:
+        """The voice failed: from now on only pre-synthesized phrases and the keypad menu."""
+        self.degraded, self.outcome, self.expect = True, Outcome.FALLBACK, Expect.ANYTHING
+        self._readback = None
+        return keypad_menu()
+
     def heard(self, text: str, at: float) -> MessageTaken | None:
         """The caller said something; returns the message they left once it is final (its number read back and
         confirmed or given up on, or with no number to read back)."""
         if self.outcome is Outcome.BLOCKED:
             return None
+        if self.degraded:
+            return self._heard_degraded(text, at)
         if text and self.outcome is Outcome.ABANDONED:
             self.outcome = Outcome.ANSWERED
         if self._readback is not None and words(text):
@@ -95,6 +106,13 @@ class Conversation:
         self._readback = None
         return step.final.event(at)
 
+    def _heard_degraded(self, text: str, at: float) -> MessageTaken | None:
+        if not takes_message(self.expect, text):
+            return None
+        member = self.message_for.id if self.message_for else None
+        self.expect, self._degraded_taken = Expect.ANYTHING, True
+        return read_message(text, self.caller_number, self.rules.region, for_member=member).event(at)
+
     def message_left(self, at: float) -> MessageTaken | None:
         """At the end of the call: the message whose number was still being read back, as it stands (number
         unconfirmed), so that hanging up during the read-back never loses a message."""
@@ -103,6 +121,9 @@ class Conversation:
 
     def plan(self, text: str, when: datetime | None = None) -> ReplyPlan:
         """How to answer what the caller just said (`when`: the wall-clock moment, for hours and the team)."""
+        if self.degraded:
+            taken, self._degraded_taken = self._degraded_taken, False
+            return self._follow(message_taken() if taken else keypad_menu())
         step, self._step = self._step, None
         if step is not None and step.reply is not None:  # the caller left a message, or answered its read-back
             return self._follow(step.reply)
@@ -121,11 +142,15 @@ class Conversation:
         """A keypad press: what to do about it (0: the front desk), or None."""
         if self.ending or self.transferring:
             return None
+        if self.degraded:
+            return self._follow(keypad_plan(self.rules.profile, digit))
         return key_plan(self.rules.profile, digit, when or self.rules.clock())
 
     def put_through(self, member: TeamMember) -> None:
         """The receptionist finished saying it puts the caller through: the transfer starts now."""
-        self.transferring, self.outcome = member, Outcome.TRANSFERRED
+        self.transferring = member
+        if not self.degraded:  # a call that fell back is logged as such, wherever it went
+            self.outcome = Outcome.TRANSFERRED
 
     def transfer_failed(self) -> ReplyPlan:
         """The team member could not be reached: back to the caller, with a message offered."""

@@ -57,6 +57,10 @@ NOT_TAKEN = "I'm sorry, we can't take your call."
 # Returning callers ({name}: the name they gave before, `appliance.reception.returning`)
 WELCOME_BACK = "Welcome back, {name}."
 
+# When the voice fails: only phrases synthesized before the first call can still be said
+KEYPAD_MENU = "I'm sorry, I'm having technical trouble. Press 1 to leave a message, or press 0 for the front desk."
+ONE_MOMENT = "One moment, please."
+
 # Profile defaults ({name}: the business's name)
 GREETING = "Thank you for calling {name}. How can I help you today?"
 GOODBYE = "Thank you for calling {name}. Goodbye!"
@@ -64,4 +68,4 @@ CONSENT = "This call may be recorded."
 
 FIXED = (ANYTHING_ELSE, NO_INFO, WELCOME, GO_AHEAD, DIDNT_CATCH, STILL_THERE, TIME_LIMIT, FALLBACK, MESSAGE_PROMPT,
          OFFER, THANKS, TAKEN, URGENT, CALL_BACK, NO_NUMBER, NOBODY_TO_PUT_THROUGH, SORRY, UNDERSTAND,
-         HELP_NEXT, NUMBER_AGAIN)  # said often: synthesized before the first call
+         HELP_NEXT, NUMBER_AGAIN, KEYPAD_MENU, ONE_MOMENT)  # said often: synthesized before the first call

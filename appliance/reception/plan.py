@@ -25,6 +25,7 @@ class Intent(StrEnum):
     OPEN = "open-conversation"
     TRANSFER = "transfer"
     AFTER_HOURS = "after-hours"
+    FALLBACK = "fallback"
     UNAVAILABLE = "unavailable"
     STATEMENT = "statement"
     DURATION = "duration"

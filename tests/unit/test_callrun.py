@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from appliance.call.audio import Pcm
-from appliance.call.context import VOCABULARY_CHARS, RunContext, vocabulary
+from appliance.call.context import VOCABULARY_CHARS, RunContext, fixed_phrases, vocabulary
 from appliance.call.engines import Engines
 from appliance.call.events import (
     CallEnded,
@@ -47,7 +47,7 @@ from appliance.call.speech import PhraseCache
 from appliance.call.turns import TurnConfig
 from appliance.clock import Clock
 from appliance.config import CallSettings
-from appliance.reception.phrasebook import FALLBACK, MESSAGE_PROMPT, STILL_THERE
+from appliance.reception.phrasebook import FALLBACK, KEYPAD_MENU, MESSAGE_PROMPT, STILL_THERE
 from appliance.reception.policy import system_prompt
 from appliance.reception.profile import BusinessProfile
 from models import ChatMessage
@@ -498,3 +498,49 @@ async def test_silence_after_the_brief_counts_as_no(clinic: BusinessProfile, eng
     h, leg = make(clinic, engines, transfer_answer_s=0.3), FakeLeg()
     await warm_call(h, [], leg=leg)
     assert leg.hung_up and [e.status for e in h.events if isinstance(e, TransferFailed)] == [408]
+
+
+async def test_a_dead_voice_puts_the_call_on_the_keypad_menu(clinic: BusinessProfile, engines: FakeEngines) -> None:
+    h = make(clinic, engines)
+    await h.run.ctx.phrases.preload(fixed_phrases(clinic))  # what the appliance synthesizes before any call
+    engines.tts_error = RuntimeError("onnxruntime: bad allocation")  # then the voice dies
+    h.type("Are you open this Sunday?")  # a fresh answer: it cannot be spoken
+
+    async def receptionist_said(text: str) -> None:
+        while not any(t.text.startswith(text) for t in h.turns(Speaker.RECEPTIONIST)):
+            await asyncio.sleep(0.01)
+
+    async def caller() -> None:
+        await receptionist_said(KEYPAD_MENU)
+        h.inputs.put_nowait(KeyPressed("1"))
+        await receptionist_said("Please tell me your name")
+        h.type("This is Bo, my crown is loose, call me on 555 201 7788.")
+        await receptionist_said("I've taken your message.")
+        h.inputs.put_nowait(KeyPressed("0"))
+        while not h.line.transfers:
+            await asyncio.sleep(0.01)
+        h.caller_hangs_up()
+
+    driver = asyncio.ensure_future(caller())
+    assert await converse(h, until=8.0) is Outcome.FALLBACK  # the call is logged as a fallback call
+    await driver
+    [message] = [e for e in h.events if isinstance(e, MessageTaken)]
+    assert message.name == "Bo" and message.callback_number == "+15552017788"
+    assert h.line.transfers == ["200"]  # key 0: the front desk, blind (a warm brief needs the voice)
+    assert [e.code for e in h.events if isinstance(e, ErrorRaised)] == ["tts-failed"]
+
+
+async def test_the_keypad_menu_alone_is_the_fallback_outcome(clinic: BusinessProfile, engines: FakeEngines) -> None:
+    h = make(clinic, engines)
+    await h.run.ctx.phrases.preload(fixed_phrases(clinic))
+    engines.tts_error = RuntimeError("voice gone")
+    h.type("Are you open this Sunday?")
+
+    async def hang_up_after_menu() -> None:
+        while KEYPAD_MENU not in [t.text for t in h.turns(Speaker.RECEPTIONIST)]:
+            await asyncio.sleep(0.01)
+        h.caller_hangs_up()
+
+    watcher = asyncio.ensure_future(hang_up_after_menu())
+    assert await converse(h, until=8.0) is Outcome.FALLBACK
+    await watcher
