@@ -99,8 +99,8 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None
 class Phone:
     """A scripted pjsua2 phone (tests.e2e.phone) in its own process; its JSON events are read as they come."""
 
-    def __init__(self, *args: str, identity: str = "phone") -> None:
-        self.port, self.identity = free_port(), identity
+    def __init__(self, *args: str, identity: str = "phone", port: int = 0) -> None:
+        self.port, self.identity = port or free_port(), identity
         command = [sys.executable, "-m", "tests.e2e.phone", "--port", str(self.port), "--rtp-port",
                    str(free_port()), "--identity", identity, *args]
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
