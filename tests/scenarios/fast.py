@@ -36,7 +36,18 @@ from appliance.call.events import (
     Transferring,
     TurnSpoken,
 )
-from appliance.call.inputs import AudioIn, CallerText, CallInput, Inputs, KeyPressed, LineClosed, TransferResult
+from appliance.call.inputs import (
+    AudioIn,
+    CallerText,
+    CallInput,
+    Inputs,
+    KeyPressed,
+    LegAnswered,
+    LegFailed,
+    LegKey,
+    LineClosed,
+    TransferResult,
+)
 from appliance.call.run import CallRun
 from appliance.clock import Clock, parse_moment
 from appliance.config import CallSettings, Settings
@@ -74,6 +85,28 @@ class TypedEngines(Engines):
         return np.full(rate // 10, 1000, dtype=np.int16)
 
 
+DECLINE_STATUS = 603
+
+
+class ScenarioLeg:
+    """The team member's phone during a warm transfer: it hears the brief."""
+
+    def __init__(self) -> None:
+        self.heard = 0
+
+    def extend(self, frames: list[bytes]) -> None:
+        self.heard += len(frames)
+
+    def clear(self) -> int:
+        return 0
+
+    def __len__(self) -> int:
+        return 0
+
+    def hang_up(self) -> None:
+        """Declined: the box hangs up the team member's phone."""
+
+
 class ScenarioLine:
     """The call-control port of a played call: hang-ups close the line; transfers are answered as scripted."""
 
@@ -88,6 +121,21 @@ class ScenarioLine:
     def transfer(self, target: str) -> None:
         """The team member's phone answers (bridged), declines or rings out."""
         self.inputs.put_nowait(self.answer)
+
+    def ring(self, target: str, ring_timeout_s: float) -> str:
+        """A warm transfer: the team member answers and presses 1, answers and presses 2, or rings out."""
+        if self.answer.ok:
+            self.inputs.put_nowait(LegAnswered(ScenarioLeg()))
+            self.inputs.put_nowait(LegKey("1"))
+        elif self.answer.status == DECLINE_STATUS:
+            self.inputs.put_nowait(LegAnswered(ScenarioLeg()))
+            self.inputs.put_nowait(LegKey("2"))
+        else:
+            self.inputs.put_nowait(LegFailed(self.answer.status))
+        return "leg"
+
+    def join(self, leg_key: str) -> None:
+        """The caller and the team member are joined: the receptionist has left."""
 
     def extend(self, frames: list[bytes]) -> None:
         """Queue the reply's frames."""
