@@ -36,6 +36,7 @@ _PROBLEM = ("hurt", "hurts", "hurting", "pain", "painful", "ache", "aching", "so
             "damaged", "stopped working", "not working", "doesn't work", "won't start", "problem", "issue",
             "trouble", "wrong", "sick", "injured", "emergency")
 _FEELING = ("nervous", "anxious", "scared", "worried", "afraid", "frightened", "stressed", "unsure", "not sure")
+_CALL_ME_BACK = ("call me back", "call me", "callback", "call back", "ring me back", "get back to me")
 _PERSON = ("a person", "a human", "someone", "somebody", "a real person", "the front desk", "operator", "anyone")
 
 
@@ -43,7 +44,7 @@ def person_plan(profile: BusinessProfile, text: str, now: datetime) -> ReplyPlan
     """The caller asks for someone by name, role or need: put them through when that person can be reached now,
     otherwise say so and offer a message. None when the words name nobody on the team (or there is no team:
     then asking for someone is asking for a message)."""
-    if not profile.team:
+    if not profile.team or says(text, _CALL_ME_BACK):  # "can someone call me back?" asks for a message
         return None
     closed = not profile.is_open(now)
     match = find_member(profile, text, closed=closed, urgent=says(text, URGENT_CUES))
