@@ -30,7 +30,7 @@ from appliance.reception.returning import welcome_back
 from appliance.reception.routing import Match, asks_for_someone, find_member, front_desk, reachable
 from appliance.reception.wording import says
 
-_HOURS = ("open", "opening", "hours", "close", "closing", "closed", "what time")
+HOURS_CUES = ("open", "opening", "hours", "close", "closing", "closed", "what time")  # a question about hours
 _PROBLEM = ("hurt", "hurts", "hurting", "pain", "painful", "ache", "aching", "sore", "broke", "broken", "cracked",
             "chipped", "loose", "fell out", "came out", "bleeding", "swollen", "swelling", "leak", "leaking",
             "damaged", "stopped working", "not working", "doesn't work", "won't start", "problem", "issue",
@@ -50,7 +50,7 @@ def person_plan(profile: BusinessProfile, text: str, now: datetime) -> ReplyPlan
     match = find_member(profile, text, closed=closed, urgent=says(text, URGENT_CUES))
     if match is not None and (asks_for_someone(text) or match.by == "name"):
         return put_through(profile, match.member, now, on_call=_on_call(match))
-    if says(text, _PERSON) and asks_for_someone(text):
+    if says(text, _PERSON):  # 'a person, please': the front desk
         desk = front_desk(profile)
         return put_through(profile, desk, now) if desk else _no_one()
     return None
@@ -88,7 +88,7 @@ def day_facts_plan(profile: BusinessProfile, text: str, now: datetime) -> ReplyP
         return _fact(Intent.DURATION, service_facts.duration_sentence(services, text))
     if services and (extreme := service_facts.asks_price_extreme(text)):
         return _fact(Intent.PRICE, service_facts.price_extreme_sentence(services, extreme))
-    if says(text, _HOURS) or says(text, ("right now", "today", "tomorrow", "tonight")):
+    if says(text, HOURS_CUES) or says(text, ("right now", "today", "tomorrow", "tonight")):
         answer = opening.hours_answer(opening.from_profile(profile), text, now.astimezone(ZoneInfo(profile.timezone)))
         if answer:
             return _fact(Intent.HOURS, answer)

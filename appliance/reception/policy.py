@@ -36,7 +36,6 @@ _STOP = frozenset(
     )
 )
 _GOODBYE = ("bye", "goodbye", "that's all", "that is all", "nothing else", "that's it", "hang up", "no thanks")
-_HOURS = ("open", "opening", "hours", "close", "closing", "closed", "what time")
 _ADDRESS = ("where", "address", "located", "location", "directions", "find you")
 _PRICE = ("price", "prices", "cost", "costs", "how much", "charge", "fee", "fees", "rate")
 _SERVICES = ("services", "service", "offer", "provide", "do you do")
@@ -162,7 +161,7 @@ def _short_reply(profile: BusinessProfile, said: list[str]) -> ReplyPlan | None:
 def _fact_plan(profile: BusinessProfile, text: str) -> ReplyPlan | None:
     if says(text, _PRICE) and (price := _service_price(profile, text)):
         return _fact(Intent.PRICE, price)
-    if says(text, _HOURS):
+    if says(text, plans.HOURS_CUES):
         return _fact(Intent.HOURS, facts.hours_sentence(profile))
     if says(text, _ADDRESS) and profile.address:
         return _fact(Intent.ADDRESS, facts.address_sentence(profile))
