@@ -123,6 +123,10 @@ class SipEndpoint:
         """Calls not yet disconnected."""
         return len(self._calls)
 
+    def live_calls(self) -> list[str]:
+        """The keys of the calls not yet disconnected (any thread; a snapshot)."""
+        return list(self._calls.copy())
+
     # --- everything below runs on the PJSIP thread ---
 
     def _run(self) -> None:

@@ -39,10 +39,17 @@ def endpoint(switch: Switch) -> Iterator[SipEndpoint]:
 
 
 @pytest.fixture
-def processes() -> Iterator[list[Phone | Sipp]]:
-    """Phones and SIPps started by a test, stopped after it whatever happened."""
+def processes(endpoint: SipEndpoint) -> Iterator[list[Phone | Sipp]]:
+    """Phones and SIPps started by a test, stopped after it whatever happened; the endpoint starts each test
+    with no call (the library has only four call slots), and a failed test's calls are hung up, not left."""
+    try:
+        wait_until(lambda: endpoint.active_calls == 0, 40, "the earlier tests' calls to end")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; still live: {endpoint.live_calls()}") from exc
     started: list[Phone | Sipp] = []
     yield started
+    for key in endpoint.live_calls():
+        endpoint.hangup(key)
     for process in started:
         process.kill()
 
