@@ -8,10 +8,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.testclient import TestClient
 
-from appliance.call.events import CallEnded, CallStarted, KnowledgeGap, MessageTaken, Outcome, Recorded, Speaker, \
-    TurnSpoken
+from appliance.call.events import (
+    CallEnded,
+    CallStarted,
+    KnowledgeGap,
+    MessageTaken,
+    Outcome,
+    Recorded,
+    Speaker,
+    TurnSpoken,
+)
 from appliance.call.recorder import CallRecorder
 from appliance.cli import init
 from appliance.config import Settings, load_settings
@@ -95,28 +104,41 @@ def appliance(settings: Settings) -> Iterator[PanelAppliance]:
     opened.close()
 
 
+ROLE_HEADER = "x-test-role"  # which role's user a test client acts as (the sign-in branch makes this real)
+
+
+def principal_of(request: Request) -> Principal:
+    """The test stand-in for sign-in: the user of the role a test client names, or 401 like the real one."""
+    role = request.headers.get(ROLE_HEADER)
+    if role is None:
+        raise HTTPException(status_code=401, detail="Sign in first.")
+    return Principal(USERS.get(role, 99), f"{role}-user", role)
+
+
 @pytest.fixture
-def client(appliance: PanelAppliance) -> Iterator[TestClient]:
-    with TestClient(create_app(appliance), follow_redirects=False) as made:
-        yield made
+def app(appliance: PanelAppliance) -> FastAPI:
+    made = create_app(appliance)
+    made.dependency_overrides[current_principal] = principal_of
+    return made
 
 
 Act = Callable[[str | None], TestClient]
 
 
 @pytest.fixture
-def act(client: TestClient) -> Act:
-    """Make the client act as a role's user (None: nobody signed in)."""
+def act(app: FastAPI) -> Iterator[Act]:
+    """A client acting as a role's user (None: nobody signed in); one client per role."""
+    clients: dict[str | None, TestClient] = {}
 
     def as_role(role: str | None) -> TestClient:
-        overrides = client.app.dependency_overrides  # type: ignore[attr-defined]
-        overrides.pop(current_principal, None)
-        if role is not None:
-            principal = Principal(USERS.get(role, 99), f"{role}-user", role)
-            overrides[current_principal] = lambda: principal
-        return client
+        if role not in clients:
+            headers = {} if role is None else {ROLE_HEADER: role}
+            clients[role] = TestClient(app, headers=headers, follow_redirects=False).__enter__()
+        return clients[role]
 
-    return as_role
+    yield as_role
+    for made in clients.values():
+        made.__exit__(None, None, None)
 
 
 def contact_of(appliance: Appliance, call_id: str) -> str:
