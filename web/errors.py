@@ -13,10 +13,9 @@ from starlette.exceptions import HTTPException
 
 from appliance.errors import ApplianceError, NotFoundError
 from appliance.storage.keys import IntegrityError
-from web.templating import templates
+from web.templating import PAGES
 
 _LOGGER = logging.getLogger(__name__)
-_PAGES = templates()
 _TITLES = {400: "That did not work", 401: "Sign in first", 403: "Not allowed", 404: "Not found",
            405: "Not allowed", 413: "Too large", 422: "Please check the form", 500: "Something went wrong",
            503: "Not available yet"}
@@ -27,7 +26,7 @@ def answer(request: Request, status: int, message: str, headers: Mapping[str, st
     if request.url.path.startswith("/api") or request.url.path == "/health":
         return JSONResponse({"detail": message}, status_code=status, headers=dict(headers or {}))
     values = {"status": status, "title": _TITLES.get(status, "That did not work"), "message": message}
-    return _PAGES.TemplateResponse(request, "error.html", values, status_code=status,
+    return PAGES.TemplateResponse(request, "error.html", values, status_code=status,
                                       headers=dict(headers or {}))
 
 

@@ -35,3 +35,6 @@ def templates() -> Jinja2Templates:
     found = Jinja2Templates(directory=str(TEMPLATES))
     found.env.filters.update(when=when, duration=duration, offset=offset)
     return found
+
+
+PAGES = templates()  # one environment for every page and error page

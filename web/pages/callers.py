@@ -13,10 +13,9 @@ from web.confirm import confirm_password
 from web.deps import ID_PATTERN, ApplianceDep, CorrectsCallers, ErasesCallers, Source, ViewsCalls, page_context
 from web.forms import NAME_MAX, NOTE_MAX
 from web.pages.calls import page_links
-from web.templating import templates
+from web.templating import PAGES
 
 router = APIRouter(include_in_schema=False)
-PAGES = templates()
 ContactId = Annotated[str, Path(pattern=ID_PATTERN)]
 
 

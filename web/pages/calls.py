@@ -12,10 +12,9 @@ from fastapi.responses import HTMLResponse
 from web.deps import ID_PATTERN, ApplianceDep, ViewsCalls, may, page_context
 from web.forms import OUTCOMES, CallFilter
 from web.permissions import Permission
-from web.templating import templates
+from web.templating import PAGES
 
 router = APIRouter(include_in_schema=False)
-PAGES = templates()
 
 
 @router.get("/calls", response_class=HTMLResponse)

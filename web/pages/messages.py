@@ -10,10 +10,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from web.deps import ID_PATTERN, ApplianceDep, ViewsMessages, WorksMessages, page_context
 from web.forms import NOTE_MAX, View
 from web.pages.calls import page_links
-from web.templating import templates
+from web.templating import PAGES
 
 router = APIRouter(include_in_schema=False)
-PAGES = templates()
 MessageId = Annotated[str, Path(pattern=ID_PATTERN)]
 BackTo = Annotated[View, Form()]
 
