@@ -1,5 +1,6 @@
 """The appliance's one public face: `Appliance` starts and stops the core (store, models, SIP endpoint,
-switchboard) and answers what a panel may ask (health, calls, messages, live events, hang-up, transfer, reload).
+switchboard) and answers what a panel may ask (health, calls, messages, live events, hang-up, transfer, reload,
+the audit log; `records` holds the panel's call log, inbox and callers: appliance.records).
 
 The panel and the console build on this object; nothing here knows about either.
 """
@@ -24,7 +25,9 @@ from appliance.config import Settings
 from appliance.errors import ApplianceError, ErrorCode, NotFoundError
 from appliance.reception.profile import load_profiles
 from appliance.reception.summary import summarize
+from appliance.records import Records
 from appliance.sipconfig import endpoint_config
+from appliance.storage import audit
 from appliance.storage.backup import sweep_backup_leftovers
 from appliance.storage.calllog import CallLog
 from appliance.storage.recordings import sweep_recordings
@@ -54,6 +57,7 @@ class Appliance:
         self._watcher: asyncio.Task[None] | None = None
         self.clock = clock_from_env()
         self.bus = EventBus()
+        self.records = Records(self._opened_store, settings.recordings_dir)  # the panel's call log, inbox, callers
 
     # --- lifecycle ---
 
@@ -146,6 +150,15 @@ class Appliance:
         """Questions callers asked that the profile could not answer (of one brand, or all): each with its brand,
         question, count and last asked (Unix seconds), most asked first."""
         return self._opened_store().knowledge_gaps(brand)
+
+    def audit(self, *, actor: str, action: str, subject: str | None = None, detail: str | None = None,
+              source: str | None = None) -> None:
+        """Write one audit-log row: who (`actor`), what (`action`, `subject`: an opaque id), from where (`source`)."""
+        audit.record(self._opened_store(), actor=actor, action=action, subject=subject, detail=detail, source=source)
+
+    def audit_log(self, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+        """Audit-log rows, newest first."""
+        return audit.read(self._opened_store(), limit, offset)
 
     def subscribe(self, callback: Callable[[str, CallEvent], None]) -> Callable[[], None]:
         """Receive every call event as (call id, event) on a thread of its own, in order; a slow or failing
