@@ -17,9 +17,17 @@ import pytest
 
 from tests.e2e.support import ROOT
 
+
+def _can_unshare() -> bool:
+    """Whether this user may make a network namespace (root, or a container that allows it)."""
+    if shutil.which("strace") is None or shutil.which("unshare") is None:
+        return False
+    return subprocess.run(["unshare", "--net", "true"], capture_output=True, check=False).returncode == 0
+
+
 pytestmark = [pytest.mark.sip,
-              pytest.mark.skipif(shutil.which("strace") is None or shutil.which("unshare") is None,
-                                 reason="needs strace and unshare (setup --dev)")]
+              pytest.mark.skipif(not _can_unshare(), reason="needs strace, unshare and the right to make a "
+                                 "network namespace (setup --dev; run as root)")]
 _CALL = re.compile(r"^\d+(?:<[^>]*>)? (connect|sendto|sendmsg|sendmmsg)\(")
 _PORT = re.compile(r"sin6?_port=htons\((\d+)\)")
 _INET = re.compile(r'inet_addr\("([^"]+)"\)|inet_pton\(AF_INET6?, "([^"]+)"')
