@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from appliance import __version__
+from appliance.accounts.policy import RoleRules
+from appliance.accounts.service import Accounts
 from appliance.bus import EventBus
 from appliance.call.context import Reception, build_reception
 from appliance.call.engines import Engines, load_engines
@@ -146,6 +148,17 @@ class Appliance:
         """Questions callers asked that the profile could not answer (of one brand, or all): each with its brand,
         question, count and last asked (Unix seconds), most asked first."""
         return self._opened_store().knowledge_gaps(brand)
+
+    def accounts(self, rules: RoleRules) -> Accounts:
+        """The panel's accounts under the panel's role rules: users, sign-in, sessions, tokens, setup links, audit."""
+        return Accounts(self._opened_store().panel_tables(), rules)
+
+    def audit(self, actor: str, action: str, subject: str | None = None, detail: str | None = None,
+              address: str | None = None) -> None:
+        """Write one audit-log row (a playback, an export, an erasure, a correction): who, what, about what (an
+        opaque id such as a call or contact id, never a number or a name), and from where."""
+        self._opened_store().panel_tables()[0].audit(actor, action, subject, detail, address=address,
+                                                   now=time.time())
 
     def subscribe(self, callback: Callable[[str, CallEvent], None]) -> Callable[[], None]:
         """Receive every call event as (call id, event) on a thread of its own, in order; a slow or failing

@@ -39,7 +39,7 @@ from appliance.call.events import (
 from appliance.config import Settings
 from appliance.errors import ApplianceError, ErrorCode
 from appliance.phone import DEFAULT_REGION, PhoneNumber, check_region
-from appliance.storage import contacts, gaps, messages, transcripts
+from appliance.storage import accounts, contacts, gaps, messages, sessions, transcripts
 from appliance.storage.crypto import (
     MasterKey,
     Reader,
@@ -341,6 +341,11 @@ class CallStore:
     def _audit(self, actor: str, action: str, subject: str | None, detail: str | None) -> None:
         self.db.execute("INSERT INTO audit_log (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
                         [time.time(), actor, action, subject, detail])
+
+    def panel_tables(self) -> tuple[accounts.AccountTables, sessions.SessionTables]:
+        """The panel's users and audit log, and its sessions, tokens and setup links, on this connection and lock."""
+        return (accounts.AccountTables(self.db, self._lock, self._sealer),
+                sessions.SessionTables(self.db, self._lock, self._sealer))
 
     # --- maintenance ------------------------------------------------------------------------------------
 
