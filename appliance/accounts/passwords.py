@@ -17,7 +17,7 @@ from importlib import resources
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from appliance.errors import ApplianceError
+from appliance.accounts.errors import AccountError
 
 MIN_LENGTH = 12
 MAX_LENGTH = 256  # longer input is refused before hashing (hashing megabytes is a denial of service)
@@ -26,7 +26,7 @@ _EDGES = re.compile(r"^[\W\d_]+|[\W\d_]+$")
 _HASHER = PasswordHasher()  # argon2id, RFC 9106 low-memory profile: t=3, m=64 MiB, p=4
 
 
-class WeakPasswordError(ApplianceError):
+class WeakPasswordError(AccountError):
     """A new password does not meet the rules; the message says which and what to do."""
 
 

@@ -13,8 +13,10 @@ from typing import Any
 
 from appliance.accounts import passwords, policy
 from appliance.accounts import second_factor as factor
+from appliance.accounts.errors import AccountError, NoSuchUserError
 from appliance.accounts.policy import ENROL, SIGNED_IN
-from appliance.accounts.signin import AccountError, NewSession, SessionUser, SignIn, Where
+from appliance.accounts.signin import NewSession, SessionUser, SignIn, Where
+from appliance.storage.accounts import DuplicateUserError
 
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 LOCAL = Where()  # a change made on the box itself (the console)
@@ -38,7 +40,10 @@ class Accounts(SignIn):
         self._check_username(username)
         role = self._role(role)
         passwords.check_new_password(password, username)
-        user_id = self.users.add_user(username, passwords.hash_password(password), role, self.clock())
+        try:
+            user_id = self.users.add_user(username, passwords.hash_password(password), role, self.clock())
+        except DuplicateUserError as exc:
+            raise AccountError(str(exc)) from None
         self.audit(actor, "user-added", str(user_id), f"{username} as {role}", where.address)
         return user_id
 
@@ -71,7 +76,7 @@ class Accounts(SignIn):
     def _user(self, user_id: int) -> dict[str, Any]:
         user = self.users.user(user_id)
         if user is None:
-            raise AccountError(f"There is no user with id {user_id}: reload the list of users.")
+            raise NoSuchUserError(f"There is no user with id {user_id}: reload the list of users.")
         return user
 
     def _role(self, role: str) -> str:
@@ -220,8 +225,11 @@ class Accounts(SignIn):
         needs a second factor."""
         self._check_username(username)
         passwords.check_new_password(password, username)
-        made = self.sessions.use_setup_link(factor.digest(token), username, passwords.hash_password(password),
-                                            self.clock())
+        try:
+            made = self.sessions.use_setup_link(factor.digest(token), username, passwords.hash_password(password),
+                                                self.clock())
+        except DuplicateUserError as exc:
+            raise AccountError(str(exc)) from None
         if made is None:
             raise AccountError("This setup link was used already or has expired. Ask for a new one: "
                                "'receptionist users setup-link' on the box.")

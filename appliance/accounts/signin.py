@@ -11,22 +11,10 @@ from typing import Any
 
 from appliance.accounts import passwords, policy
 from appliance.accounts import second_factor as factor
+from appliance.accounts.errors import SignInRefused
 from appliance.accounts.policy import SECOND_FACTOR, SIGNED_IN, RoleRules
-from appliance.errors import ApplianceError
 from appliance.storage.accounts import AccountTables
 from appliance.storage.sessions import SessionTables
-
-
-class SignInRefused(ApplianceError):
-    """A sign-in step failed; the message says why in plain words (`locked`: wait, do not retry now)."""
-
-    def __init__(self, message: str, *, locked: bool = False) -> None:
-        super().__init__(message)
-        self.locked = locked
-
-
-class AccountError(ApplianceError):
-    """An account change that cannot be made as asked; the message says what to do."""
 
 
 @dataclass(frozen=True)
