@@ -35,6 +35,13 @@ class Accounts(SignIn):
         """Every user: id, username, role, disabled, has_totp, created_at (no secrets)."""
         return self.users.users()
 
+    def user_id_of(self, username: str) -> int:
+        """The id of a user by name; NoSuchUserError if there is none."""
+        user = self.users.user_named(username)
+        if user is None:
+            raise NoSuchUserError(f"There is no user named '{username}': see 'receptionist users list'.")
+        return int(user["id"])
+
     def add_user(self, username: str, password: str, role: str, actor: str, where: Where = LOCAL) -> int:
         """Create a user (checked name, role and password); their id."""
         self._check_username(username)
