@@ -105,6 +105,15 @@ def fingerprint(cert: x509.Certificate) -> str:
     return ":".join(f"{byte:02X}" for byte in cert.fingerprint(hashes.SHA256()))
 
 
+def ensure_certificate(certificate: Path, key: Path, bind_address: str) -> Made | None:
+    """Make a self-signed certificate if neither file exists (a data folder from before HTTPS, or a new one);
+    else check that both can be read. The certificate made, or None."""
+    if not certificate.exists() and not key.exists():
+        return make_certificate(certificate, key, box_names(), box_addresses(bind_address))
+    check_tls_files(certificate, key)
+    return None
+
+
 def check_tls_files(certificate: Path, key: Path) -> None:
     """Refuse to serve the panel without a readable certificate and key, saying what to do."""
     for path, what in ((certificate, "certificate"), (key, "key")):

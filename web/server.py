@@ -5,23 +5,29 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import socket
 from collections.abc import Iterator
 from typing import Any
 
 import uvicorn
 
-from appliance.certs import check_tls_files
+from appliance.certs import ensure_certificate
 from appliance.config import Settings, WebSettings
 from appliance.errors import ApplianceError
 from appliance.service import Appliance
 from web.app import create_app
 from web.redirect import redirect_app
 
+_LOGGER = logging.getLogger(__name__)
+
 
 async def serve(settings: Settings, stop: asyncio.Event) -> None:
     """Run the appliance and its panel until stop is set; then hang up calls first, and stop the panel last."""
-    check_tls_files(settings.web.certificate, settings.web.key)
+    made = ensure_certificate(settings.web.certificate, settings.web.key, settings.web.bind_address)
+    if made is not None:
+        _LOGGER.warning("made a self-signed certificate for the panel, %s (fingerprint %s)", made.certificate,
+                        made.fingerprint)
     appliance = Appliance(settings)
     appliance.open()
     try:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
-from appliance.certs import box_addresses, check_tls_files, make_certificate
+from appliance.certs import box_addresses, check_tls_files, ensure_certificate, make_certificate
 from appliance.config import WebSettings
 from appliance.errors import ApplianceError
 from web.redirect import https_location
@@ -51,3 +51,12 @@ def test_a_self_signed_certificate_for_the_box(tmp_path: Path) -> None:
         make_certificate(cert, key, ["box"], [])
     context = ssl.create_default_context(cafile=str(cert))  # a client that trusts it checks it like any other
     context.load_cert_chain(cert, key)
+
+
+def test_a_data_folder_without_a_certificate_gets_one_and_half_a_pair_is_an_error(tmp_path: Path) -> None:
+    cert, key = tmp_path / "panel.crt", tmp_path / "panel.key"
+    made = ensure_certificate(cert, key, "127.0.0.1")
+    assert made is not None and cert.is_file() and ensure_certificate(cert, key, "127.0.0.1") is None
+    key.unlink()
+    with pytest.raises(ApplianceError, match=r"TLS key .*panel\.key is missing"):
+        ensure_certificate(cert, key, "127.0.0.1")
