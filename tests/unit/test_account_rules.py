@@ -63,7 +63,8 @@ def test_recovery_codes_and_tokens() -> None:
     assert len(set(codes)) == 10 and all(len(factor.normalized_code(code)) == 16 for code in codes)
     assert factor.normalized_code(" K7WQ 9dfe-m3xa-P2RT ") == "k7wq9dfem3xap2rt"
     assert factor.new_token("rcp_").startswith("rcp_") and factor.new_token() != factor.new_token()
-    assert len(factor.digest("x")) == 64 and "<svg" in factor.qr_svg(factor.provisioning_uri(factor.new_secret(), "olga", "box"))
+    uri = factor.provisioning_uri(factor.new_secret(), "olga", "box")
+    assert len(factor.digest("x")) == 64 and uri.startswith("otpauth://totp/") and "<svg" in factor.qr_svg(uri)
 
 
 def test_session_timeouts() -> None:
