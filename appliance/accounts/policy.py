@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 IDLE_S = 30 * 60  # a session unused this long ends
 ABSOLUTE_S = 12 * 60 * 60  # a session ends this long after sign-in, used or not
+HALFWAY_S = 10 * 60  # a session waiting for the second factor (or its enrolment) ends this long after the password
 ACCOUNT_FAILURES = 5  # failed sign-ins (passwords or codes) in a row that lock an account
 ACCOUNT_LOCK_S = 15 * 60  # for this long
 ADDRESS_FAILURES = 20  # failed sign-ins from one address within the window that block it
@@ -44,9 +45,11 @@ def stage_after_password(role: str, has_totp: bool, rules: RoleRules) -> str:
     return ENROL if role in rules.second_factor else SIGNED_IN
 
 
-def session_expired(created_at: float, last_seen: float, now: float) -> bool:
-    """Whether a session has ended: unused for IDLE_S, or ABSOLUTE_S after sign-in."""
-    return now - last_seen >= IDLE_S or now - created_at >= ABSOLUTE_S
+def session_expired(created_at: float, last_seen: float, now: float, stage: str = SIGNED_IN) -> bool:
+    """Whether a session has ended: unused for IDLE_S, or ABSOLUTE_S after sign-in (HALFWAY_S while it still
+    waits for the second factor)."""
+    limit = ABSOLUTE_S if stage == SIGNED_IN else HALFWAY_S
+    return now - last_seen >= IDLE_S or now - created_at >= limit
 
 
 def lock_until(failures_before: int, now: float) -> float | None:

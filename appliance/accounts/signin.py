@@ -142,6 +142,7 @@ class SignIn:
     def _new_session(self, user_id: int, stage: str, where: Where, replaces: str | None = None) -> NewSession:
         """A new session (a fresh token, never reused across steps), ending the one it `replaces`."""
         now, token, csrf = self.clock(), factor.new_token(), secrets.token_urlsafe(32)
+        self.sessions.end_stale_sessions(now - policy.IDLE_S, now)  # tidy: ended sessions leave no rows behind
         self.sessions.add_session({"id": factor.digest(token), "user_id": user_id, "csrf_token": csrf,
                                    "created_at": now, "expires_at": now + policy.ABSOLUTE_S, "stage": stage,
                                    "last_seen": now, "address": where.address, "user_agent": where.agent[:200]},
@@ -154,7 +155,7 @@ class SignIn:
         row = self.sessions.session(handle)
         if row is None:
             return None
-        if row["disabled"] or policy.session_expired(row["created_at"], row["last_seen"], now):
+        if row["disabled"] or policy.session_expired(row["created_at"], row["last_seen"], now, row["stage"]):
             self.sessions.end_session(handle)
             return None
         self.sessions.touch_session(handle, now)

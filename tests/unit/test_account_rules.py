@@ -90,3 +90,9 @@ def test_which_step_follows_the_password() -> None:
     assert policy.stage_after_password("viewer", True, RULES) == policy.SECOND_FACTOR
     with pytest.raises(ValueError, match="use one of: owner, admin, staff, viewer"):
         RULES.check("root")
+
+
+def test_a_session_waiting_for_the_second_factor_ends_sooner() -> None:
+    assert not policy.session_expired(0.0, policy.HALFWAY_S - 1, policy.HALFWAY_S - 1, policy.SECOND_FACTOR)
+    assert policy.session_expired(0.0, policy.HALFWAY_S - 1, policy.HALFWAY_S, policy.ENROL)
+    assert not policy.session_expired(0.0, policy.HALFWAY_S - 1, policy.HALFWAY_S, policy.SIGNED_IN)
