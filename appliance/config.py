@@ -20,7 +20,7 @@ from sip.config import LIBRARY_MAX_CALLS, EndpointConfig
 CONFIG_ENV = "RECEPTIONIST_CONFIG"
 Transport = Literal["udp", "tcp"]
 Codec = Literal["G722", "PCMU", "PCMA"]
-_TRANSPORTS: tuple[Transport, ...] = ("udp", "tcp")
+_TRANSPORTS: tuple[Transport, ...] = ("udp",)  # TCP is opt-in: see the config template
 _CODECS: tuple[Codec, ...] = ("G722", "PCMU", "PCMA")
 _SIP = EndpointConfig()
 _ADMISSION = AdmissionLimits()

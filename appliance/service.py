@@ -1,5 +1,6 @@
 """The appliance's one public face: `Appliance` starts and stops the core (store, models, SIP endpoint,
-switchboard) and answers what a panel may ask (health, calls, messages, live events, hang-up, transfer, reload).
+switchboard) and answers what a panel may ask (health, calls, messages, live events, hang-up, transfer, reload,
+the audit log; `records` holds the panel's call log, inbox and callers: appliance.records).
 
 The panel and the console build on this object; nothing here knows about either.
 """
@@ -16,7 +17,7 @@ from typing import Any
 
 from appliance import __version__
 from appliance.accounts.policy import RoleRules
-from appliance.accounts.service import Accounts
+from appliance.accounts.service import Accounts, open_accounts, verify_password
 from appliance.bus import EventBus
 from appliance.call.context import Reception, build_reception
 from appliance.call.engines import Engines, load_engines
@@ -26,7 +27,9 @@ from appliance.config import Settings
 from appliance.errors import ApplianceError, ErrorCode, NotFoundError
 from appliance.reception.profile import load_profiles
 from appliance.reception.summary import summarize
+from appliance.records import Records
 from appliance.sipconfig import endpoint_config
+from appliance.storage import audit
 from appliance.storage.backup import sweep_backup_leftovers
 from appliance.storage.calllog import CallLog
 from appliance.storage.recordings import sweep_recordings
@@ -56,6 +59,7 @@ class Appliance:
         self._watcher: asyncio.Task[None] | None = None
         self.clock = clock_from_env()
         self.bus = EventBus()
+        self.records = Records(self._opened_store, settings.recordings_dir)  # the panel's call log, inbox, callers
 
     # --- lifecycle ---
 
@@ -150,15 +154,21 @@ class Appliance:
         return self._opened_store().knowledge_gaps(brand)
 
     def accounts(self, rules: RoleRules) -> Accounts:
-        """The panel's accounts under the panel's role rules: users, sign-in, sessions, tokens, setup links, audit."""
-        return Accounts(self._opened_store().panel_tables(), rules)
+        """The panel's accounts under the panel's role rules: users, sign-in, sessions, tokens, setup links."""
+        return open_accounts(self._opened_store(), rules)
 
-    def audit(self, actor: str, action: str, subject: str | None = None, detail: str | None = None,
-              address: str | None = None) -> None:
-        """Write one audit-log row (a playback, an export, an erasure, a correction): who, what, about what (an
-        opaque id such as a call or contact id, never a number or a name), and from where."""
-        self._opened_store().panel_tables()[0].audit(actor, action, subject, detail, address=address,
-                                                   now=time.time())
+    def verify_password(self, user_id: int, password: str) -> bool:
+        """Whether `password` is this user's (asked again before an erasure)."""
+        return verify_password(self._opened_store(), user_id, password)
+
+    def audit(self, *, actor: str, action: str, subject: str | None = None, detail: str | None = None,
+              source: str | None = None) -> None:
+        """Write one audit-log row: who (`actor`), what (`action`, `subject`: an opaque id), from where (`source`)."""
+        audit.record(self._opened_store(), actor=actor, action=action, subject=subject, detail=detail, source=source)
+
+    def audit_log(self, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+        """Audit-log rows, newest first."""
+        return audit.read(self._opened_store(), limit, offset)
 
     def subscribe(self, callback: Callable[[str, CallEvent], None]) -> Callable[[], None]:
         """Receive every call event as (call id, event) on a thread of its own, in order; a slow or failing

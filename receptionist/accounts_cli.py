@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from appliance.accounts.service import Accounts
+from appliance.accounts.service import Accounts, open_accounts
 from appliance.certs import box_addresses, box_names, make_certificate
 from appliance.cli import SubParsers
 from appliance.config import Settings, load_settings
@@ -28,7 +28,7 @@ def _with_accounts(args: argparse.Namespace, work: Callable[[Accounts, Settings]
     settings = load_settings(args.config)
     store = CallStore.open(settings)
     try:
-        return work(Accounts(store.panel_tables(), ROLE_RULES), settings)
+        return work(open_accounts(store, ROLE_RULES), settings)
     finally:
         store.close()
 

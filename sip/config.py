@@ -29,7 +29,7 @@ class EndpointConfig:
 
     bind_address: str = "0.0.0.0"
     port: int = 5060
-    transports: tuple[str, ...] = ("udp", "tcp")
+    transports: tuple[str, ...] = ("udp",)
     rtp_port: int = 4000
     rtp_port_range: int = 200
     allowed_sources: tuple[str, ...] = LAN_AND_LOOPBACK

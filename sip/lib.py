@@ -6,10 +6,14 @@ from typing import Any
 
 import pjsua2 as pj
 
+from sip import pjlog
 from sip.config import LIBRARY_MAX_CALLS, EndpointConfig, RegistrationConfig, SipError
 
 _TRANSPORTS = {"udp": pj.PJSIP_TRANSPORT_UDP, "tcp": pj.PJSIP_TRANSPORT_TCP}
 _CODEC_PREFIX = {"G722": "G722/", "PCMU": "PCMU/", "PCMA": "PCMA/"}
+# The log writers handed to PJSIP: it calls them until the process ends (one library per process), so they are
+# kept here rather than by an endpoint that may be collected first.
+_WRITERS: list[pjlog.RedactingWriter] = []
 
 
 def create_library(config: EndpointConfig) -> Any:
@@ -38,8 +42,7 @@ def _endpoint_config(config: EndpointConfig) -> Any:
     cfg.uaConfig.mainThreadOnly = True
     cfg.uaConfig.maxCalls = LIBRARY_MAX_CALLS
     cfg.uaConfig.userAgent = "receptionist-appliance"
-    cfg.logConfig.level = config.log_level
-    cfg.logConfig.consoleLevel = config.log_level
+    _WRITERS.append(pjlog.install(cfg.logConfig, config.log_level))  # caller data never reaches the log
     cfg.medConfig.clockRate = 16000
     cfg.medConfig.sndClockRate = 16000
     cfg.medConfig.noVad = True

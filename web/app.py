@@ -1,5 +1,6 @@
-"""The panel application: sign-in, accounts, users and the audit log, served over HTTPS by `web.server`; `/health`
-stays open for monitoring and says nothing about callers."""
+"""The panel application: sign-in and accounts, the call log, the message inbox and callers' pages, users and the
+audit log, and the same data as a JSON API under /api (its OpenAPI schema at /api/openapi.json). `web.server`
+serves it over HTTPS; `/health` stays open for monitoring and says nothing about callers."""
 
 from __future__ import annotations
 
@@ -12,12 +13,21 @@ from fastapi.staticfiles import StaticFiles
 
 from appliance.service import Appliance
 from web import errors
-from web.pages import render
+from web.api import callers as api_callers
+from web.api import calls as api_calls
+from web.api import messages as api_messages
+from web.limits import BodyLimit
+from web.pages import callers as page_callers
+from web.pages import calls as page_calls
+from web.pages import messages as page_messages
 from web.principal import ROLE_RULES, Principal, current_principal
 from web.routes import account, api_session, api_users, signin, users
 from web.security import SecurityHeaders, csrf_guard
+from web.templating import render
 
 STATIC = Path(__file__).parent / "static"
+ROUTERS = (api_calls.router, api_messages.router, api_callers.router, page_calls.router, page_messages.router,
+           page_callers.router, signin.router, account.router, users.router, api_session.router, api_users.router)
 
 
 def create_app(appliance: Appliance) -> FastAPI:
@@ -26,11 +36,12 @@ def create_app(appliance: Appliance) -> FastAPI:
                   dependencies=[Depends(csrf_guard)])
     app.state.appliance = appliance
     app.state.accounts = appliance.accounts(ROLE_RULES)
-    app.add_middleware(SecurityHeaders)
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(BodyLimit)
+    app.add_middleware(SecurityHeaders)  # outermost: every answer carries the headers, a refusal too
     errors.install(app)
-    for router in (signin.router, account.router, users.router, api_session.router, api_users.router):
+    for router in ROUTERS:
         app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/health")
     def health() -> dict[str, Any]:
@@ -40,6 +51,6 @@ def create_app(appliance: Appliance) -> FastAPI:
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def index(request: Request, me: Annotated[Principal, Depends(current_principal)]) -> Response:
         """The start page: who is signed in, and the appliance's state."""
-        return render(request, "index.html", me=me, health=appliance.health())
+        return render(request, "index.html", principal=me, health=appliance.health())
 
     return app

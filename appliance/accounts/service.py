@@ -1,5 +1,5 @@
 """The panel's accounts as one object: signing in (`SignIn`), plus a user's own account (password, second factor,
-recovery codes, sessions, API tokens), the owner's user management, one-time setup links and the audit log.
+recovery codes, sessions, API tokens), the owner's user management and one-time setup links.
 
 A change of password or second factor asks for the password again and ends the user's other sessions; a change
 of a user's role, second factor or enabled state ends all of their sessions. Every change is audited.
@@ -14,12 +14,25 @@ from typing import Any
 from appliance.accounts import passwords, policy
 from appliance.accounts import second_factor as factor
 from appliance.accounts.errors import AccountError, NoSuchUserError
-from appliance.accounts.policy import ENROL, SIGNED_IN
+from appliance.accounts.policy import ENROL, SIGNED_IN, RoleRules
 from appliance.accounts.signin import NewSession, SessionUser, SignIn, Where
-from appliance.storage.accounts import DuplicateUserError
+from appliance.storage.accounts import AccountTables, DuplicateUserError
+from appliance.storage.sessions import SessionTables
+from appliance.storage.store import CallStore
 
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 LOCAL = Where()  # a change made on the box itself (the console)
+
+
+def open_accounts(store: CallStore, rules: RoleRules) -> Accounts:
+    """The accounts kept in a call store, under the panel's role rules."""
+    return Accounts((AccountTables(store), SessionTables(store)), rules)
+
+
+def verify_password(store: CallStore, user_id: int, password: str) -> bool:
+    """Whether `password` is the user's (False for an unknown user)."""
+    found = AccountTables(store).password_hash(user_id)
+    return passwords.verify_password(found or passwords.decoy_hash(), password) and found is not None
 
 
 class Accounts(SignIn):
@@ -115,7 +128,7 @@ class Accounts(SignIn):
         self.audit(me.username, "password-changed", str(me.user_id), "other sessions ended", where.address)
 
     def _confirm_password(self, me: SessionUser, password: str, where: Where) -> None:
-        if not passwords.verify_password(self.users.password_hash(me.user_id), password):
+        if not passwords.verify_password(self.users.password_hash(me.user_id) or passwords.decoy_hash(), password):
             self._failed(self.users.user(me.user_id), me.username, where, "wrong password asked again")
             raise AccountError("The password is wrong: type your current password.")
 
@@ -213,7 +226,7 @@ class Accounts(SignIn):
             self.audit(username, "token-revoked", str(user_id), token_id, where.address)
         return revoked
 
-    # --- one-time setup links and the audit log ---
+    # --- one-time setup links ---
 
     def create_setup_link(self, role: str, actor: str = "cli") -> str:
         """A new one-time setup link's token for creating a user of `role` (valid once, 24 h)."""
@@ -244,7 +257,3 @@ class Accounts(SignIn):
         self.audit(username, "user-added", str(user_id), f"{username} as {role}, from a setup link", where.address)
         stage = policy.stage_after_password(role, False, self.rules)
         return self._new_session(user_id, stage, where)
-
-    def audit_log(self, limit: int = 100, before: int | None = None) -> list[dict[str, Any]]:
-        """The newest audit-log rows (id, at, actor, action, subject, detail, address), newest first."""
-        return self.users.audit_entries(limit, before)

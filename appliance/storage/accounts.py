@@ -2,23 +2,23 @@
 digests), failed sign-ins and lock-outs, and the audit log. Sessions, API tokens and setup links are in
 `appliance.storage.sessions`.
 
-Every method runs on the call store's one connection under its lock (the connection is shared by the panel's
-threads). TOTP secrets are sealed under the box's panel key, a data key of its own (`PANEL_KEY`) that the master
-key wraps like a caller's, bound to their user's row: a copied or swapped secret fails to open.
+Every method runs on the call store's one connection under its lock (`CallStore.reading`/`writing`: the
+connection is shared by the panel's threads). TOTP secrets are sealed under the box's panel key, a data key of
+its own (`PANEL_KEY`) that the master key wraps like a caller's, bound to their user's row: a copied or swapped
+secret fails to open.
 """
 
 from __future__ import annotations
 
 import sqlite3
-import threading
 import time
 from typing import Any
 
-import sqlite_utils
-
 from appliance.errors import ApplianceError
-from appliance.storage.schema import atomic, dict_rows
+from appliance.storage import audit
+from appliance.storage.schema import dict_rows
 from appliance.storage.sealing import Key, Sealer
+from appliance.storage.store import CallStore
 
 PANEL_KEY = "panel"  # data_keys row of the panel's own secrets (not a caller: retention and erasure never touch it)
 _USER_COLUMNS = ("id, username, role, disabled, created_at, failed_signins, locked_until, totp_last_step, "
@@ -30,30 +30,29 @@ class DuplicateUserError(ApplianceError):
 
 
 class Tables:
-    """What the account tables share: the store's connection, its lock and its sealer."""
+    """What the account tables share: the call store (its connection, lock and sealer)."""
 
-    def __init__(self, db: sqlite_utils.Database, lock: threading.Lock, sealer: Sealer) -> None:
-        self.db = db
-        self.lock = lock
-        self.sealer = sealer
+    def __init__(self, store: CallStore) -> None:
+        self.store = store
 
     def _rows(self, sql: str, params: list[Any]) -> list[dict[str, Any]]:
-        with self.lock:
-            return dict_rows(self.db, sql, params)
+        with self.store.reading() as sealer:
+            return dict_rows(sealer.db, sql, params)
 
     def _write(self, sql: str, params: list[Any]) -> int:
-        with self.lock, atomic(self.db):
-            return int(self.db.execute(sql, params).rowcount)
+        with self.store.writing() as sealer:
+            return int(sealer.db.execute(sql, params).rowcount)
 
-    def _panel_key(self) -> Key:
-        """The panel's data key, made on first use (inside the caller's transaction)."""
-        try:
-            return self.sealer.key(PANEL_KEY)
-        except KeyError:
-            wrapped = self.sealer.vault.new_data_key(PANEL_KEY)
-            self.db.execute("INSERT INTO data_keys (key_id, wrapped, created_at) VALUES (?, ?, ?)",
-                            [PANEL_KEY, wrapped, time.time()])
-            return PANEL_KEY, wrapped
+
+def panel_key(sealer: Sealer) -> Key:
+    """The panel's data key, made on first use (inside the caller's transaction)."""
+    try:
+        return sealer.key(PANEL_KEY)
+    except KeyError:
+        wrapped = sealer.vault.new_data_key(PANEL_KEY)
+        sealer.db.execute("INSERT INTO data_keys (key_id, wrapped, created_at) VALUES (?, ?, ?)",
+                          [PANEL_KEY, wrapped, time.time()])
+        return PANEL_KEY, wrapped
 
 
 class AccountTables(Tables):
@@ -68,15 +67,10 @@ class AccountTables(Tables):
     def add_user(self, username: str, password_hash: str, role: str, now: float) -> int:
         """A new user's id; DuplicateUserError if the name is taken."""
         try:
-            with self.lock, atomic(self.db):
-                return self._insert_user(username, password_hash, role, now)
+            with self.store.writing() as sealer:
+                return insert_user(sealer, username, password_hash, role, now)
         except sqlite3.IntegrityError:
             raise DuplicateUserError(f"a user named '{username}' exists already; choose another name") from None
-
-    def _insert_user(self, username: str, password_hash: str, role: str, now: float) -> int:
-        cursor = self.db.execute("INSERT INTO users (username, password_hash, role, created_at) VALUES (?, ?, ?, ?)",
-                                 [username, password_hash, role, now])
-        return int(cursor.lastrowid or 0)
 
     def user(self, user_id: int) -> dict[str, Any] | None:
         """One user (no secret, no password hash), or None."""
@@ -88,9 +82,10 @@ class AccountTables(Tables):
         rows = self._rows(f"SELECT {_USER_COLUMNS}, password_hash FROM users WHERE username = ?", [username])
         return rows[0] if rows else None
 
-    def password_hash(self, user_id: int) -> str:
-        """A user's password hash (to check the password asked again)."""
-        return str(self._rows("SELECT password_hash FROM users WHERE id = ?", [user_id])[0]["password_hash"])
+    def password_hash(self, user_id: int) -> str | None:
+        """A user's password hash (to check the password asked again), or None if there is no such user."""
+        rows = self._rows("SELECT password_hash FROM users WHERE id = ?", [user_id])
+        return str(rows[0]["password_hash"]) if rows else None
 
     def users(self) -> list[dict[str, Any]]:
         """Every user, by name."""
@@ -108,22 +103,22 @@ class AccountTables(Tables):
 
     def totp_secret(self, user_id: int) -> str | None:
         """A user's TOTP secret, opened, or None if they have none."""
-        with self.lock:
-            row = self.db.execute("SELECT totp_secret FROM users WHERE id = ?", [user_id]).fetchone()
+        with self.store.reading() as sealer:
+            row = sealer.db.execute("SELECT totp_secret FROM users WHERE id = ?", [user_id]).fetchone()
             if row is None or row[0] is None:
                 return None
-            return self.sealer.open(self.sealer.key(PANEL_KEY), row[0], "users", str(user_id), "totp_secret")
+            return sealer.open(sealer.key(PANEL_KEY), row[0], "users", str(user_id), "totp_secret")
 
     def set_second_factor(self, user_id: int, secret: str | None, code_hashes: list[str], step: int | None) -> None:
         """Replace a user's TOTP secret (sealed; None removes it), their recovery codes and the last step used."""
-        with self.lock, atomic(self.db):
-            sealed = None if secret is None else self.sealer.seal(self._panel_key(), secret, "users", str(user_id),
-                                                                  "totp_secret")
-            self.db.execute("UPDATE users SET totp_secret = ?, totp_last_step = ? WHERE id = ?",
-                            [sealed, step, user_id])
-            self.db.execute("DELETE FROM recovery_codes WHERE user_id = ?", [user_id])
+        with self.store.writing() as sealer:
+            sealed = None if secret is None else sealer.seal(panel_key(sealer), secret, "users", str(user_id),
+                                                             "totp_secret")
+            sealer.db.execute("UPDATE users SET totp_secret = ?, totp_last_step = ? WHERE id = ?",
+                              [sealed, step, user_id])
+            sealer.db.execute("DELETE FROM recovery_codes WHERE user_id = ?", [user_id])
             for digest in code_hashes:
-                self.db.execute("INSERT INTO recovery_codes (user_id, code_hash) VALUES (?, ?)", [user_id, digest])
+                sealer.db.execute("INSERT INTO recovery_codes (user_id, code_hash) VALUES (?, ?)", [user_id, digest])
 
     def accept_step(self, user_id: int, step: int) -> bool:
         """Record a TOTP time step as used, only if it is later than the last one used: whether it was."""
@@ -144,10 +139,10 @@ class AccountTables(Tables):
 
     def record_failure(self, user_id: int | None, address: str, now: float, locked_until: float | None) -> None:
         """Count a failed sign-in for the address and (if known) the user, locking the user until `locked_until`."""
-        with self.lock, atomic(self.db):
-            self.db.execute("INSERT INTO signin_failures (address, at) VALUES (?, ?)", [address, now])
+        with self.store.writing() as sealer:
+            sealer.db.execute("INSERT INTO signin_failures (address, at) VALUES (?, ?)", [address, now])
             if user_id is not None:
-                self.db.execute("UPDATE users SET failed_signins = failed_signins + 1, locked_until = "
+                sealer.db.execute("UPDATE users SET failed_signins = failed_signins + 1, locked_until = "
                                 "COALESCE(?, locked_until) WHERE id = ?", [locked_until, user_id])
 
     def clear_failures(self, user_id: int) -> None:
@@ -156,9 +151,9 @@ class AccountTables(Tables):
 
     def failures_from(self, address: str, since: float) -> int:
         """Failed sign-ins from one address since a moment (older ones are forgotten)."""
-        with self.lock, atomic(self.db):
-            self.db.execute("DELETE FROM signin_failures WHERE at < ?", [since])
-            row = self.db.execute("SELECT COUNT(*) FROM signin_failures WHERE address = ?", [address]).fetchone()
+        with self.store.writing() as sealer:
+            sealer.db.execute("DELETE FROM signin_failures WHERE at < ?", [since])
+            row = sealer.db.execute("SELECT COUNT(*) FROM signin_failures WHERE address = ?", [address]).fetchone()
             return int(row[0])
 
     # --- audit log ---
@@ -166,10 +161,13 @@ class AccountTables(Tables):
     def audit(self, actor: str, action: str, subject: str | None, detail: str | None, *, address: str | None,
               now: float) -> None:
         """One audit-log row: who, what, about what, when and from where."""
-        self._write("INSERT INTO audit_log (at, actor, action, subject, detail, address) VALUES (?, ?, ?, ?, ?, ?)",
-                    [now, actor, action, subject, detail, address])
+        with self.store.writing() as sealer:
+            audit.insert(sealer.db, at=now, actor=actor, action=action, subject=subject, detail=detail,
+                         address=address)
 
-    def audit_entries(self, limit: int, before: int | None = None) -> list[dict[str, Any]]:
-        """The newest audit-log rows (before the row id `before`, for the next page), newest first."""
-        return self._rows("SELECT id, at, actor, action, subject, detail, address FROM audit_log WHERE "
-                          "(?1 IS NULL OR id < ?1) ORDER BY id DESC LIMIT ?2", [before, limit])
+
+def insert_user(sealer: Sealer, username: str, password_hash: str, role: str, now: float) -> int:
+    """Insert a user row (in the caller's transaction); its id. sqlite3.IntegrityError if the name is taken."""
+    cursor = sealer.db.execute("INSERT INTO users (username, password_hash, role, created_at) VALUES (?, ?, ?, ?)",
+                               [username, password_hash, role, now])
+    return int(cursor.lastrowid or 0)

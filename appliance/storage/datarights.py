@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from appliance.errors import ApplianceError, ErrorCode
+from appliance.storage.audit import from_source, with_source
 from appliance.storage.store import RECORDINGS, CallStore
 
 EXPORT_FORMAT = "receptionist-export"
@@ -59,14 +60,21 @@ class CallerNotFoundError(ApplianceError):
     code = ErrorCode.STORE
 
 
-def export_caller(store: CallStore, number: str) -> dict[str, Any]:
+def export_caller(store: CallStore, number: str, *, actor: str = "cli") -> dict[str, Any]:
     """Everything stored about the caller with this number (an empty contact list if there is none)."""
     contact_ids = store.find_contacts(number)
+    if not contact_ids:
+        store.audit("export", None, actor=actor, detail="caller: no stored data")
+    return export_contacts(store, contact_ids, actor=actor)
+
+
+def export_contacts(store: CallStore, contact_ids: list[str], *, actor: str = "cli",
+                    source: str | None = None) -> dict[str, Any]:
+    """Everything stored about these contacts (one caller's, as `find_contacts` gives them), audited for each
+    (`source`: where the request came from)."""
     contacts = [_contact(store, contact_id) for contact_id in contact_ids]
     for contact_id in contact_ids:
-        store.audit("export", contact_id, detail="caller")
-    if not contact_ids:
-        store.audit("export", None, detail="caller: no stored data")
+        store.audit("export", contact_id, actor=actor, detail=with_source("caller", source))
     return _archive(contacts)
 
 
@@ -85,8 +93,28 @@ def erase_caller(store: CallStore, number: str) -> int:
         store.audit("erase", None, detail="caller: no stored data")
         store.checkpoint()  # a rerun wipes what an erasure blocked by a reader left in the -wal file
         return 0
-    return sum(store.erase_contact(contact_id, before_commit=_settle_erasure(store, contact_id))
-               for contact_id in contact_ids)
+    return erase_contacts(store, contact_ids)
+
+
+def erase_contacts(store: CallStore, contact_ids: list[str], *, actor: str = "cli", source: str | None = None) -> int:
+    """Erase these contacts (one caller's) as `erase_caller` does, audited; returns the calls erased."""
+    return sum(store.erase_contact(contact_id, actor=actor, detail=from_source(source),
+                                   before_commit=_settle_erasure(store, contact_id)) for contact_id in contact_ids)
+
+
+def erasure_preview(store: CallStore, contact_ids: list[str]) -> dict[str, int]:
+    """What erasing these contacts would destroy, counted: calls, transcript turns, messages, recordings and
+    unanswered questions."""
+    marks = ", ".join("?" * len(contact_ids)) or "NULL"
+    counts = {"callers": f"SELECT COUNT(*) AS n FROM contacts WHERE id IN ({marks})",
+              "calls": f"SELECT COUNT(*) AS n FROM calls WHERE contact_id IN ({marks})",
+              "turns": f"SELECT COUNT(*) AS n FROM turns t JOIN calls c ON c.id = t.call_id WHERE c.contact_id IN "
+                       f"({marks})",
+              "messages": f"SELECT COUNT(*) AS n FROM messages WHERE contact_id IN ({marks})",
+              "recordings": f"SELECT COUNT(*) AS n FROM recordings r JOIN calls c ON c.id = r.call_id WHERE "
+                            f"c.contact_id IN ({marks})",
+              "questions": f"SELECT COUNT(*) AS n FROM knowledge_gaps WHERE contact_id IN ({marks})"}
+    return {what: int(store.rows(sql, list(contact_ids))[0]["n"]) for what, sql in counts.items()}
 
 
 def _settle_erasure(store: CallStore, contact_id: str) -> Callable[[], None]:
@@ -151,10 +179,16 @@ def correct_contact(store: CallStore, number: str, name: str | None = None, note
     if not contact_ids:
         raise CallerNotFoundError("no stored data belongs to that number; nothing to correct. Check the number "
                                   "(a national number is read in [business] default_region)")
+    correct_contacts(store, contact_ids, name, notes)
+
+
+def correct_contacts(store: CallStore, contact_ids: list[str], name: str | None = None, notes: str | None = None,
+                     *, actor: str = "cli", source: str | None = None) -> None:
+    """Correct the stored name and/or notes of these contacts, audited (`source`: where the request came from)."""
     changed = ", ".join(field for field, value in (("name", name), ("notes", notes)) if value is not None)
     for contact_id in contact_ids:
         store.correct_contact(contact_id, name=name, notes=notes)
-        store.audit("correct", contact_id, detail=changed or "nothing")
+        store.audit("correct", contact_id, actor=actor, detail=with_source(changed or "nothing", source))
 
 
 def _data_dir(store: CallStore) -> Path | None:

@@ -46,6 +46,27 @@ def read_recording(store: CallStore, call_id: str, folder: Path) -> Iterator[byt
         yield from store.open_stream(call_id, source)
 
 
+def recordings_of(store: CallStore, call_id: str) -> list[dict[str, Any]]:
+    """A call's recordings (id, encrypted size in bytes, when saved), oldest first."""
+    return store.rows("SELECT id, bytes, created_at FROM recordings WHERE call_id = ? ORDER BY created_at, id",
+                      [call_id])
+
+
+def open_recording(store: CallStore, call_id: str, recording_id: str, folder: Path) -> Iterator[bytes]:
+    """One recording of one call, decrypted chunk by chunk as it is read; KeyError (before anything is read) if
+    the call has no recording with that id, FileNotFoundError if its file is gone."""
+    rows = store.rows("SELECT path FROM recordings WHERE id = ? AND call_id = ?", [recording_id, call_id])
+    if not rows:
+        raise KeyError(f"call {call_id} has no recording {recording_id}")
+    source = (folder / Path(rows[0]["path"]).name).open("rb")  # only a file name: a row cannot point elsewhere
+    return _closing(store.open_stream(call_id, source), source)
+
+
+def _closing(chunks: Iterator[bytes], source: io.BufferedReader) -> Iterator[bytes]:
+    with source:
+        yield from chunks
+
+
 def sweep_recordings(store: CallStore, folder: Path) -> int:
     """Delete recording files that no row refers to any more; returns how many were removed."""
     if not folder.is_dir():

@@ -7,8 +7,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from appliance.storage.accounts import PANEL_KEY, DuplicateUserError, Tables
-from appliance.storage.schema import atomic
+from appliance.storage.accounts import PANEL_KEY, DuplicateUserError, Tables, insert_user, panel_key
 
 _SESSION = ("SELECT s.id, s.user_id, s.csrf_token, s.created_at, s.expires_at, s.stage, s.last_seen, s.address, "
             "s.user_agent, u.username, u.role, u.disabled FROM sessions s JOIN users u ON u.id = s.user_id")
@@ -23,10 +22,10 @@ class SessionTables(Tables):
         """Store a new session (`row`: id, user_id, csrf_token, created_at, expires_at, stage, last_seen, address,
         user_agent), ending the session it `replaces` in the same transaction."""
         columns = ", ".join(row)
-        with self.lock, atomic(self.db):
+        with self.store.writing() as sealer:
             if replaces is not None:
-                self.db.execute("DELETE FROM sessions WHERE id = ?", [replaces])
-            self.db.execute(f"INSERT INTO sessions ({columns}) VALUES ({', '.join('?' * len(row))})",
+                sealer.db.execute("DELETE FROM sessions WHERE id = ?", [replaces])
+            sealer.db.execute(f"INSERT INTO sessions ({columns}) VALUES ({', '.join('?' * len(row))})",
                             list(row.values()))
 
     def session(self, digest: str) -> dict[str, Any] | None:
@@ -57,18 +56,18 @@ class SessionTables(Tables):
 
     def set_pending_totp(self, digest: str, secret: str | None) -> None:
         """Keep (or drop) the TOTP secret a session is enrolling, sealed and bound to the session."""
-        with self.lock, atomic(self.db):
-            sealed = None if secret is None else self.sealer.seal(self._panel_key(), secret, "sessions", digest,
-                                                                  "pending_totp")
-            self.db.execute("UPDATE sessions SET pending_totp = ? WHERE id = ?", [sealed, digest])
+        with self.store.writing() as sealer:
+            sealed = None if secret is None else sealer.seal(panel_key(sealer), secret, "sessions", digest,
+                                                             "pending_totp")
+            sealer.db.execute("UPDATE sessions SET pending_totp = ? WHERE id = ?", [sealed, digest])
 
     def pending_totp(self, digest: str) -> str | None:
         """The TOTP secret a session is enrolling, or None."""
-        with self.lock:
-            row = self.db.execute("SELECT pending_totp FROM sessions WHERE id = ?", [digest]).fetchone()
+        with self.store.reading() as sealer:
+            row = sealer.db.execute("SELECT pending_totp FROM sessions WHERE id = ?", [digest]).fetchone()
             if row is None or row[0] is None:
                 return None
-            return self.sealer.open(self.sealer.key(PANEL_KEY), row[0], "sessions", digest, "pending_totp")
+            return sealer.open(sealer.key(PANEL_KEY), row[0], "sessions", digest, "pending_totp")
 
     # --- API tokens ---
 
@@ -79,8 +78,7 @@ class SessionTables(Tables):
 
     def token(self, digest: str, now: float) -> dict[str, Any] | None:
         """The user behind an API token (their id, name, role, disabled), noting its use; None if unknown."""
-        with self.lock, atomic(self.db):
-            self.db.execute("UPDATE api_tokens SET last_used = ? WHERE token_hash = ?", [now, digest])
+        self._write("UPDATE api_tokens SET last_used = ? WHERE token_hash = ?", [now, digest])
         rows = self._rows("SELECT t.id AS token_id, u.id AS user_id, u.username, u.role, u.disabled FROM api_tokens t "
                           "JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?", [digest])
         return rows[0] if rows else None
@@ -111,16 +109,14 @@ class SessionTables(Tables):
         """Create the link's user and spend the link, in one transaction: (user id, role), or None if the link is
         used, expired or unknown; DuplicateUserError if the name is taken (the link stays unused)."""
         try:
-            with self.lock, atomic(self.db):
-                row = self.db.execute("SELECT role FROM setup_links WHERE token_hash = ? AND used_at IS NULL AND "
-                                      "expires_at > ?", [digest, now]).fetchone()
+            with self.store.writing() as sealer:
+                row = sealer.db.execute("SELECT role FROM setup_links WHERE token_hash = ? AND used_at IS NULL AND "
+                                        "expires_at > ?", [digest, now]).fetchone()
                 if row is None:
                     return None
-                user_id = self.db.execute(
-                    "INSERT INTO users (username, password_hash, role, created_at) VALUES (?, ?, ?, ?)",
-                    [username, password_hash, row[0], now]).lastrowid or 0
-                self.db.execute("UPDATE setup_links SET used_at = ?, used_by = ? WHERE token_hash = ?",
-                                [now, user_id, digest])
-                return int(user_id), str(row[0])
+                user_id = insert_user(sealer, username, password_hash, str(row[0]), now)
+                sealer.db.execute("UPDATE setup_links SET used_at = ?, used_by = ? WHERE token_hash = ?",
+                                  [now, user_id, digest])
+                return user_id, str(row[0])
         except sqlite3.IntegrityError:
             raise DuplicateUserError(f"a user named '{username}' exists already; choose another name") from None

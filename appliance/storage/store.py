@@ -18,6 +18,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,7 @@ from appliance.call.events import (
 from appliance.config import Settings
 from appliance.errors import ApplianceError, ErrorCode
 from appliance.phone import DEFAULT_REGION, PhoneNumber, check_region
-from appliance.storage import accounts, contacts, gaps, messages, sessions, transcripts
+from appliance.storage import brands, calllist, contacts, gaps, messages, transcripts
 from appliance.storage.crypto import (
     MasterKey,
     Reader,
@@ -73,7 +74,6 @@ RECORDINGS = "recordings"  # the data folder's recordings/, beside the database 
 _EVENT_KINDS: dict[type, str] = {ErrorRaised: "error", Interrupted: "interrupted", DtmfPressed: "dtmf",
                                   Transferring: "transfer", TransferFailed: "transfer-failed"}
 _Logged = ErrorRaised | Interrupted | DtmfPressed | Transferring | TransferFailed
-_CALL_TEXT = ("caller_number", "caller_name", "source")
 
 
 class CallStore:
@@ -161,11 +161,12 @@ class CallStore:
             number = PhoneNumber.parse(started.caller, self.region)
             key = contacts.contact_for(self._sealer, started.caller, number, caller_name, started.at)
             sealed = [self._sealer.seal(key, text, "calls", call_id, column)
-                      for column, text in zip(_CALL_TEXT, (started.caller, caller_name, source), strict=True)]
+                      for column, text in zip(calllist.CALL_TEXT, (started.caller, caller_name, source), strict=True)]
             self.db.execute(
                 "INSERT INTO calls (id, contact_id, caller_number, caller_name, source, called, codec, sip_call_id, "
-                "started_at, answered_at, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'in-progress')",
-                [call_id, key[0], *sealed, started.called, codec, sip_call_id, started.at, started.at])
+                "started_at, answered_at, outcome, brand_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'in-progress', ?)",
+                [call_id, key[0], *sealed, started.called, codec, sip_call_id, started.at, started.at,
+                 brands.brand_id(self.db, started.brand, started.at)])
             transcripts.seal_digest(self._sealer, key, call_id, transcripts.GENESIS)
         return call_id
 
@@ -214,7 +215,8 @@ class CallStore:
         """One call with its turns and events, decrypted; TranscriptTamperedError if its turns fail their digest."""
         with self._lock:
             key = self._sealer.key_of_call(call_id)
-            row = self._open_call_row(key, dict_rows(self.db, "SELECT * FROM calls WHERE id = ?", [call_id])[0])
+            row = calllist.open_call_row(self._sealer, key, dict_rows(self.db, "SELECT * FROM calls WHERE id = ?",
+                                                                      [call_id])[0])
             row["turns"] = transcripts.open_turns(self._sealer, key, call_id)
             row["events"] = dict_rows(self.db, "SELECT * FROM call_events WHERE call_id = ? ORDER BY seq", [call_id])
             for event in row["events"]:
@@ -225,16 +227,7 @@ class CallStore:
     def recent_calls(self, limit: int = 50) -> list[dict[str, Any]]:
         """The newest calls, newest first, with decrypted caller numbers and names."""
         with self._lock:
-            rows = dict_rows(self.db, "SELECT calls.*, k.wrapped AS _wrapped FROM calls "
-                             "JOIN data_keys k ON k.key_id = calls.contact_id ORDER BY started_at DESC LIMIT ?",
-                             [limit])
-            return [self._open_call_row((row["contact_id"], row.pop("_wrapped")), row) for row in rows]
-
-    def _open_call_row(self, key: Key, row: dict[str, Any]) -> dict[str, Any]:
-        row.pop(transcripts.DIGEST)  # checked with the turns, when a call is read with them
-        for column in _CALL_TEXT:
-            row[column] = self._sealer.open(key, row[column], "calls", row["id"], column)
-        return row
+            return calllist.newest(self._sealer, limit)
 
     def seal_stream(self, call_id: str, reader: Reader, writer: Writer) -> int:
         """Encrypt a stream (a recording) under the call's caller key, bound to the call; returns bytes written."""
@@ -254,8 +247,7 @@ class CallStore:
 
     def find_contact(self, number: str) -> str | None:
         """The (oldest) contact id of a caller's number, or None if that number never called."""
-        found = self.find_contacts(number)
-        return found[0] if found else None
+        return next(iter(self.find_contacts(number)), None)
 
     def known_name(self, number: str) -> str | None:
         """The name to greet a returning caller by (`contacts.known_name`), or None; for the call layer's port."""
@@ -318,7 +310,7 @@ class CallStore:
         with self._lock, atomic(self.db):
             messages.set_status(self._sealer, message_id, status)
 
-    def erase_contact(self, contact_id: str, *, actor: str = "cli",
+    def erase_contact(self, contact_id: str, *, actor: str = "cli", detail: str = "",
                       before_commit: Callable[[], None] | None = None) -> int:
         """Delete a contact, all about them and their data key, audited; returns their calls (see erase_caller)."""
         with self._lock:
@@ -326,7 +318,7 @@ class CallStore:
                 calls = self.db.execute("SELECT COUNT(*) FROM calls WHERE contact_id = ?", [contact_id]).fetchone()[0]
                 self.db.execute("DELETE FROM contacts WHERE id = ?", [contact_id])  # cascades to calls, turns, ...
                 self.db.execute("DELETE FROM data_keys WHERE key_id = ?", [contact_id])
-                self._audit(actor, "erase", contact_id, f"{calls} calls")
+                self._audit(actor, "erase", contact_id, f"{calls} calls{detail}")
                 if before_commit is not None:
                     before_commit()
             self._sealer.vault.forget(contact_id)
@@ -341,11 +333,6 @@ class CallStore:
     def _audit(self, actor: str, action: str, subject: str | None, detail: str | None) -> None:
         self.db.execute("INSERT INTO audit_log (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
                         [time.time(), actor, action, subject, detail])
-
-    def panel_tables(self) -> tuple[accounts.AccountTables, sessions.SessionTables]:
-        """The panel's users and audit log, and its sessions, tokens and setup links, on this connection and lock."""
-        return (accounts.AccountTables(self.db, self._lock, self._sealer),
-                sessions.SessionTables(self.db, self._lock, self._sealer))
 
     # --- maintenance ------------------------------------------------------------------------------------
 
@@ -385,6 +372,18 @@ class CallStore:
         """Plain (never encrypted) columns for the storage layer's own modules."""
         with self._lock:
             return dict_rows(self.db, sql, params)
+
+    @contextmanager
+    def reading(self) -> Iterator[Sealer]:
+        """The sealer under the store's lock, for the storage package's own read modules (the panel's reads)."""
+        with self._lock:
+            yield self._sealer
+
+    @contextmanager
+    def writing(self) -> Iterator[Sealer]:
+        """The sealer under the store's lock in one transaction, for the storage package's own modules."""
+        with self._lock, atomic(self.db):
+            yield self._sealer
 
     def checkpoint(self) -> None:
         """Fold the WAL into the database file and truncate it (after deletions); WalBusyError if it cannot."""

@@ -9,7 +9,7 @@ import pytest
 
 from appliance.storage.store import CallStore
 from models import Transcriber, shared_registry
-from tests.e2e.support import RunningAppliance, espeak_wav, have_espeak, start_appliance
+from tests.e2e.support import WITH_TCP, RunningAppliance, espeak_wav, have_espeak, start_appliance
 
 pytestmark = pytest.mark.sip
 
@@ -23,7 +23,7 @@ def transcriber() -> Transcriber:
 @pytest.fixture(scope="module")
 def appliance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningAppliance]:
     """A real `receptionist run` on loopback, stopped (cleanly, exit code 0) after the module."""
-    running = start_appliance(tmp_path_factory.mktemp("appliance"))
+    running = start_appliance(tmp_path_factory.mktemp("appliance"), replace=WITH_TCP)
     yield running
     code = running.stop()
     assert code == 0, running.log.read_text()[-3000:]

@@ -89,6 +89,9 @@ class RunningAppliance:
         return self.process.wait(timeout)
 
 
+WITH_TCP = {'transports = ["udp"]': 'transports = ["udp", "tcp"]'}  # config: TCP too (off by default)
+
+
 def start_appliance(data_dir: Path, replace: dict[str, str] | None = None, append: str = "",
                     timeout: float = 240.0) -> RunningAppliance:
     """Write a config for free ports and start the appliance; wait until it says it is ready."""

@@ -154,13 +154,13 @@ class _Crash(Exception):
 class _CrashBeforeCommit(CallStore):
     """The real store whose erasure transaction dies right after its before-commit steps."""
 
-    def erase_contact(self, contact_id: str, *, actor: str = "cli",
+    def erase_contact(self, contact_id: str, *, actor: str = "cli", detail: str = "",
                       before_commit: Callable[[], None] | None = None) -> int:
         def then_crash() -> None:
             if before_commit is not None:
                 before_commit()
             raise _Crash
-        return super().erase_contact(contact_id, actor=actor, before_commit=then_crash)
+        return super().erase_contact(contact_id, actor=actor, detail=detail, before_commit=then_crash)
 
 
 def test_the_ledger_line_is_written_before_the_commit(db_path: Path, key_path: Path) -> None:

@@ -14,7 +14,7 @@ from sip.config import EndpointConfig
 def test_the_commented_template_loads_with_safe_defaults(tmp_path: Path) -> None:
     init(tmp_path)
     settings = load_settings(tmp_path / "config.toml")
-    assert settings.sip.port == 5060 and settings.sip.transports == ["udp", "tcp"]
+    assert settings.sip.port == 5060 and settings.sip.transports == ["udp"]  # TCP is opt-in
     assert "192.168.0.0/16" in settings.sip.allowed_sources
     assert settings.web.bind_address == "127.0.0.1"
     assert settings.models.llm is None and settings.models.whisper is None

@@ -8,6 +8,7 @@ forms (password, then the TOTP code), and a clock the tests move instead of slee
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -15,8 +16,11 @@ import pyotp
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from appliance.accounts import passwords
 from appliance.accounts import second_factor as factor
 from appliance.accounts.service import Accounts
+from appliance.storage.accounts import AccountTables
+from appliance.storage.store import CallStore
 from web.permissions import SECOND_FACTOR_REQUIRED, Role
 
 PASSWORD = "violet tractor moonbeam"  # passes the password rules
@@ -74,6 +78,27 @@ def add_user(app: FastAPI, username: str, role: str, *, totp: bool | None = None
         hashes = [factor.digest(factor.normalized_code(code)) for code in user.recovery_codes]
         found.users.set_second_factor(user.user_id, user.secret, hashes, None)
     return user
+
+
+@functools.cache
+def password_hash() -> str:
+    """PASSWORD's argon2id hash, made once per test run (seeding many users stays fast)."""
+    return passwords.hash_password(PASSWORD)
+
+
+def seed_users(store: CallStore, roles: list[str]) -> list[User]:
+    """A user named '<role>-user' for each role, in order (ids 1, 2, ...), through the real account tables, with
+    PASSWORD; enrolled with a TOTP secret when the role needs one."""
+    tables, made = AccountTables(store), []
+    for role in roles:
+        user = User(f"{role}-user", role)
+        user.user_id = tables.add_user(user.username, password_hash(), role, 0.0)
+        if role in SECOND_FACTOR_REQUIRED:
+            user.secret, user.recovery_codes = factor.new_secret(), factor.new_recovery_codes()
+            hashes = [factor.digest(factor.normalized_code(code)) for code in user.recovery_codes]
+            tables.set_second_factor(user.user_id, user.secret, hashes, None)
+        made.append(user)
+    return made
 
 
 def client(app: FastAPI) -> PanelClient:

@@ -10,9 +10,9 @@ from fastapi.responses import HTMLResponse
 from appliance.accounts.errors import AccountError, SignInRefused
 from appliance.accounts.policy import SIGNED_IN
 from appliance.accounts.signin import SessionUser
-from web.pages import render, see_other
 from web.principal import Principal, accounts_of, current_principal, where
 from web.security import clear_session_cookie
+from web.templating import render, see_other
 
 router = APIRouter(include_in_schema=False)
 Me = Annotated[Principal, Depends(current_principal)]
@@ -28,7 +28,7 @@ def account_page(request: Request, me: Principal, status_code: int = 200, **extr
     """The account page (with a notice or an error)."""
     accounts = accounts_of(request)
     user = accounts.users.user(me.user_id) or {}
-    return render(request, "account.html", status_code=status_code, me=me, has_totp=bool(user.get("has_totp")),
+    return render(request, "account.html", status_code=status_code, principal=me, has_totp=bool(user.get("has_totp")),
                   codes_left=accounts.recovery_codes_left(me.user_id), sessions=accounts.sessions_of(me.user_id),
                   tokens=accounts.tokens_of(me.user_id), **extra)
 
@@ -68,7 +68,7 @@ def new_recovery_codes(request: Request, me: Me, password: Secret) -> Response:
         codes = accounts_of(request).new_recovery_codes(as_session_user(me), password, where(request))
     except (AccountError, SignInRefused) as exc:
         return account_page(request, me, 400, error=str(exc))
-    return render(request, "recovery_codes.html", me=me, codes=codes, next="/account")
+    return render(request, "recovery_codes.html", principal=me, codes=codes, next="/account")
 
 
 @router.post("/account/sessions/{handle}/end")

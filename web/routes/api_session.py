@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from appliance.accounts.errors import AccountError, SignInRefused
 from appliance.accounts.signin import NewSession
-from web.permissions import MATRIX, Role
+from web.deps import may
 from web.principal import SESSION_COOKIE, Principal, accounts_of, current_principal, session_user, where
 from web.routes.account import as_session_user
 from web.security import clear_session_cookie, form_token, set_form_cookie, set_session_cookie
@@ -98,7 +98,7 @@ def me(request: Request, principal: Me) -> dict[str, Any]:
     """Who you are signed in as, what your role allows, and (with a session cookie) the session's CSRF token."""
     found = session_user(request) if principal.session_id else None
     return {"user_id": principal.user_id, "username": principal.username, "role": principal.role,
-            "permissions": sorted(MATRIX[Role(principal.role)]), "csrf_token": found.csrf_token if found else None}
+            "permissions": sorted(may(principal)), "csrf_token": found.csrf_token if found else None}
 
 
 @router.post("/account/password", status_code=204)

@@ -10,9 +10,9 @@ from fastapi.responses import HTMLResponse
 from appliance.accounts.errors import AccountError, SignInRefused
 from appliance.accounts.policy import ENROL, SECOND_FACTOR, SIGNED_IN
 from appliance.accounts.signin import NewSession
-from web.pages import render, safe_next, see_other, signed_in
 from web.principal import SESSION_COOKIE, Principal, accounts_of, session_user, where
 from web.security import clear_session_cookie, set_session_cookie
+from web.templating import render, safe_next, see_other, signed_in
 
 router = APIRouter(include_in_schema=False)
 Text = Annotated[str, Form(max_length=256)]
@@ -87,7 +87,7 @@ def enrol(request: Request, code: Annotated[str, Form(max_length=64)], next: Nex
     except AccountError as exc:
         return _enrol_form(request, next, str(exc))
     me = Principal(found.user_id, found.username, found.role)
-    response = render(request, "recovery_codes.html", me=me, csrf=new.csrf_token, codes=codes,
+    response = render(request, "recovery_codes.html", principal=me, csrf=new.csrf_token, codes=codes,
                       next=safe_next(next))
     set_session_cookie(response, new.token)
     return response
@@ -119,8 +119,8 @@ def setup_page(request: Request, token: str) -> Response:
     """The form a one-time setup link opens: the new user's name and password."""
     role = accounts_of(request).setup_link_role(token) if len(token) <= 64 else None
     if role is None:
-        return render(request, "error.html", status_code=404, title="Setup link not valid",
-                      error="This setup link was used already or has expired (links work once, for 24 hours). "
+        return render(request, "error.html", status_code=404, status=404, title="Setup link not valid",
+                      message="This setup link was used already or has expired (links work once, for 24 hours). "
                             "On the box, run: receptionist users setup-link")
     return render(request, "setup.html", role=role, token=token)
 

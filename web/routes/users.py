@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
 from appliance.accounts.errors import AccountError
-from web.pages import render
 from web.permissions import Permission, Role
 from web.principal import Principal, accounts_of, require, where
+from web.templating import render
 
 router = APIRouter(include_in_schema=False)
 Owner = Annotated[Principal, Depends(require(Permission.MANAGE_USERS))]
@@ -20,7 +20,7 @@ AUDIT_PAGE = 100
 
 def users_page(request: Request, me: Principal, status_code: int = 200, **extra: Any) -> HTMLResponse:
     """The users page (with a notice or an error)."""
-    return render(request, "users.html", status_code=status_code, me=me, users=accounts_of(request).list_users(),
+    return render(request, "users.html", status_code=status_code, principal=me, users=accounts_of(request).list_users(),
                   roles=list(Role), **extra)
 
 
@@ -60,8 +60,8 @@ def change_user(request: Request, me: Owner, user_id: int, action: str,
 
 
 @router.get("/audit", response_class=HTMLResponse)
-def audit(request: Request, me: Auditor, before: int | None = None) -> Response:
+def audit(request: Request, me: Auditor, page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Response:
     """The audit log, newest first: sign-ins, failures, lock-outs, user changes, playbacks, exports, erasures."""
-    entries = accounts_of(request).audit_log(AUDIT_PAGE, before)
-    older = entries[-1]["id"] if len(entries) == AUDIT_PAGE else None
-    return render(request, "audit.html", me=me, entries=entries, older=older)
+    entries = request.app.state.appliance.audit_log(AUDIT_PAGE + 1, (page - 1) * AUDIT_PAGE)
+    return render(request, "audit.html", principal=me, entries=entries[:AUDIT_PAGE], page=page,
+                  older=len(entries) > AUDIT_PAGE)

@@ -83,7 +83,7 @@ def test_lock_out_after_repeated_failures_in_plain_words(app: FastAPI, clock: Fa
     assert _post_signin(app, "sam", PASSWORD)[1].status_code == 429  # even the right password waits
     clock.advance(policy.ACCOUNT_LOCK_S)
     assert _post_signin(app, "sam", PASSWORD)[1].status_code == 303
-    actions = [entry["action"] for entry in accounts(app).audit_log()]
+    actions = [entry["action"] for entry in app.state.appliance.audit_log()]
     assert actions.count("signin-failed") == 5 and "lockout" in actions and "signin-locked" in actions
 
 

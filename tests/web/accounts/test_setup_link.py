@@ -70,10 +70,11 @@ def test_the_audit_log_says_who_what_and_from_where(app: FastAPI, appliance: App
     owner = add_user(app, "olga", Role.OWNER)
     panel = client(app)
     panel.post("/signin", data={"username": "olga", "password": "wrong one", "csrf_token": form_csrf(panel)})
-    appliance.audit("olga", "playback", "call-123", "recording streamed", "192.0.2.7")
-    entries = accounts(app).audit_log()
-    assert (entries[0]["actor"], entries[0]["action"], entries[0]["subject"], entries[0]["address"]) == (
-        "olga", "playback", "call-123", "192.0.2.7")
+    appliance.audit(actor="olga", action="playback", subject="call-123", detail="recording streamed",
+                    source="192.0.2.7")
+    entries = app.state.appliance.audit_log()
+    played = next(e for e in entries if e["action"] == "playback")
+    assert (played["actor"], played["subject"], played["address"]) == ("olga", "call-123", "192.0.2.7")
     failed = next(e for e in entries if e["action"] == "signin-failed")
     assert failed["subject"] == str(owner.user_id) and failed["address"] == "testclient" and failed["at"] > 0
     assert "wrong one" not in str(entries)  # never a password

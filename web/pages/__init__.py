@@ -1,0 +1,1 @@
+"""The panel's server-rendered pages, one router per resource."""
