@@ -64,6 +64,8 @@ def test_an_owner_signs_in_over_https_with_a_totp_code(tmp_path: Path) -> None:
             _sign_in(browser, pyotp.TOTP(secret).at(time.time() + 30))  # the next code: the enrolment used this one
             assert _me(browser)["username"] == "olga"
             assert "Strict-Transport-Security" in browser.get("/account").headers
+            calls = browser.get("/calls")
+            assert calls.status_code == 200 and "No calls match" in calls.text  # the call log, signed in
         plain = httpx.get(f"http://127.0.0.1:{redirect}/account?x=1", headers={"Host": "127.0.0.1:1"})
         assert plain.status_code == 308 and plain.headers["location"] == f"{base}/account?x=1"
     finally:
