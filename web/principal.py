@@ -56,8 +56,8 @@ def session_user(request: Request) -> SessionUser | None:
     if found is _UNSET:
         token = request.cookies.get(SESSION_COOKIE)
         found = None
-        if token and bearer_token(request) is None and len(token) <= 128:
-            found = accounts_of(request).session(token)
+        if token and bearer_token(request) is None:
+            found = accounts_of(request).session(token[:128], where(request))
         setattr(request.state, _SESSION, found)
     return found if isinstance(found, SessionUser) else None
 
@@ -67,7 +67,7 @@ def current_principal(request: Request) -> Principal:
     per-user API token (`Authorization: Bearer rcp_...`); 401 when there is none."""
     token = bearer_token(request)
     if token is not None:
-        user = accounts_of(request).token_user(token) if token and len(token) <= 128 else None
+        user = accounts_of(request).token_user(token[:128], where(request))
         if user is None:
             raise HTTPException(status_code=401, detail="This API token is not valid: it was revoked, its user "
                                 "was disabled, or it was mistyped. Create a new one on your account page.")

@@ -149,14 +149,20 @@ class SignIn:
                                   replaces)
         return NewSession(token, csrf, stage)
 
-    def session(self, token: str) -> SessionUser | None:
-        """The user behind a session token, at any stage, noting its use; None if unknown, expired or disabled."""
+    def session(self, token: str, where: Where | None = None) -> SessionUser | None:
+        """The user behind a session token, at any stage, noting its use; None if unknown, expired or disabled
+        (audited when `where` says where the request came from)."""
         handle, now = factor.digest(token), self.clock()
         row = self.sessions.session(handle)
         if row is None:
+            if where is not None:
+                self.audit("-", "session-refused", None, "a session cookie that is unknown or ended", where.address)
             return None
         if row["disabled"] or policy.session_expired(row["created_at"], row["last_seen"], now, row["stage"]):
             self.sessions.end_session(handle)
+            if where is not None:
+                why = "the user is disabled" if row["disabled"] else "the session timed out"
+                self.audit(row["username"], "session-ended", str(row["user_id"]), why, where.address)
             return None
         self.sessions.touch_session(handle, now)
         return SessionUser(handle, row["user_id"], row["username"], row["role"], row["stage"], row["csrf_token"])
@@ -168,7 +174,11 @@ class SignIn:
             self.sessions.end_session(found.handle)
             self.audit(found.username, "signout", str(found.user_id), None, where.address)
 
-    def token_user(self, token: str) -> dict[str, Any] | None:
-        """The user behind an API token (user_id, username, role), or None if unknown or disabled."""
+    def token_user(self, token: str, where: Where | None = None) -> dict[str, Any] | None:
+        """The user behind an API token (user_id, username, role), or None if unknown or disabled (audited when
+        `where` says where the request came from)."""
         row = self.sessions.token(factor.digest(token), self.clock())
+        if (row is None or row["disabled"]) and where is not None:
+            self.audit(row["username"] if row else "-", "token-refused", str(row["user_id"]) if row else None,
+                       "the user is disabled" if row else "an unknown or revoked API token", where.address)
         return None if row is None or row["disabled"] else row

@@ -182,3 +182,22 @@ def test_a_disabled_user_is_signed_out_and_cannot_sign_in(app: FastAPI) -> None:
     assert "This account is disabled" in _post_signin(app, "sam", PASSWORD)[1].text
     last = boss.post(f"/users/{owner.user_id}/disable", data={"csrf_token": boss.csrf})
     assert last.status_code == 400 and "only enabled owner" in last.text
+
+
+def test_a_stale_or_foreign_session_cookie_and_a_bad_token_are_refused_and_audited(app: FastAPI,
+                                                                                   clock: FakeClock) -> None:
+    staff = add_user(app, "sam", Role.STAFF)
+    stale = sign_in(app, client(app), staff)
+    clock.advance(policy.IDLE_S)
+    page = stale.get("/messages")
+    assert page.status_code == 303 and '__Host-session=""' in page.headers["set-cookie"]  # the cookie goes
+    foreign = client(app)
+    foreign.cookies.set(SESSION_COOKIE, "x" * 500, domain="testserver.local")
+    assert foreign.get("/api/me").status_code == 401
+    script = client(app)
+    script.headers["Authorization"] = "Bearer rcp_not-a-token"
+    assert script.get("/api/me").status_code == 401
+    audited = {(e["actor"], e["action"], e["detail"]) for e in app.state.appliance.audit_log()}
+    assert {("sam", "session-ended", "the session timed out"),
+            ("-", "session-refused", "a session cookie that is unknown or ended"),
+            ("-", "token-refused", "an unknown or revoked API token")} <= audited
