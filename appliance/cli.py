@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TypeAlias
 
 from appliance import __version__
+from appliance.certs import box_addresses, box_names, make_certificate
 from appliance.clock import Clock, clock_from_env, parse_moment
 from appliance.config import CONFIG_ENV, default_config_path, load_settings
 from appliance.errors import ApplianceError
@@ -32,8 +33,9 @@ CALLER_HELP = ("the caller's phone number, or - to read it from standard input: 
 
 
 def init(data_dir: Path, force: bool = False) -> list[Path]:
-    """Create the data folder with a commented config, a sample business profile and the master key (mode
-    0600); never overwrite existing files unless force is set, and never the master key. Returns the files written."""
+    """Create the data folder with a commented config, a sample business profile, the master key (mode 0600) and
+    the panel's self-signed certificate; never overwrite existing files unless force is set, and never the keys.
+    Returns the files written."""
     data_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for template, name in (("config_template.toml", "config.toml"), ("business_template.toml", "business.toml")):
@@ -47,6 +49,10 @@ def init(data_dir: Path, force: bool = False) -> list[Path]:
     if not key.exists():
         create_master_key(key)
         written.append(key)
+    certificate, tls_key = data_dir / "panel.crt", data_dir / "panel.key"  # the template's [web] certificate and key
+    if not certificate.exists() and not tls_key.exists():
+        written += [certificate, tls_key]
+        make_certificate(certificate, tls_key, box_names(), box_addresses())
     return written
 
 

@@ -78,10 +78,13 @@ class SipSettings(_Section):
 
 
 class WebSettings(_Section):
-    """The admin panel's listener."""
+    """The admin panel's HTTPS listener, its certificate, and the plain-HTTP port that only redirects to it."""
 
     bind_address: str = "127.0.0.1"
-    port: int = Field(default=8080, ge=1, le=65535)
+    port: int = Field(default=8443, ge=1, le=65535)
+    certificate: Path = Path("panel.crt")  # made by 'receptionist certs make', or the admin's own
+    key: Path = Path("panel.key")
+    redirect_port: int = Field(default=0, ge=0, le=65535)  # 0: no plain-HTTP listener
 
 
 class ModelSettings(_Section):
@@ -231,6 +234,8 @@ def _anchor_paths(settings: Settings, base: Path) -> Settings:
     )
     business = settings.business.model_copy(update={"profile": _anchor(base, settings.business.profile) or base})
     storage = StorageSettings(master_key=_anchor(base, settings.storage.master_key) or base)
+    web = settings.web.model_copy(update={"certificate": _anchor(base, settings.web.certificate) or base,
+                                          "key": _anchor(base, settings.web.key) or base})
     data_dir = _anchor(base, settings.data_dir) or base
     return settings.model_copy(update={"models": models, "business": business, "data_dir": data_dir,
-                                       "storage": storage})
+                                       "storage": storage, "web": web})

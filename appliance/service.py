@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from appliance import __version__
+from appliance.accounts.policy import RoleRules
+from appliance.accounts.service import Accounts, open_accounts, verify_password
 from appliance.bus import EventBus
 from appliance.call.context import Reception, build_reception
 from appliance.call.engines import Engines, load_engines
@@ -150,6 +152,14 @@ class Appliance:
         """Questions callers asked that the profile could not answer (of one brand, or all): each with its brand,
         question, count and last asked (Unix seconds), most asked first."""
         return self._opened_store().knowledge_gaps(brand)
+
+    def accounts(self, rules: RoleRules) -> Accounts:
+        """The panel's accounts under the panel's role rules: users, sign-in, sessions, tokens, setup links."""
+        return open_accounts(self._opened_store(), rules)
+
+    def verify_password(self, user_id: int, password: str) -> bool:
+        """Whether `password` is this user's (asked again before an erasure)."""
+        return verify_password(self._opened_store(), user_id, password)
 
     def audit(self, *, actor: str, action: str, subject: str | None = None, detail: str | None = None,
               source: str | None = None) -> None:

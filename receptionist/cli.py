@@ -1,5 +1,6 @@
-"""The `receptionist` command: `run` composes the appliance and its panel in one process; every other command
-(init, simulate, export, erase, correct, retention, backup, restore, keys) is the appliance's own."""
+"""The `receptionist` command: `run` composes the appliance and its panel in one process, `users` and `certs`
+manage the panel's accounts and certificate (`receptionist.accounts_cli`); every other command (init, simulate,
+export, erase, correct, retention, backup, restore, keys) is the appliance's own."""
 
 from __future__ import annotations
 
@@ -11,15 +12,16 @@ from pathlib import Path
 
 from appliance import cli
 from appliance.config import Settings, load_settings
+from receptionist.accounts_cli import add_commands
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
-    return cli.main(argv, cli.build_parser(_add_run))
+    return cli.main(argv, cli.build_parser(_add_run, add_commands))
 
 
 def _add_run(sub: cli.SubParsers, config_help: str) -> None:
-    p = sub.add_parser("run", help="answer calls over SIP and serve the panel's health page")
+    p = sub.add_parser("run", help="answer calls over SIP and serve the panel (HTTPS)")
     p.add_argument("--config", type=Path, default=None, help=config_help)
     p.set_defaults(func=_cmd_run)
 

@@ -132,6 +132,9 @@ PY
 step "data folder $DATA_DIR" "check that $DATA_DIR is writable"
 "$VENV/bin/receptionist" init --data-dir "$DATA_DIR"
 
+step "the panel's HTTPS certificate" "check that $DATA_DIR is writable; or set [web] certificate and key to your own"
+"$VENV/bin/receptionist" certs make --config "$DATA_DIR/config.toml"
+
 if [ "$SEAL_KEY" -eq 1 ]; then
   step "sealing the master key into a systemd credential" \
     "check that systemd-creds works here (systemd-creds has-tpm2), or leave out --seal-key to keep the key file"
@@ -151,5 +154,12 @@ if [ "$REWRAP" -eq 1 ]; then
   systemctl enable --now receptionist-rewrap.timer
 fi
 
+# No default account: while nobody can sign in, print a one-time link (24 hours) that creates the first owner.
+SETUP_LINK="$("$VENV/bin/receptionist" users setup-link --if-no-users --config "$DATA_DIR/config.toml")"
+
 trap - ERR
+if [ -n "$SETUP_LINK" ]; then
+  printf '\nNo panel account exists yet. Start the appliance, then create the first owner:\n%s\n' "$SETUP_LINK"
+  printf '(or on the console: .venv/bin/receptionist users add --role owner NAME)\n'
+fi
 printf '\nSetup complete.\n  run the appliance:  .venv/bin/receptionist run\n  try a profile:      .venv/bin/receptionist simulate --text "When are you open?"\n'

@@ -1,13 +1,13 @@
-"""The panel application: the health page, the call log, the message inbox and callers' pages, and the same data
-as a JSON API under /api (its OpenAPI schema at /api/openapi.json)."""
+"""The panel application: sign-in and accounts, the call log, the message inbox and callers' pages, users and the
+audit log, and the same data as a JSON API under /api (its OpenAPI schema at /api/openapi.json). `web.server`
+serves it over HTTPS; `/health` stays open for monitoring and says nothing about callers."""
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -20,17 +20,24 @@ from web.limits import BodyLimit
 from web.pages import callers as page_callers
 from web.pages import calls as page_calls
 from web.pages import messages as page_messages
+from web.principal import ROLE_RULES, Principal, current_principal
+from web.routes import account, api_session, api_users, signin, users
+from web.security import SecurityHeaders, csrf_guard
+from web.templating import render
 
 STATIC = Path(__file__).parent / "static"
 ROUTERS = (api_calls.router, api_messages.router, api_callers.router, page_calls.router, page_messages.router,
-           page_callers.router)
+           page_callers.router, signin.router, account.router, users.router, api_session.router, api_users.router)
 
 
 def create_app(appliance: Appliance) -> FastAPI:
-    """Build the panel for one running appliance."""
-    app = FastAPI(title="Receptionist appliance", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
+    """Build the panel for one opened appliance (its store holds the accounts)."""
+    app = FastAPI(title="Receptionist appliance", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json",
+                  dependencies=[Depends(csrf_guard)])
     app.state.appliance = appliance
+    app.state.accounts = appliance.accounts(ROLE_RULES)
     app.add_middleware(BodyLimit)
+    app.add_middleware(SecurityHeaders)  # outermost: every answer carries the headers, a refusal too
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
@@ -38,16 +45,12 @@ def create_app(appliance: Appliance) -> FastAPI:
 
     @app.get("/health")
     def health() -> dict[str, Any]:
-        """Whether the appliance is up: SIP listener, loaded models, active calls."""
+        """Whether the appliance is up: SIP listener, loaded models, active calls (no caller data)."""
         return appliance.health()
 
-    @app.get("/", response_class=HTMLResponse)
-    def index() -> str:
-        """A one-screen status page."""
-        state = appliance.health()
-        rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>"
-                       for k, v in state.items())
-        return ("<!doctype html><title>Receptionist</title><h1>Receptionist appliance</h1>"
-                f"<table>{rows}</table><p><a href=\"/calls\">Calls</a> · <a href=\"/messages\">Messages</a></p>")
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def index(request: Request, me: Annotated[Principal, Depends(current_principal)]) -> Response:
+        """The start page: who is signed in, and the appliance's state."""
+        return render(request, "index.html", principal=me, health=appliance.health())
 
     return app

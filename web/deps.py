@@ -46,8 +46,6 @@ def may(principal: Principal) -> set[str]:
 
 
 def page_context(appliance: Appliance, principal: Principal, **values: Any) -> dict[str, Any]:
-    """A page's template values, with what every page's header needs: the user, what they may do, and how many
-    messages are new."""
-    allowed = may(principal)
-    new = appliance.records.inbox_counts()["new"] if Permission.VIEW_MESSAGES.value in allowed else 0
-    return {"principal": principal, "may": allowed, "new_messages": new, **values}
+    """A page's template values, with the user and what they may do (the header's links, CSRF token and count of
+    new messages come with every page: `web.templating.every_page`)."""
+    return {"principal": principal, "may": may(principal), **values}

@@ -107,9 +107,39 @@ CREATE TABLE knowledge_gaps (
     last_asked REAL NOT NULL, PRIMARY KEY (contact_id, brand, question_index));
 CREATE INDEX knowledge_gaps_brand ON knowledge_gaps(brand, question_index)
 """
+# Version 5: the panel's accounts (appliance.storage.accounts, .sessions). A user gains the last TOTP time step
+# accepted (a code works once), counted failed sign-ins and a lock-out end. A session row is keyed by the SHA-256
+# of its cookie token (the token itself is never stored), with its stage (signed in, or waiting for the second
+# factor), last activity (the idle timeout; expires_at is the absolute one), where from, and a TOTP secret being
+# enrolled (sealed). Recovery codes, API tokens and one-time setup links are stored as SHA-256 digests only (they
+# are random, 80 bits or more). Failed sign-ins per address feed the rate limit; the audit log says from where.
+_V5 = """
+ALTER TABLE users ADD COLUMN totp_last_step INTEGER;
+ALTER TABLE users ADD COLUMN failed_signins INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN locked_until REAL;
+ALTER TABLE sessions ADD COLUMN stage TEXT NOT NULL DEFAULT 'signed-in';
+ALTER TABLE sessions ADD COLUMN last_seen REAL NOT NULL DEFAULT 0;
+ALTER TABLE sessions ADD COLUMN address TEXT;
+ALTER TABLE sessions ADD COLUMN user_agent TEXT;
+ALTER TABLE sessions ADD COLUMN pending_totp BLOB;
+CREATE INDEX sessions_user_id ON sessions(user_id);
+CREATE TABLE recovery_codes (
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE, code_hash TEXT NOT NULL, used_at REAL,
+    PRIMARY KEY (user_id, code_hash));
+CREATE TABLE api_tokens (
+    id TEXT PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE, name TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE, created_at REAL NOT NULL, last_used REAL);
+CREATE TABLE setup_links (
+    token_hash TEXT PRIMARY KEY, role TEXT NOT NULL, created_at REAL NOT NULL, expires_at REAL NOT NULL,
+    used_at REAL, used_by INTEGER REFERENCES users(id) ON DELETE SET NULL);
+CREATE TABLE signin_failures (id INTEGER PRIMARY KEY, address TEXT NOT NULL, at REAL NOT NULL);
+CREATE INDEX signin_failures_address ON signin_failures(address, at);
+ALTER TABLE audit_log ADD COLUMN address TEXT
+"""
 
 TABLES = ("settings", "brands", "data_keys", "contacts", "calls", "turns", "call_events", "summaries", "users",
-          "messages", "recordings", "sessions", "audit_log", "sms_messages", "notifications", "knowledge_gaps")
+          "messages", "recordings", "sessions", "audit_log", "sms_messages", "notifications", "knowledge_gaps",
+          "recovery_codes", "api_tokens", "setup_links", "signin_failures")
 
 
 Reseal = Callable[[sqlite_utils.Database], None]  # a migration's data step, which needs the master key
@@ -157,7 +187,13 @@ def _v4(db: sqlite_utils.Database, reseal: Reseal) -> None:
     _script(db, _V4)
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database, Reseal], None]] = [_v1, _v2, _v3, _v4]
+def _v5(db: sqlite_utils.Database, reseal: Reseal) -> None:
+    """The panel's accounts: second-factor steps, lock-outs, sessions' stage and activity, recovery codes, API
+    tokens, setup links, failed sign-ins per address, and the audit log's address."""
+    _script(db, _V5)
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database, Reseal], None]] = [_v1, _v2, _v3, _v4, _v5]
 
 
 def schema_version(db: sqlite_utils.Database) -> int:

@@ -7,9 +7,11 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
+import urllib.request
 import wave
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,7 +98,7 @@ def start_appliance(data_dir: Path, replace: dict[str, str] | None = None, appen
     init(data_dir)
     sip_port, web_port = free_port(), free_port(socket.SOCK_STREAM)
     config = (data_dir / "config.toml").read_text()
-    config = config.replace("port = 5060", f"port = {sip_port}").replace("port = 8080", f"port = {web_port}")
+    config = panel_ports(config.replace("port = 5060", f"port = {sip_port}"), web_port)
     config = config.replace('bind_address = "0.0.0.0"', 'bind_address = "127.0.0.1"')
     config = config.replace("rtp_port = 4000", f"rtp_port = {free_port()}")
     for old, new in (replace or {}).items():
@@ -116,6 +118,25 @@ def start_appliance(data_dir: Path, replace: dict[str, str] | None = None, appen
         time.sleep(0.2)
     running.stop()
     raise RuntimeError(f"the appliance did not get ready in {timeout} s:\n{log.read_text()[-3000:]}")
+
+
+def panel_ports(config: str, web_port: int, redirect_port: int = 0) -> str:
+    """A config's text with the panel on `web_port` (HTTPS) and its plain-HTTP redirect on `redirect_port` (0: off)."""
+    assert "redirect_port = 8080" in config and "\nport = 8443" in config
+    return config.replace("redirect_port = 8080", f"redirect_port = {redirect_port}").replace(
+        "\nport = 8443", f"\nport = {web_port}")
+
+
+def panel_context(data_dir: Path) -> ssl.SSLContext:
+    """A TLS client context that trusts the appliance's own self-signed panel certificate (and checks it)."""
+    return ssl.create_default_context(cafile=str(data_dir / "panel.crt"))
+
+
+def panel_json(appliance: RunningAppliance, path: str = "/health") -> dict[str, Any]:
+    """GET a panel path over HTTPS (checking the box's certificate) and return its JSON."""
+    url = f"https://127.0.0.1:{appliance.web_port}{path}"
+    with urllib.request.urlopen(url, timeout=5, context=panel_context(appliance.data_dir)) as reply:
+        return dict(json.load(reply))
 
 
 def place_call(uri: str, out: Path, *args: str, timeout: float = 180.0) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from appliance import __version__
-from tests.e2e.support import RECEPTIONIST, ROOT, free_port
+from tests.e2e.support import RECEPTIONIST, ROOT, free_port, panel_ports
 
 
 def receptionist(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -71,7 +71,7 @@ def test_a_busy_sip_port_is_reported_with_what_to_do(tmp_path: Path) -> None:
         port = busy.getsockname()[1]
         config = (tmp_path / "config.toml").read_text().replace("port = 5060", f"port = {port}")
         config = config.replace('bind_address = "0.0.0.0"', 'bind_address = "127.0.0.1"')
-        (tmp_path / "config.toml").write_text(config.replace("port = 8080", f"port = {free_port(socket.SOCK_STREAM)}"))
+        (tmp_path / "config.toml").write_text(panel_ports(config, free_port(socket.SOCK_STREAM)))
         done = receptionist("run", "--config", str(tmp_path / "config.toml"))
     assert done.returncode == 2
     assert f"cannot listen for SIP on 127.0.0.1:{port}/udp" in done.stderr and "[sip] port" in done.stderr
@@ -83,7 +83,7 @@ def test_a_busy_panel_port_is_reported_with_what_to_do(tmp_path: Path) -> None:
         busy.bind(("127.0.0.1", 0))
         busy.listen(1)
         port = busy.getsockname()[1]
-        config = (tmp_path / "config.toml").read_text().replace("port = 8080", f"port = {port}")
+        config = panel_ports((tmp_path / "config.toml").read_text(), port)
         (tmp_path / "config.toml").write_text(config.replace("port = 5060", f"port = {free_port()}"))
         done = receptionist("run", "--config", str(tmp_path / "config.toml"))
     assert done.returncode == 2

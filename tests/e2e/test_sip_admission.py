@@ -3,18 +3,16 @@ and a genuine caller still gets through."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.support import RunningAppliance, free_port, place_call, start_appliance
+from tests.e2e.support import RunningAppliance, free_port, panel_json, place_call, start_appliance
 
 pytestmark = [pytest.mark.sip, pytest.mark.skipif(shutil.which("sipp") is None, reason="needs sipp (setup --dev)")]
 SIPP = Path(__file__).parent / "sipp"
@@ -52,8 +50,7 @@ def settled_fds(appliance: RunningAppliance, baseline: int, timeout: float = 30.
 
 
 def active_calls(appliance: RunningAppliance) -> int:
-    with urllib.request.urlopen(f"http://127.0.0.1:{appliance.web_port}/health", timeout=5) as reply:
-        return int(json.load(reply)["active_calls"])
+    return int(panel_json(appliance, "/health")["active_calls"])
 
 
 def sipp(appliance: RunningAppliance, source: str, *args: str, timeout: float = 120.0) -> subprocess.Popen[str]:

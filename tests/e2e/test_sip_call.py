@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import shutil
 import time
-import urllib.request
 import wave
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -19,7 +18,7 @@ from appliance.reception.numbers import say_digits
 from appliance.reception.phrasebook import HELP_NEXT, MESSAGE_PROMPT, NO_INFO, OFFER, SORRY
 from models import Transcriber
 from tests.e2e.conftest import stored_call, stored_messages
-from tests.e2e.support import RunningAppliance, baresip_call, place_call, read_wav
+from tests.e2e.support import RunningAppliance, baresip_call, panel_json, place_call, read_wav
 
 pytestmark = pytest.mark.sip
 
@@ -140,8 +139,7 @@ def test_a_hundred_calls_in_a_row(appliance: RunningAppliance, tmp_path: Path) -
 
 
 def _health(appliance: RunningAppliance) -> dict[str, Any]:
-    with urllib.request.urlopen(f"http://127.0.0.1:{appliance.web_port}/health", timeout=5) as response:
-        return dict(json.load(response))
+    return panel_json(appliance, "/health")
 
 
 @pytest.mark.skipif(shutil.which("baresip") is None, reason="baresip is installed by scripts/setup.sh --dev")

@@ -1,5 +1,6 @@
 """The panel on a real data folder: a real SQLite store with calls written through the real call log (turns,
-a message, a summary, a recording), the real app, and a client acting as each role."""
+a message, a summary, a recording), real panel users of each role, the real app, and a client signed in as each
+role through the real sign-in (password, then the TOTP code for owners and admins)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from appliance.call.events import (
@@ -29,23 +30,15 @@ from appliance.service import Appliance
 from appliance.storage.calllog import CallLog
 from appliance.storage.store import CallStore
 from sip.media import FRAME_BYTES, SILENCE
+from tests.web.signin import PASSWORD, FakeClock, User, accounts, client, seed_users, sign_in
 from web.app import create_app
-from web.principal import Principal, current_principal
 
 ANA = "+15550199887"  # two calls, the first recorded, with a message
 BO = "+15550100142"  # one call, for the dental brand's other line
 WITHHELD = "anonymous"
-PASSWORD = "correct horse battery"
-USERS = {"owner": 1, "admin": 2, "staff": 3, "viewer": 4}
+USERS = {"owner": 1, "admin": 2, "staff": 3, "viewer": 4, "root": 5}  # root: a role the matrix does not know
 ROLES = ("owner", "admin", "staff", "viewer")
-
-
-class PanelAppliance(Appliance):
-    """The real appliance, plus the password check the sign-in branch adds to the face (`verify_password`); here
-    every user's password is PASSWORD."""
-
-    def verify_password(self, user_id: int, password: str) -> bool:
-        return user_id in USERS.values() and password == PASSWORD
+__all__ = ["PASSWORD"]
 
 
 def wav(frames: int = 50) -> bytes:
@@ -73,8 +66,8 @@ def write_call(log: CallLog, call_id: str, caller: str, at: float, *, name: str 
         log(call_id, Recorded(wav(), 1.0))
 
 
-def seed(settings: Settings) -> None:
-    """Three callers' calls and the four panel users."""
+def seed(settings: Settings) -> list[User]:
+    """Three callers' calls, and the panel's users: one of each role (and one of an unknown role)."""
     store = CallStore.open(settings)
     try:
         log = CallLog(store, settings.recordings_dir, summarize)
@@ -82,43 +75,46 @@ def seed(settings: Settings) -> None:
         write_call(log, "a2", f"tel:{ANA}", 1_100_000.0, said="Are you open on Saturday", length=20.0)
         write_call(log, "b1", BO, 1_050_000.0, name="Bo Berg", brand="bikes", recorded=True, length=300.0)
         write_call(log, "w1", WITHHELD, 1_060_000.0, outcome=Outcome.ABANDONED, length=5.0)
-        store.write([("INSERT INTO users (id, username, password_hash, role, created_at) VALUES (?, ?, 'x', ?, 0)",
-                      [user_id, f"{role}-user", role]) for role, user_id in USERS.items()])
+        return seed_users(store, list(USERS))
     finally:
         store.close()
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def users() -> dict[str, User]:
+    """The seeded panel users by role (filled by `settings`)."""
+    return {}
+
+
+@pytest.fixture
+def settings(tmp_path: Path, users: dict[str, User]) -> Settings:
+    """A data folder with the seeded calls and users."""
     init(tmp_path)
     loaded = load_settings(tmp_path / "config.toml")
-    seed(loaded)
+    users.update({user.role: user for user in seed(loaded)})
     return loaded
 
 
 @pytest.fixture
-def appliance(settings: Settings) -> Iterator[PanelAppliance]:
-    opened = PanelAppliance(settings)
+def appliance(settings: Settings) -> Iterator[Appliance]:
+    """The real appliance opened on the data folder (store and accounts; no models, no SIP)."""
+    opened = Appliance(settings)
     opened.open()
     yield opened
     opened.close()
 
 
-ROLE_HEADER = "x-test-role"  # which role's user a test client acts as (the sign-in branch makes this real)
-
-
-def principal_of(request: Request) -> Principal:
-    """The test stand-in for sign-in: the user of the role a test client names, or 401 like the real one."""
-    role = request.headers.get(ROLE_HEADER)
-    if role is None:
-        raise HTTPException(status_code=401, detail="Sign in first.")
-    return Principal(USERS.get(role, 99), f"{role}-user", role)
+@pytest.fixture
+def clock() -> FakeClock:
+    """The accounts' clock: sessions and codes follow it; tests advance it instead of sleeping."""
+    return FakeClock()
 
 
 @pytest.fixture
-def app(appliance: PanelAppliance) -> FastAPI:
+def app(appliance: Appliance, clock: FakeClock) -> FastAPI:
+    """The real panel app on the appliance, its accounts on the test clock."""
     made = create_app(appliance)
-    made.dependency_overrides[current_principal] = principal_of
+    accounts(made).clock = clock
     return made
 
 
@@ -126,19 +122,24 @@ Act = Callable[[str | None], TestClient]
 
 
 @pytest.fixture
-def act(app: FastAPI) -> Iterator[Act]:
-    """A client acting as a role's user (None: nobody signed in); one client per role."""
+def act(app: FastAPI, users: dict[str, User]) -> Iterator[Act]:
+    """A client signed in as a role's seeded user over HTTPS, sending its session's CSRF token with every request
+    (None: nobody signed in, with a valid before-sign-in CSRF token); one client per role."""
     clients: dict[str | None, TestClient] = {}
 
     def as_role(role: str | None) -> TestClient:
         if role not in clients:
-            headers = {} if role is None else {ROLE_HEADER: role}
-            clients[role] = TestClient(app, headers=headers, follow_redirects=False).__enter__()
+            made = client(app)
+            if role is None:
+                made.headers["X-CSRF-Token"] = made.get("/api/csrf").json()["csrf_token"]
+            else:
+                made.headers["X-CSRF-Token"] = sign_in(app, made, users[role]).csrf
+            clients[role] = made
         return clients[role]
 
     yield as_role
     for made in clients.values():
-        made.__exit__(None, None, None)
+        made.close()
 
 
 def contact_of(appliance: Appliance, call_id: str) -> str:

@@ -7,14 +7,9 @@ import io
 import json
 import zipfile
 
-import pytest
-from fastapi import HTTPException
-
 from appliance.service import Appliance
 from appliance.storage.datarights import erased_ids, erasure_ledger
 from tests.web.conftest import ANA, PASSWORD, Act, contact_of, wav
-from web.confirm import confirm_password
-from web.principal import Principal
 
 
 def audit_actions(appliance: Appliance) -> list[tuple[str, str]]:
@@ -87,13 +82,6 @@ def test_a_wrong_password_erases_nothing_and_is_audited(act: Act, appliance: App
     assert ("erase-refused", "wrong password; from testclient") in audit_actions(appliance)
     page = act("owner").post(f"/callers/{contact}/erase", data={"password": "guess"})
     assert page.status_code == 403 and "That password is not right" in page.text and "<h1>Not allowed</h1>" in page.text
-
-
-def test_without_the_password_check_of_sign_in_the_panel_refuses_to_erase(appliance: Appliance) -> None:
-    plain = Appliance(appliance.settings)  # the face as on main, before the sign-in branch adds verify_password
-    with pytest.raises(HTTPException) as refused:
-        confirm_password(plain, Principal(1, "owner-user", "owner"), PASSWORD, source=None)
-    assert refused.value.status_code == 503 and "receptionist erase" in str(refused.value.detail)
 
 
 def test_a_withheld_caller_can_be_exported_and_erased_alone(act: Act, appliance: Appliance) -> None:

@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from appliance.service import Appliance
 from tests.web.conftest import ANA, BO, Act
 
 
@@ -103,5 +104,20 @@ def test_the_pages_load_nothing_from_outside_and_run_no_inline_script(act: Act) 
     for path in ("/calls", "/calls/a1", "/messages"):
         text = client.get(path).text
         assert "<script" not in text and "http://" not in text and "https://" not in text and "style=" not in text
-    css = client.get("/static/pages.css")
+    css = client.get("/static/panel.css")
     assert css.status_code == 200 and "@import" not in css.text and "url(" not in css.text
+
+
+def test_every_form_carries_the_sessions_csrf_token_and_works_without_the_header(act: Act,
+                                                                                 appliance: Appliance) -> None:
+    owner = act("owner")
+    token = owner.headers["X-CSRF-Token"]
+    contact = str(appliance.records.call("a1", transcript=False)["contact_id"])
+    for path in ("/calls", "/messages", f"/callers/{contact}", f"/callers/{contact}/erase", "/account", "/users"):
+        page = owner.get(path).text
+        forms = page.count("<form method=\"post\"") + page.count("<form class=\"inline\" method=\"post\"")
+        assert forms and page.count(f'name="csrf_token" value="{token}"') >= forms, path
+    del owner.headers["X-CSRF-Token"]  # as a browser posts a form: the token only in its field
+    assert owner.post(f"/callers/{contact}/correct", data={"name": "Ana Lopez"}).status_code == 403
+    done = owner.post(f"/callers/{contact}/correct", data={"name": "Ana Lopez", "csrf_token": token})
+    assert done.status_code == 303

@@ -1,5 +1,6 @@
 """Every panel route against every role, from the permission matrix: allowed gets 2xx (or a redirect after a
-form), not allowed gets 403, nobody signed in gets 401, an unknown role gets 403. And no route is missing here."""
+form), not allowed gets 403, nobody signed in gets 401 (a page: the sign-in page), an unknown role gets 403. And no
+route is missing here or in the sign-in and account routes' table (tests/web/accounts/test_account_matrix.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from fastapi.routing import APIRoute
 
 from appliance.service import Appliance
+from tests.web.accounts.test_account_matrix import GUARDED, PUBLIC, TARGET
 from tests.web.conftest import PASSWORD, ROLES, Act, contact_of, message_of, recording_of
 from web.app import ROUTERS
 from web.permissions import Permission, allowed
@@ -53,7 +55,7 @@ ROUTES = [
     Route("GET", "/callers/{contact}/erase", P.ERASE_CALLER),
     Route("POST", "/callers/{contact}/erase", P.ERASE_CALLER, form={"password": PASSWORD}),
 ]
-OPEN = {"/health", "/", "/api/openapi.json", "/static"}  # no caller data behind these
+OPEN = {"/static"}  # the stylesheet
 
 
 def as_served(path: str) -> str:
@@ -82,7 +84,8 @@ def test_each_role_gets_what_the_matrix_allows(act: Act, appliance: Appliance, r
 
 @pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r.method} {r.path}")
 def test_nobody_signed_in_gets_401_and_an_unknown_role_403(act: Act, appliance: Appliance, route: Route) -> None:
-    assert send(act, appliance, route, None) == 401
+    page = route.method == "GET" and not route.path.startswith("/api")
+    assert send(act, appliance, route, None) == (303 if page else 401)  # a page: the sign-in page
     assert send(act, appliance, route, "root") == 403
 
 
@@ -91,13 +94,17 @@ def test_every_route_of_the_app_is_in_the_table(act: Act) -> None:
     routes = [*app.routes, *(route for router in ROUTERS for route in router.routes)]  # type: ignore[attr-defined]
     served = {(method, route.path) for route in routes if isinstance(route, APIRoute)
               for method in route.methods if route.path not in OPEN}
-    listed = {(route.method, as_served(route.path)) for route in ROUTES}
+    listed = {(route.method, as_served(route.path)) for route in ROUTES} | PUBLIC - {("GET", "/api/openapi.json")}
+    listed |= {(method, "/users/{user_id}/{action}" if path.startswith(f"/users/{TARGET}/")
+                else path.replace(TARGET, "{user_id}")) for method, path, _, _ in GUARDED}
     assert served == listed
 
 
 def test_the_openapi_schema_describes_the_api_and_no_page(act: Act) -> None:
     schema = act(None).get("/api/openapi.json").json()
     api = {(route.method, as_served(route.path)) for route in ROUTES if route.path.startswith("/api")}
+    api |= {(method, path.replace(TARGET, "{user_id}")) for method, path, _, _ in GUARDED if path.startswith("/api")}
+    api |= {(method, path) for method, path in PUBLIC if path.startswith("/api/") and path != "/api/openapi.json"}
     described = {(method.upper(), path) for path, item in schema["paths"].items() for method in item
                  if path.startswith("/api")}
     assert described == api
