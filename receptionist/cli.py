@@ -1,5 +1,5 @@
 """The `receptionist` command: `run` composes the appliance and its panel in one process; every other command
-(init, simulate, export, erase, correct, retention, backup, restore, keys) is the appliance's own."""
+(init, simulate, profile, export, erase, correct, retention, gaps, backup, restore, keys) is the appliance's own."""
 
 from __future__ import annotations
 

@@ -109,7 +109,8 @@ CREATE INDEX knowledge_gaps_brand ON knowledge_gaps(brand, question_index)
 """
 
 TABLES = ("settings", "brands", "data_keys", "contacts", "calls", "turns", "call_events", "summaries", "users",
-          "messages", "recordings", "sessions", "audit_log", "sms_messages", "notifications", "knowledge_gaps")
+          "messages", "recordings", "sessions", "audit_log", "sms_messages", "notifications", "knowledge_gaps",
+          "profile_versions")
 
 
 Reseal = Callable[[sqlite_utils.Database], None]  # a migration's data step, which needs the master key
@@ -157,7 +158,17 @@ def _v4(db: sqlite_utils.Database, reseal: Reseal) -> None:
     _script(db, _V4)
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database, Reseal], None]] = [_v1, _v2, _v3, _v4]
+def _v6(db: sqlite_utils.Database, reseal: Reseal) -> None:
+    """The business profile's versions (appliance.storage.profiles), the newest being the one in use."""
+    # Numbered 6 (the panel's sign-in adds 5; renumber at merge if needed). Each version is the validated TOML
+    # text, sealed under the box's own "profile" data key (a data_keys row that is no caller's, re-wrapped by key
+    # rotation like the rest): the team's names and direct lines and the blocked callers' numbers stay out of the
+    # database in plain text. Who wrote it ("file", "cli", "panel:<user>") is plain and bound to the sealed text.
+    db.execute("CREATE TABLE profile_versions (version INTEGER PRIMARY KEY, text BLOB NOT NULL, "
+               "source TEXT NOT NULL, restored_from INTEGER, created_at REAL NOT NULL)")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database, Reseal], None]] = [_v1, _v2, _v3, _v4, _v6]
 
 
 def schema_version(db: sqlite_utils.Database) -> int:

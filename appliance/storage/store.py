@@ -52,6 +52,7 @@ from appliance.storage.crypto import (
 from appliance.storage.keys import locate_or_create_master_key
 from appliance.storage.locks import hold_shared_lock
 from appliance.storage.private import connect_private
+from appliance.storage.profiles import ProfileVersions
 from appliance.storage.schema import (
     WalBusyError,
     apply_pragmas,
@@ -100,6 +101,7 @@ class CallStore:
         except BaseException:
             self.db.conn.close()
             raise
+        self.profiles = ProfileVersions(self._sealer, self._lock)  # the business profile's versions, newest live
 
     @classmethod
     def open(cls, settings: Settings) -> CallStore:
