@@ -121,10 +121,11 @@ class Appliance:
     # --- what a panel may ask ---
 
     def health(self) -> dict[str, Any]:
-        """Liveness of SIP, models and storage."""
+        """Liveness of SIP, models and storage, and the profile version calls are answered from."""
         return {"status": "ok" if self._endpoint else "starting", "version": __version__,
                 "sip": f"{self.settings.sip.bind_address}:{self.settings.sip.port}",
                 "active_calls": len(self._board.runs) if self._board else 0,
+                "profile_version": self._profile.version if self._profile else 0,  # the one calls are answered from
                 "uptime_s": round(time.time() - self.started, 1)}
 
     def calls(self, limit: int = 50) -> list[dict[str, Any]]:
