@@ -1,5 +1,5 @@
-"""The appliance's commands: init, simulate, export, erase, correct, retention, gaps, backup, restore, keys (`run`,
-which also serves the panel, is added by the console above: `receptionist.cli`)."""
+"""The appliance's commands: init, simulate, profile, export, erase, correct, retention, gaps, backup, restore, keys
+(`run`, which also serves the panel, is added by the console above: `receptionist.cli`)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from appliance.certs import box_addresses, box_names, make_certificate
 from appliance.clock import Clock, clock_from_env, parse_moment
 from appliance.config import CONFIG_ENV, default_config_path, load_settings
 from appliance.errors import ApplianceError
+from appliance.profile_cli import add_profile_commands
 from appliance.storage.crypto import create_master_key
 from appliance.storage.recordings import export_audio, sweep_recordings
 from appliance.storage.store import DEFAULT_KEY_FILE, CallStore
@@ -246,7 +247,8 @@ def build_parser(*more: Callable[[SubParsers, str], None]) -> argparse.ArgumentP
         add(sub, config_help)
     p = sub.add_parser("simulate", help="run a call from typed text or WAV files, no SIP; prints each turn")
     p.add_argument("--config", type=Path, default=None, help=config_help)
-    p.add_argument("--profile", type=Path, default=None, help="business profile to try (default: the config's)")
+    p.add_argument("--profile", type=Path, default=None, help="a business profile file to try (default: what "
+                   "the appliance answers from: the stored live version, or the profile file if it is newer)")
     p.add_argument("--text", action="append", default=[], help="a caller turn as text (repeatable)")
     p.add_argument("--wav", action="append", default=[], help="a caller turn as a WAV file (repeatable)")
     p.add_argument("--save-audio", default=None, help="write the receptionist's audio to this WAV file")
@@ -254,6 +256,7 @@ def build_parser(*more: Callable[[SubParsers, str], None]) -> argparse.ArgumentP
     p.add_argument("--at", default="", help="pretend the call comes at this moment, e.g. 2026-12-25T10:00-05:00 "
                                             "(hours, holidays, who can be reached)")
     p.set_defaults(func=_cmd_simulate)
+    add_profile_commands(sub, config_help)
     _add_data_rights(sub, config_help)
     return parser
 

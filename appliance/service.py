@@ -1,6 +1,7 @@
 """The appliance's one public face: `Appliance` starts and stops the core (store, models, SIP endpoint,
-switchboard) and answers what a panel may ask (health, calls, messages, live events, hang-up, transfer, reload,
-the audit log; `records` holds the panel's call log, inbox and callers: appliance.records).
+switchboard) and answers what a panel may ask (health, calls, messages, live events, hang-up, transfer, the
+business profile and its versions, the audit log; `records` holds the panel's call log, inbox and callers:
+appliance.records).
 
 The panel and the console build on this object; nothing here knows about either.
 """
@@ -11,7 +12,7 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,8 @@ from appliance.call.events import CallEvent
 from appliance.clock import CLOCK_ENV, clock_from_env
 from appliance.config import Settings
 from appliance.errors import ApplianceError, ErrorCode, NotFoundError
-from appliance.reception.profile import load_profiles
+from appliance.live_profile import LiveProfile, ProfileSaved
+from appliance.reception.profile import Profile
 from appliance.reception.summary import summarize
 from appliance.records import Records
 from appliance.sipconfig import endpoint_config
@@ -41,7 +43,6 @@ from sip.config import SipError
 from sip.endpoint import SipEndpoint
 
 _LOGGER = logging.getLogger(__name__)
-PROFILE_POLL_S = 2.0
 
 
 class Appliance:
@@ -55,7 +56,7 @@ class Appliance:
         self._endpoint: SipEndpoint | None = None
         self._board: Switchboard | None = None
         self._engines: Engines | None = None
-        self._reception: Reception | None = None
+        self._profile: LiveProfile | None = None
         self._watcher: asyncio.Task[None] | None = None
         self.clock = clock_from_env()
         self.bus = EventBus()
@@ -69,6 +70,7 @@ class Appliance:
         self._lock = hold_service_lock(self.settings.data_dir)  # `keys rotate` refuses while the service holds it
         try:
             store = self._store = CallStore.open(self.settings)
+            self._profile = LiveProfile(store, self.settings.business.profile)
             sweep_recordings(store, self.settings.recordings_dir)
             sweep_backup_leftovers(self.settings.data_dir)
             if count := store.mark_interrupted():
@@ -78,25 +80,26 @@ class Appliance:
             raise
 
     async def start(self) -> None:
-        """Load the business profile and the models, then answer calls over SIP."""
-        settings, store = self.settings, self._opened_store()
+        """Import the business profile file if it is newer than the stored one, load the models, then answer
+        calls over SIP."""
+        settings, store, live = self.settings, self._opened_store(), self._live_profile()
         began = time.monotonic()
         if self.clock.shifted:
             _LOGGER.warning("the receptionist's clock starts at %s ($%s): hours and the team are read at that time",
                             self.clock.now().isoformat(timespec="minutes"), CLOCK_ENV)
-        profile = load_profiles(settings.business.profile)  # a bad profile fails before the slow model loads
+        await asyncio.to_thread(live.import_file)  # no profile to answer with fails before the slow model loads
         self._engines = await asyncio.to_thread(load_engines, settings, shared_registry())
-        self._reception = await build_reception(settings, self._engines, profile, _voice, self.clock)
+        await live.start(self._builder(self._engines))
         _LOGGER.info("models loaded and phrases ready in %.1f s", time.monotonic() - began)
         self.bus.subscribe(CallLog(store, settings.recordings_dir, summarize), name="call-log", backlog=None)
-        board = Switchboard(self._reception.for_called, self.bus, asyncio.get_running_loop(), store.known_name)
+        board = Switchboard(live.for_called, self.bus, asyncio.get_running_loop(), store.known_name)
         endpoint = SipEndpoint(endpoint_config(settings), board)
         try:
             await asyncio.to_thread(endpoint.start)
         except SipError as exc:
             raise ApplianceError(str(exc), code=ErrorCode.SIP) from exc
         self._endpoint, self._board = endpoint, board
-        self._watcher = asyncio.ensure_future(self._watch_profile())
+        self._watcher = asyncio.ensure_future(live.watch())
 
     async def stop(self) -> None:
         """Hang up every call and wait until their records reach the store (nothing to do if never started)."""
@@ -116,7 +119,7 @@ class Appliance:
         """Close the call store and let go of the data folder's lock."""
         if self._store is not None:
             self._store.close()
-            self._store = None
+            self._store, self._profile = None, None
         if self._lock is not None:
             os.close(self._lock)
             self._lock = None
@@ -124,10 +127,11 @@ class Appliance:
     # --- what a panel may ask ---
 
     def health(self) -> dict[str, Any]:
-        """Liveness of SIP, models and storage."""
+        """Liveness of SIP, models and storage, and the profile version calls are answered from."""
         return {"status": "ok" if self._endpoint else "starting", "version": __version__,
                 "sip": f"{self.settings.sip.bind_address}:{self.settings.sip.port}",
                 "active_calls": len(self._board.runs) if self._board else 0,
+                "profile_version": self._profile.version if self._profile else 0,  # the one calls are answered from
                 "uptime_s": round(time.time() - self.started, 1)}
 
     def calls(self, limit: int = 50) -> list[dict[str, Any]]:
@@ -188,31 +192,42 @@ class Appliance:
             raise ApplianceError(str(exc)) from exc
 
     async def reload(self) -> None:
-        """Read the business profile again; calls answered from now on use it, calls in progress keep theirs."""
-        board, engines = self._board, self._engines
-        if board is None or engines is None:
+        """Read the profile file now (imported if newer than the live version) and answer calls from the live
+        version; calls in progress keep theirs. A bad file is logged and changes nothing."""
+        if self._board is None:
             raise ApplianceError("the appliance is not answering calls yet; the profile is read when it starts")
-        profile = load_profiles(self.settings.business.profile)
-        self._reception = await build_reception(self.settings, engines, profile, _voice, self.clock)
-        board.pick = self._reception.for_called
-        _LOGGER.info("business profile reloaded: %d brand(s)", len(profile.brands))
+        await self._live_profile().refresh(read_file=True)
+
+    # --- the business profile, for the panel to show and edit ---
+
+    def profile_text(self, version: int | None = None) -> str:
+        """The live business profile as TOML text (or a stored older version's)."""
+        return self._live_profile().text(version)
+
+    def profile_versions(self) -> list[dict[str, Any]]:
+        """Every stored profile version, newest (live) first: version, source ('file', 'cli', 'panel:<user>'),
+        created_at (Unix seconds), restored_from, live."""
+        return self._live_profile().versions()
+
+    async def save_profile(self, text: str, author: str) -> ProfileSaved:
+        """Check a profile (TOML) with the same loader as the file and make it live for the next call; when it
+        is refused, `problems` says which key is wrong and what is expected, and the live version stays."""
+        return await self._live_profile().save(text, author)
+
+    async def restore_profile_version(self, version: int, author: str = "panel") -> ProfileSaved:
+        """Make a stored version live again (as a new version, so the history keeps what was replaced)."""
+        return await self._live_profile().restore(version, author)
 
     # --- inside ---
 
-    async def _watch_profile(self) -> None:
-        """A changed profile file applies to the next call, without a restart; a broken one is logged and the
-        previous profile stays in use."""
-        path = self.settings.business.profile
-        seen = _stamp(path)
-        while True:
-            await asyncio.sleep(PROFILE_POLL_S)
-            if (stamp := _stamp(path)) == seen:
-                continue
-            seen = stamp
-            try:
-                await self.reload()
-            except ApplianceError as exc:
-                _LOGGER.error("the changed business profile was not applied (calls use the previous one): %s", exc)
+    def _builder(self, engines: Engines) -> Callable[[Profile], Awaitable[Reception]]:
+        """How a profile is made ready for calls: a run context per brand, its phrases synthesized ahead."""
+        return lambda profile: build_reception(self.settings, engines, profile, _voice, self.clock)
+
+    def _live_profile(self) -> LiveProfile:
+        if self._profile is None:
+            raise ApplianceError("the call store is not open: the appliance is not running")
+        return self._profile
 
     def _live_board(self) -> Switchboard:
         if self._board is None:
@@ -223,14 +238,6 @@ class Appliance:
         if self._store is None:
             raise ApplianceError("the call store is not open: the appliance is not running")
         return self._store
-
-
-def _stamp(path: Path) -> tuple[int, int]:
-    try:
-        stat = path.stat()
-    except OSError:
-        return (0, 0)
-    return (stat.st_mtime_ns, stat.st_size)
 
 
 def _voice(model: Path, config: Path | None) -> Synthesizer:

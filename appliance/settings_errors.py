@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 
-def describe_validation_error(path: Path, exc: ValidationError) -> str:
+def describe_validation_error(path: Path | str, exc: ValidationError) -> str:
     """One line per bad key: `file: key: what is wrong`."""
     lines = [f"{path} has {exc.error_count()} problem(s):"]
     for err in exc.errors():

@@ -18,7 +18,9 @@ from appliance.call.run import CallRun
 from appliance.clock import Clock
 from appliance.config import Settings
 from appliance.errors import ApplianceError
-from appliance.reception.profile import load_profiles
+from appliance.live_profile import LiveProfile
+from appliance.reception.profile import Profile, load_profiles
+from appliance.storage.store import CallStore
 from models import shared_registry
 from sip.media import FRAME_SAMPLES, SAMPLE_RATE
 
@@ -107,7 +109,7 @@ async def simulate(settings: Settings, texts: list[str], wavs: list[Path], profi
                    save_audio: Path | None, *, called: str = "", clock: Clock | None = None) -> int:
     """Run one simulated call to `called` (which brand answers; the default brand when empty) and print every
     turn; returns a process exit code."""
-    profile = load_profiles(profile_path or settings.business.profile).brand_for(called)
+    profile = _profile(settings, profile_path).brand_for(called)
     engines = await asyncio.to_thread(load_engines, settings, shared_registry())
     ctx = await build_context(settings, engines, profile, clock)
     inputs: Inputs = asyncio.Queue()
@@ -128,6 +130,18 @@ async def simulate(settings: Settings, texts: list[str], wavs: list[Path], profi
     if save_audio:
         _save(save_audio, line.heard)
     return 0
+
+
+def _profile(settings: Settings, path: Path | None) -> Profile:
+    """The file given, else what the appliance answers from: the stored live version, or the profile file when it
+    is newer or nothing is stored yet."""
+    if path is not None or not settings.database_path.exists():
+        return load_profiles(path or settings.business.profile)
+    store = CallStore.open(settings)
+    try:
+        return LiveProfile(store, settings.business.profile).current()
+    finally:
+        store.close()
 
 
 def _save(path: Path, frames: list[bytes]) -> None:

@@ -1,6 +1,6 @@
 """The `receptionist` command: `run` composes the appliance and its panel in one process, `users` and `certs`
 manage the panel's accounts and certificate (`receptionist.accounts_cli`); every other command (init, simulate,
-export, erase, correct, retention, backup, restore, keys) is the appliance's own."""
+profile, export, erase, correct, retention, gaps, backup, restore, keys) is the appliance's own."""
 
 from __future__ import annotations
 

@@ -163,16 +163,25 @@ def _dialled(number: str) -> str:
 def load_profiles(path: Path) -> Profile:
     """Read a profile file: `[[brands]]` (profile v2), or one business at the top level (read as one brand,
     noted in the log). Errors name the file, the key and what is expected."""
-    data = _read_toml(path)
+    return parse_profile(read_profile_text(path), path, path.parent)
+
+
+def parse_profile(text: str, origin: Path | str, base: Path) -> Profile:
+    """Validate a profile's TOML text (from a file, the store or the panel; `origin` names it in errors and the
+    log); voice files named relative to `base` are found there. Errors name the key and what is expected."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"cannot read business profile {origin}: {exc}") from exc
     if "brands" not in data:
         _LOGGER.info("%s describes one business at the top level: read as one brand (see README: Brands to "
-                     "add more)", path)
+                     "add more)", origin)
         data = {"brands": [data]}
     try:
         profile = Profile.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(describe_validation_error(path, exc)) from exc
-    return _anchor_voices(profile, path.parent)
+        raise ConfigError(describe_validation_error(origin, exc)) from exc
+    return _anchor_voices(profile, base)
 
 
 def load_profile(path: Path) -> BusinessProfile:
@@ -180,15 +189,16 @@ def load_profile(path: Path) -> BusinessProfile:
     return load_profiles(path).default
 
 
-def _read_toml(path: Path) -> dict[str, object]:
+def read_profile_text(path: Path) -> str:
+    """A profile file's text; ConfigError saying what to do if it is missing or unreadable."""
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise ConfigError(
             f"business profile {path} not found; run 'receptionist init' or point "
             "[business] profile at your profile file"
         ) from exc
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read business profile {path}: {exc}") from exc
 
 

@@ -1,8 +1,9 @@
 """Knowledge gaps in the store: questions a brand's profile could not answer, counted and listed for the team.
 
-There is no box-level data key, and a question is the caller's own words (it may say who they are), so each row
-is one caller's question to one brand, sealed under that caller's data key and bound to its brand and to which
-question it counts as: erasing the caller removes their questions, and their export includes them. Repeats are
+A question is the caller's own words (it may say who they are), so it is not sealed under the box's own key (that
+one seals the business profile: `appliance.storage.profiles`): each row is one caller's question to one brand,
+sealed under that caller's data key and bound to its brand and to which question it counts as: erasing the
+caller removes their questions, and their export includes them. Repeats are
 found by a blind index of the normalised question (`appliance.reception.gaps.question_key`, keyed by the box's
 lookup key), so the list sums every caller's asks; each question shows in the wording it was last asked in.
 """

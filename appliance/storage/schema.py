@@ -139,7 +139,7 @@ ALTER TABLE audit_log ADD COLUMN address TEXT
 
 TABLES = ("settings", "brands", "data_keys", "contacts", "calls", "turns", "call_events", "summaries", "users",
           "messages", "recordings", "sessions", "audit_log", "sms_messages", "notifications", "knowledge_gaps",
-          "recovery_codes", "api_tokens", "setup_links", "signin_failures")
+          "recovery_codes", "api_tokens", "setup_links", "signin_failures", "profile_versions")
 
 
 Reseal = Callable[[sqlite_utils.Database], None]  # a migration's data step, which needs the master key
@@ -193,7 +193,17 @@ def _v5(db: sqlite_utils.Database, reseal: Reseal) -> None:
     _script(db, _V5)
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database, Reseal], None]] = [_v1, _v2, _v3, _v4, _v5]
+def _v6(db: sqlite_utils.Database, reseal: Reseal) -> None:
+    """The business profile's versions (appliance.storage.profiles), the newest being the one in use."""
+    # Each version is the validated TOML text, sealed under the box's own "profile" data key (a data_keys row
+    # that is no caller's, re-wrapped by key rotation like the rest): the team's names and direct lines and the
+    # blocked callers' numbers stay out of the database in plain text. Who wrote it ("file", "cli",
+    # "panel:<user>") is plain and bound to the sealed text.
+    db.execute("CREATE TABLE profile_versions (version INTEGER PRIMARY KEY, text BLOB NOT NULL, "
+               "source TEXT NOT NULL, restored_from INTEGER, created_at REAL NOT NULL)")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database, Reseal], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
 
 
 def schema_version(db: sqlite_utils.Database) -> int:

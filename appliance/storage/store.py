@@ -53,6 +53,7 @@ from appliance.storage.crypto import (
 from appliance.storage.keys import locate_or_create_master_key
 from appliance.storage.locks import hold_shared_lock
 from appliance.storage.private import connect_private
+from appliance.storage.profiles import ProfileVersions
 from appliance.storage.schema import (
     WalBusyError,
     apply_pragmas,
@@ -85,8 +86,7 @@ class CallStore:
                  region: str = DEFAULT_REGION) -> None:
         """Open or create the database (`key_path` defaults to master.key beside it); refuse a missing or wrong key.
 
-        `region` reads national numbers (`[business] default_region`); opening a version-1 database upgrades it.
-        """
+        `region` reads national numbers (`[business] default_region`); opening a version-1 database upgrades it."""
         if str(path) == ":memory:" and master is None:
             raise ValueError("an in-memory call store needs an explicit master key")
         self.region = check_region(region)
@@ -100,6 +100,7 @@ class CallStore:
         except BaseException:
             self.db.conn.close()
             raise
+        self.profiles = ProfileVersions(self._sealer, self._lock)  # the business profile's versions, newest live
 
     @classmethod
     def open(cls, settings: Settings) -> CallStore:

@@ -19,7 +19,7 @@ def receptionist(*args: str, timeout: float = 300) -> subprocess.CompletedProces
 
 def test_version_and_help_on_every_command() -> None:
     assert receptionist("--version").stdout.strip() == f"receptionist {__version__}"
-    for command in ([], ["init"], ["run"], ["simulate"]):
+    for command in ([], ["init"], ["run"], ["simulate"], ["profile"], ["profile", "import"]):
         done = receptionist(*command, "--help")
         assert done.returncode == 0 and "usage: receptionist" in done.stdout
 
@@ -36,6 +36,39 @@ def test_init_then_simulate_a_conversation_with_the_real_models(tmp_path: Path) 
     assert any("receptionist: Cleaning is 95 dollars." in line for line in lines)
     assert lines[-2].startswith("call ended: answered (receptionist hung up)")
     assert (tmp_path / "heard.wav").stat().st_size > 100_000
+
+
+def test_the_profile_commands_store_versions_and_simulate_answers_from_the_live_one(tmp_path: Path) -> None:
+    assert receptionist("init", "--data-dir", str(tmp_path)).returncode == 0
+    config = ("--config", str(tmp_path / "config.toml"))
+    sample = (tmp_path / "business.toml").read_text()
+    bikes, bad = tmp_path / "bikes.toml", tmp_path / "bad.toml"
+    bikes.write_text(sample.replace("Maple Street Dental", "Spoke and Chain Bikes"))
+    bad.write_text(sample.replace('timezone = "America/New_York"', 'timezone = "Mars/Olympus"'))
+    done = receptionist("profile", "check", str(bikes))
+    assert done.returncode == 0 and "a valid business profile: 1 brand(s): main (Spoke and Chain Bikes" in done.stdout
+    done = receptionist("profile", "check", str(bad))
+    assert done.returncode == 2 and f"error: {bad} has 1 problem(s):\n  brands.0.timezone: Value error, unknown" \
+        in done.stderr
+    assert "no business profile is stored yet" in receptionist("profile", "versions", *config).stdout
+    assert "stored as profile version 1" in receptionist("profile", "import", str(tmp_path / "business.toml"),
+                                                         *config).stdout
+    assert "stored as profile version 2" in receptionist("profile", "import", str(bikes), *config).stdout
+    assert "already the live profile (version 2)" in receptionist("profile", "import", str(bikes), *config).stdout
+    done = receptionist("profile", "import", str(bad), *config)
+    assert done.returncode == 2 and "timezone" in done.stderr
+    assert receptionist("profile", "show", *config).stdout == bikes.read_text()
+    assert receptionist("profile", "show", "--version", "1", *config).stdout == sample
+    done = receptionist("simulate", *config, "--text", "How much is a cleaning?", "--text", "ok, bye")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "receptionist: Thank you for calling Spoke and Chain Bikes" in done.stdout  # the live version
+    assert "is older than the live business profile (version 2" in done.stderr  # and why not the file
+    assert "stored as profile version 3" in receptionist("profile", "restore", "1", *config).stdout
+    lines = receptionist("profile", "versions", *config).stdout.splitlines()
+    assert lines[1].split()[0] == "3" and lines[1].endswith("cli                   live, restored from 1")
+    assert [line.split()[0] for line in lines[1:]] == ["3", "2", "1"]
+    done = receptionist("profile", "restore", "9", *config)
+    assert done.returncode == 2 and "no stored profile version 9" in done.stderr
 
 
 @pytest.mark.parametrize(

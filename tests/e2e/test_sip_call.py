@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 import time
 import wave
 from concurrent.futures import ThreadPoolExecutor
@@ -18,7 +19,7 @@ from appliance.reception.numbers import say_digits
 from appliance.reception.phrasebook import HELP_NEXT, MESSAGE_PROMPT, NO_INFO, OFFER, SORRY
 from models import Transcriber
 from tests.e2e.conftest import stored_call, stored_messages
-from tests.e2e.support import RunningAppliance, baresip_call, panel_json, place_call, read_wav
+from tests.e2e.support import RECEPTIONIST, ROOT, RunningAppliance, baresip_call, panel_json, place_call, read_wav
 
 pytestmark = pytest.mark.sip
 
@@ -161,3 +162,31 @@ def test_wideband_and_a_law_calls(appliance: RunningAppliance, questions: dict[s
     assert result["codec"] == codec
     assert "parking" in heard(transcriber, result["turns"][0]["reply_wav"])
     assert stored_call(appliance, result["sip_call_id"])["codec"] == codec
+
+
+def test_a_profile_stored_while_running_answers_the_next_call(appliance: RunningAppliance, transcriber: Transcriber,
+                                                              tmp_path: Path) -> None:
+    """`receptionist profile import` in another process; no restart: the next call hears the new greeting."""
+    config = str(appliance.data_dir / "config.toml")
+    bakery = tmp_path / "bakery.toml"
+    bakery.write_text((appliance.data_dir / "business.toml").read_text().replace("Maple Street Dental",
+                                                                                  "Sunny Side Bakery"))
+    try:
+        _store_profile("import", str(bakery), config, appliance=appliance)
+        result = place_call(appliance.uri(), tmp_path)
+        said = heard(transcriber, result["greeting_wav"])  # e.g. "thank you for calling sunnyside bakerie."
+        assert "maple" not in said and any(word in said for word in ("sunny", "baker")), said
+        record = wait_for_end(appliance, result["sip_call_id"])
+        assert record["turns"][0]["text"].startswith("Thank you for calling Sunny Side Bakery.")
+    finally:  # the other tests of this module's appliance hear the sample practice again
+        _store_profile("restore", "1", config, appliance=appliance)
+
+
+def _store_profile(*args: str, appliance: RunningAppliance) -> None:
+    done = subprocess.run([*RECEPTIONIST, "profile", args[0], args[1], "--config", args[2]], capture_output=True,
+                          text=True, timeout=60, cwd=ROOT, check=True)
+    version = int(done.stdout.split("stored as profile version ")[1].split(";")[0])
+    deadline = time.monotonic() + 60  # the appliance polls every 2 s, then synthesizes the new fixed phrases
+    while _health(appliance)["profile_version"] != version:
+        assert time.monotonic() < deadline, appliance.log.read_text()[-3000:]
+        time.sleep(0.2)

@@ -84,3 +84,21 @@ def test_the_open_appliance_holds_the_data_folder(appliance: Appliance) -> None:
         pass
     with pytest.raises(ApplianceError, match="not running"):
         appliance.calls()
+
+
+async def test_the_panel_edits_the_profile_through_the_face(appliance: Appliance) -> None:
+    sample = appliance.settings.business.profile.read_text()
+    assert appliance.profile_versions() == [] and appliance.health()["profile_version"] == 0  # read at start-up
+    refused = await appliance.save_profile(sample.replace("[hours]", "[hours]\nfunday = ['08:00-17:00']"), "panel:ann")
+    assert not refused.ok and "hours: Value error" in refused.problems and "funday" in refused.problems
+    saved = await appliance.save_profile(sample.replace("95 dollars", "99 dollars"), "panel:ann")
+    assert (saved.ok, saved.changed, saved.version) == (True, True, 1)
+    assert "99 dollars" in appliance.profile_text()
+    assert (await appliance.save_profile(sample, "panel:bo")).version == 2
+    restored = await appliance.restore_profile_version(1, "panel:ann")
+    assert restored.version == 3 and "99 dollars" in appliance.profile_text() and sample == appliance.profile_text(2)
+    assert [(v["version"], v["source"], v["restored_from"], v["live"]) for v in appliance.profile_versions()] == [
+        (3, "panel:ann", 1, True), (2, "panel:bo", None, False), (1, "panel:ann", None, False)]
+    appliance.close()
+    with pytest.raises(ApplianceError, match="not running"):
+        appliance.profile_text()
