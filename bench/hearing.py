@@ -29,8 +29,6 @@ from bench.line import heard_audio
 from models import Transcriber, shared_registry
 from tests.scenarios.scenario import Scenario, check, load_scenarios, summary
 
-SPOKEN = ("text",)
-
 
 @dataclass
 class Heard:
@@ -131,7 +129,8 @@ def compare(scenario: Scenario, profile: Profile, heard: dict[str, list[str]]) -
 
 def transfers(item: Heard) -> tuple[str, str]:
     """Whom the typed and the heard words put the caller through to ('' for nobody)."""
-    return tuple(does.partition(" -> ")[2].split(" ")[0] for does in (item.typed_does, item.heard_does))  # type: ignore[return-value]
+    typed, heard = (label.partition(" -> ")[2].split(" ")[0] for label in (item.typed_does, item.heard_does))
+    return typed, heard
 
 
 def report(items: list[Heard]) -> list[str]:
