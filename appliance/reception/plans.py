@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from appliance.reception import opening, service_facts
 from appliance.reception.directory import TeamMember
-from appliance.reception.messages import URGENT_CUES
+from appliance.reception.messages import URGENT_CUES, wants_message
 from appliance.reception.phrasebook import (
     ANYTHING_ELSE,
     CLOSED_GREETING,
@@ -113,8 +113,9 @@ def statement_plan(profile: BusinessProfile, text: str, now: datetime) -> ReplyP
 
 def on_call_need(profile: BusinessProfile, text: str, now: datetime) -> bool:
     """Whether the words tell of a need that a closed-hours routing rule sends to someone now ('knocked out and
-    bleeding' to the on-call dentist): that comes before the after-hours message."""
-    if profile.is_open(now):
+    bleeding' to the on-call dentist): that comes before the after-hours message, unless the caller asks to be
+    called back (then the words are their message, whatever else they say)."""
+    if profile.is_open(now) or wants_message(text):
         return False
     match = find_member(profile, text, closed=True, urgent=says(text, URGENT_CUES))
     return match is not None and _on_call(match)

@@ -99,6 +99,8 @@ def test_an_on_call_need_after_hours_is_put_through_not_taken_as_a_message(pract
 def test_other_words_after_hours_are_the_message(practice: BusinessProfile) -> None:
     assert not on_call_need(practice, "It's Sam Cole, about my bill.", CLOSED)
     assert not on_call_need(practice, "My gum is bleeding.", OPEN)  # the on-call rule is for closed hours
+    # a callback asked for is a message, even when a word of the rule is in it (misheard: 'cleaning')
+    assert not on_call_need(practice, "It's Maria Lopez, please call me back about a bleeding.", CLOSED)
     talk = Conversation(Rules(practice, 600, 30, clock=lambda: CLOSED), "+12025550123", 0.0)
     talk.greeting()
     talk.heard("This is Sam Cole, call me back about my bill.", 1.0)
