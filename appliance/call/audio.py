@@ -2,36 +2,48 @@
 
 from __future__ import annotations
 
+import functools
+import math
+
 import numpy as np
 import numpy.typing as npt
 
 Pcm = npt.NDArray[np.int16]
-_TAPS = 63
-
-
-def _lowpass(samples: npt.NDArray[np.float64], cutoff: float) -> npt.NDArray[np.float64]:
-    """Windowed-sinc low-pass; cutoff is a fraction of the sample rate (0..0.5)."""
-    n = np.arange(_TAPS) - (_TAPS - 1) / 2
-    kernel = 2 * cutoff * np.sinc(2 * cutoff * n) * np.hamming(_TAPS)
-    kernel /= kernel.sum()
-    filtered: npt.NDArray[np.float64] = np.convolve(samples, kernel, mode="same")
-    return filtered
+_HALF_TAPS = 10  # input samples either side of each output sample (at the lower of the two rates)
+_PASS = 0.9  # the pass band: 90 % of the lower rate's Nyquist frequency; above it the filter rolls off
 
 
 def resample(pcm: Pcm, src_rate: int, dst_rate: int) -> Pcm:
-    """Resample mono int16 PCM from src_rate to dst_rate."""
+    """Resample mono int16 PCM from src_rate to dst_rate: windowed-sinc interpolation, band-limited to the lower
+    of the two rates both ways (no aliasing going down, no mirror images going up)."""
     if src_rate <= 0 or dst_rate <= 0:
         raise ValueError(f"sample rates must be positive, got {src_rate} and {dst_rate}")
     if src_rate == dst_rate or pcm.size == 0:
         return pcm.astype(np.int16, copy=True)
-    samples = pcm.astype(np.float64)
-    if dst_rate < src_rate:
-        samples = _lowpass(samples, 0.45 * dst_rate / src_rate)
-    count = round(pcm.size * dst_rate / src_rate)
-    positions = np.arange(count) * (src_rate / dst_rate)
-    out = np.interp(positions, np.arange(pcm.size), samples)
+    common = math.gcd(src_rate, dst_rate)
+    up, down = dst_rate // common, src_rate // common
+    weights, reach = _kernel(up, down)
+    outputs = np.arange(round(pcm.size * up / down))
+    base = outputs * down // up
+    phase = outputs % up
+    padded = np.concatenate([np.zeros(reach), pcm.astype(np.float64), np.zeros(reach + 1)])
+    out = np.zeros(outputs.size)
+    for column in range(weights.shape[1]):
+        out += weights[phase, column] * padded[base + column + 1]
     clipped: Pcm = np.clip(np.round(out), -32768, 32767).astype(np.int16)
     return clipped
+
+
+@functools.lru_cache(maxsize=16)
+def _kernel(up: int, down: int) -> tuple[npt.NDArray[np.float64], int]:
+    """Filter weights for each of the `up` output phases (rows) over the input samples around it (columns, the
+    nearest `reach` either side), and that reach."""
+    scale = min(1.0, up / down) * _PASS  # the cutoff as a fraction of the input's Nyquist frequency
+    reach = math.ceil(_HALF_TAPS / scale)
+    fraction = (np.arange(up) * down % up) / up
+    distance = fraction[:, np.newaxis] - np.arange(-reach + 1, reach + 1)[np.newaxis, :]
+    weights = scale * np.sinc(scale * distance) * (0.5 + 0.5 * np.cos(np.pi * distance / reach))
+    return weights, reach
 
 
 def to_frames(pcm: Pcm, frame_samples: int) -> list[bytes]:

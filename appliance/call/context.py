@@ -57,10 +57,12 @@ VOCABULARY_CHARS = 600  # Whisper reads at most 224 prompt tokens; a short promp
 
 
 def vocabulary(profile: BusinessProfile) -> str:
-    """What Whisper should expect to hear: the business, service and team names and roles, common asks, the FAQ
-    questions (as many as fit in VOCABULARY_CHARS)."""
-    team = [part for m in profile.team for part in (m.name, m.role) if part]
-    text = f"{', '.join([profile.name, *(s.name for s in profile.services), *team])}. {_COMMON_ASKS}"
+    """What Whisper should expect to hear: the business, service and team names, roles and departments, the needs
+    of the routing rules and their words, common asks, the FAQ questions (as many as fit in VOCABULARY_CHARS)."""
+    team = [part for m in profile.team for part in (m.name, m.role, m.department) if part]
+    needs = [need for route in profile.routes for need in (route.need, *route.words)]
+    names = list(dict.fromkeys([profile.name, *(s.name for s in profile.services), *team, *needs]))
+    text = f"{', '.join(names)}. {_COMMON_ASKS}"
     for faq in profile.faqs:
         if len(text) + 1 + len(faq.question) <= VOCABULARY_CHARS:
             text += f" {faq.question}"

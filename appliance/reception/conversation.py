@@ -18,7 +18,7 @@ from appliance.reception.directory import TeamMember
 from appliance.reception.messages import read_message
 from appliance.reception.phrasebook import STILL_THERE, TIME_LIMIT
 from appliance.reception.plan import Expect, Intent, ReplyPlan
-from appliance.reception.plans import key_plan, not_reached, opening_plan
+from appliance.reception.plans import key_plan, not_reached, on_call_need, opening_plan
 from appliance.reception.policy import plan_reply, takes_message
 from appliance.reception.profile import BusinessProfile
 from appliance.reception.readback import ReadBack, Step
@@ -91,7 +91,7 @@ class Conversation:
             self.outcome = Outcome.ANSWERED
         if self._readback is not None and words(text):
             step = self._readback.answer(text)
-        elif takes_message(self.expect, text):
+        elif takes_message(self.expect, text) and not on_call_need(self.rules.profile, text, self.rules.clock()):
             member = self.message_for.id if self.message_for else None
             message = read_message(text, self.caller_number, self.rules.region, for_member=member)
             self._readback, step = ReadBack.take(message, self.rules.region)

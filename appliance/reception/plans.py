@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from appliance.reception import opening, service_facts
 from appliance.reception.directory import TeamMember
-from appliance.reception.messages import URGENT_CUES
+from appliance.reception.messages import URGENT_CUES, wants_message
 from appliance.reception.phrasebook import (
     ANYTHING_ELSE,
     CLOSED_GREETING,
@@ -27,7 +27,7 @@ from appliance.reception.phrasebook import (
 from appliance.reception.plan import Expect, Intent, ReplyPlan
 from appliance.reception.profile import BusinessProfile
 from appliance.reception.returning import welcome_back
-from appliance.reception.routing import Match, asks_for_someone, find_member, front_desk, reachable
+from appliance.reception.routing import PERSON, Match, asks_for_someone, find_member, front_desk, reachable
 from appliance.reception.wording import says
 
 HOURS_CUES = ("open", "opening", "hours", "close", "closing", "closed", "what time")  # a question about hours
@@ -37,7 +37,6 @@ _PROBLEM = ("hurt", "hurts", "hurting", "pain", "painful", "ache", "aching", "so
             "trouble", "wrong", "sick", "injured", "emergency")
 _FEELING = ("nervous", "anxious", "scared", "worried", "afraid", "frightened", "stressed", "unsure", "not sure")
 _CALL_ME_BACK = ("call me back", "call me", "callback", "call back", "ring me back", "get back to me")
-_PERSON = ("a person", "a human", "someone", "somebody", "a real person", "the front desk", "operator", "anyone")
 
 
 def person_plan(profile: BusinessProfile, text: str, now: datetime) -> ReplyPlan | None:
@@ -50,7 +49,7 @@ def person_plan(profile: BusinessProfile, text: str, now: datetime) -> ReplyPlan
     match = find_member(profile, text, closed=closed, urgent=says(text, URGENT_CUES))
     if match is not None and (asks_for_someone(text) or match.by == "name"):
         return put_through(profile, match.member, now, on_call=_on_call(match))
-    if says(text, _PERSON):  # 'a person, please': the front desk
+    if says(text, PERSON):  # 'a person, please': the front desk
         desk = front_desk(profile)
         return put_through(profile, desk, now) if desk else _no_one()
     return None
@@ -96,19 +95,30 @@ def day_facts_plan(profile: BusinessProfile, text: str, now: datetime) -> ReplyP
 
 
 def statement_plan(profile: BusinessProfile, text: str, now: datetime) -> ReplyPlan | None:
-    """A caller telling of a problem or a worry (not asking): acknowledge it and offer the next step the profile
-    supports, a routing rule's team member when one handles it, else a message. None for other statements."""
-    feeling = says(text, _FEELING)
-    if not (says(text, _PROBLEM) or feeling):
-        return None
-    ack = UNDERSTAND if feeling and not says(text, _PROBLEM) else SORRY
+    """A caller telling of a problem or a worry (not asking), or of a need an on-call rule covers now: acknowledge
+    it and offer the next step the profile supports, a routing rule's team member when one handles it, else a
+    message. None for other statements."""
+    feeling, problem = says(text, _FEELING), says(text, _PROBLEM)
     closed = not profile.is_open(now)
     match = find_member(profile, text, closed=closed, urgent=says(text, URGENT_CUES))
+    if not (problem or feeling or (match is not None and _on_call(match))):
+        return None
+    ack = UNDERSTAND if feeling and not problem else SORRY
     if match is not None and match.by == "need":
         plan = put_through(profile, match.member, now, on_call=_on_call(match))
         if plan.transfer_to is not None:
             return ReplyPlan(plan.intent, text=f"{ack} {plan.text}", transfer_to=plan.transfer_to)
     return ReplyPlan(Intent.STATEMENT, text=f"{ack} {HELP_NEXT}", expect=Expect.OFFER_ANSWER)
+
+
+def on_call_need(profile: BusinessProfile, text: str, now: datetime) -> bool:
+    """Whether the words tell of a need that a closed-hours routing rule sends to someone now ('knocked out and
+    bleeding' to the on-call dentist): that comes before the after-hours message, unless the caller asks to be
+    called back (then the words are their message, whatever else they say)."""
+    if profile.is_open(now) or wants_message(text):
+        return False
+    match = find_member(profile, text, closed=True, urgent=says(text, URGENT_CUES))
+    return match is not None and _on_call(match)
 
 
 def opening_plan(profile: BusinessProfile, caller_blocked: bool, now: datetime, name: str | None = None) -> ReplyPlan:

@@ -25,6 +25,7 @@ from appliance.reception.phrasebook import (
 )
 from appliance.reception.plan import Expect, Intent, ReplyPlan
 from appliance.reception.profile import BusinessProfile
+from appliance.reception.service_facts import ServiceFact, named_services
 from appliance.reception.wording import says, words
 
 _STOP = frozenset(
@@ -91,11 +92,13 @@ def best_faq(profile: BusinessProfile, text: str) -> tuple[int, float]:
 
 
 def _service_price(profile: BusinessProfile, text: str) -> str:
-    said = set(words(text))
-    for service in profile.services:
-        if set(words(service.name)) - _STOP <= said and service.price:
-            return f"{service.name} is {service.price}."
-    return ""
+    """The price of the service the words name ('the whitening' names Teeth whitening), or a question when two fit
+    equally well; '' when none is named or it has no price."""
+    services = [ServiceFact(s.name, s.price, s.duration_minutes) for s in profile.services]
+    named = [s for s in named_services(services, text) if s.price]
+    if len(named) > 1:
+        return f"Do you mean {' or '.join(s.name for s in named)}?"
+    return f"{named[0].name} is {named[0].price}." if named else ""
 
 
 def is_question(text: str) -> bool:

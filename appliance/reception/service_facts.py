@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Literal, NamedTuple
 
 from appliance.reception.phrasebook import NO_INFO
-from appliance.reception.wording import says, words
+from appliance.reception.wording import says, singular, words
 
 _AMOUNT = re.compile(r"\d[\d,]*(?:\.\d+)?")
 _FREE = ("free", "no charge", "complimentary")
@@ -72,17 +72,6 @@ def _at_price(price: str) -> str:
 
 def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
-
-
-def singular(word: str) -> str:
-    """A rough singular of a lower-case English word: 'cleanings' → 'cleaning', 'x-rays' → 'x-ray', 'teeth' stays."""
-    if word.endswith("ies") and len(word) > 4:
-        return word[:-3] + "y"
-    if word.endswith(("ches", "shes", "sses", "xes")):
-        return word[:-2]
-    if word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) > 3:
-        return word[:-1]
-    return word
 
 
 def _significant(text: str) -> set[str]:

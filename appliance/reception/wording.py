@@ -16,3 +16,22 @@ def says(text: str, cues: tuple[str, ...]) -> bool:
     """Whether the text contains one of the cues (words or phrases) as whole words."""
     padded = f" {' '.join(words(text))} "
     return any(f" {cue} " in padded for cue in cues)
+
+
+def singular(word: str) -> str:
+    """A rough singular of a lower-case English word: 'cleanings' → 'cleaning', 'x-rays' → 'x-ray', 'accounts' →
+    'account', "the doctor's" → 'doctor'; 'teeth', 'class' and 'bus' stay."""
+    word = word.removesuffix("'s").removesuffix("'")
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("ches", "shes", "sses", "xes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) > 3:
+        return word[:-1]
+    return word
+
+
+def singular_words(text: str) -> str:
+    """The words of a text in their singular forms, space-padded for a whole-phrase search: 'the accounts
+    department' and 'the account department' both read ' the account department '."""
+    return f" {' '.join(singular(w) for w in words(text))} "

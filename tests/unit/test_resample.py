@@ -42,3 +42,18 @@ def test_frames_are_padded_to_full_size() -> None:
 def test_levels() -> None:
     assert level_dbfs(np.zeros(320, dtype=np.int16)) == -96.0
     assert -4 < level_dbfs(np.full(320, 32767, dtype=np.int16)) <= 0.01
+
+
+def test_upsampling_leaves_no_mirror_image() -> None:
+    """8 kHz phone audio brought to 16 kHz: a 3 kHz tone stays one tone, with no image at 5 kHz."""
+    out = resample(tone(3000, 8000), 8000, 16000).astype(np.float64)
+    spectrum = np.abs(np.fft.rfft(out[400:-400]))
+    freqs = np.fft.rfftfreq(out.size - 800, 1 / 16000)
+    image = spectrum[np.abs(freqs - 5000) < 50].max()
+    assert image < spectrum.max() / 300  # at least 50 dB down
+
+
+@pytest.mark.parametrize(("src", "dst"), [(8000, 16000), (16000, 8000), (22050, 16000)])
+def test_a_tone_in_the_pass_band_keeps_its_level(src: int, dst: int) -> None:
+    out = resample(tone(1000, src), src, dst)
+    assert abs(level_dbfs(out[200:-200]) - level_dbfs(tone(1000, src))) < 0.2

@@ -13,9 +13,9 @@ from appliance.reception.service_facts import (
     named_services,
     price_amount,
     price_extreme_sentence,
-    singular,
     spoken_minutes,
 )
+from appliance.reception.wording import singular
 
 DENTIST = [
     ServiceFact("Teeth cleaning", "$120", 45),
