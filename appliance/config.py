@@ -80,7 +80,7 @@ class SipSettings(_Section):
 class WebSettings(_Section):
     """The admin panel's HTTPS listener, its certificate, and the plain-HTTP port that only redirects to it."""
 
-    bind_address: str = "127.0.0.1"
+    bind_address: str = "0.0.0.0"  # the LAN: sign-in guards it, and no account exists until one is made
     port: int = Field(default=8443, ge=1, le=65535)
     certificate: Path = Path("panel.crt")  # made by 'receptionist certs make', or the admin's own
     key: Path = Path("panel.key")

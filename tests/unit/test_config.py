@@ -16,7 +16,7 @@ def test_the_commented_template_loads_with_safe_defaults(tmp_path: Path) -> None
     settings = load_settings(tmp_path / "config.toml")
     assert settings.sip.port == 5060 and settings.sip.transports == ["udp"]  # TCP is opt-in
     assert "192.168.0.0/16" in settings.sip.allowed_sources
-    assert settings.web.bind_address == "127.0.0.1"
+    assert settings.web.bind_address == "0.0.0.0"  # the panel is for the LAN, behind sign-in and HTTPS
     assert settings.models.llm is None and settings.models.whisper is None
     assert settings.business.profile == tmp_path / "business.toml"
     assert settings.business.default_region == "US"
