@@ -98,7 +98,9 @@ def a_call_that_leaves_a_message(box: RunningAppliance, questions: dict[str, Pat
 
 def test_an_owner_works_a_real_call_in_the_browser(recording_box: RunningAppliance, questions: dict[str, Path],
                                                    browser: Browser, tmp_path: Path) -> None:
+    began = time.monotonic()
     record = a_call_that_leaves_a_message(recording_box, questions, tmp_path / "call")
+    called = time.monotonic()
     shots = Shots(tmp_path / "screenshots")
     print(f"\nscreenshots: {shots.folder}")
     context = browser.new_context(base_url=f"https://127.0.0.1:{recording_box.web_port}", accept_downloads=True,
@@ -113,12 +115,14 @@ def test_an_owner_works_a_real_call_in_the_browser(recording_box: RunningApplian
         assign_the_message(page, shots, call_id, "sam")
         contact_id = export_the_caller(page, shots, call_id, tmp_path)
         erase_the_caller(page, shots, contact_id, call_id)
+        read_the_audit_log(page, shots)
     except Exception:
         shots(page, "failed-here")  # what the browser showed when a step failed
         raise
     finally:
         context.close()
     print("taken:", ", ".join(shots.taken))
+    print(f"the call: {called - began:.1f} s; the browser: {time.monotonic() - called:.1f} s")
 
 
 def sign_in_with_totp(page: Page, shots: Shots) -> None:
@@ -248,3 +252,15 @@ def erase_the_caller(page: Page, shots: Shots, contact_id: str, call_id: str) ->
     assert gone is not None and gone.status == 404 and "may have been erased" in page.inner_text("main")
     page.goto(f"/calls?number={CALLER}")
     assert "No calls match" in page.inner_text("main")
+
+
+def read_the_audit_log(page: Page, shots: Shots) -> None:
+    """The owner's Audit log has the sign-ins, the playback, the export, the refused and the done erasure, all by
+    her and from where she was."""
+    page.click("header >> text=Audit log")
+    rows = [row.split("\t") for row in page.inner_text("table").splitlines()[1:]]
+    done = {(row[1], row[2]) for row in rows  # where from: the From column, or (export, erase) the detail
+            if len(row) > 5 and (row[5] == "127.0.0.1" or row[4].endswith("from 127.0.0.1"))}
+    for action in ("signin", "play", "export", "erase-refused", "erase"):
+        assert ("olga", action) in done, (action, rows)
+    shots(page, "audit")
