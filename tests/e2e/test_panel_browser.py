@@ -18,9 +18,8 @@ from typing import TYPE_CHECKING, Any
 import pyotp
 import pytest
 
-from appliance.cli import init
 from tests.e2e.conftest import stored_call
-from tests.e2e.support import RECEPTIONIST, ROOT, RunningAppliance, place_call, start_appliance
+from tests.e2e.support import RECEPTIONIST, ROOT, RunningAppliance, place_call, record_calls, start_appliance
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -51,9 +50,7 @@ class Shots:
 def recording_box(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningAppliance]:
     """A real appliance whose business records calls, with one owner made on the console (no TOTP yet)."""
     folder = tmp_path_factory.mktemp("browser-box")
-    init(folder)
-    profile = folder / "business.toml"
-    profile.write_text(profile.read_text().replace("[recording]\nenabled = false", "[recording]\nenabled = true"))
+    record_calls(folder)
     made = subprocess.run([*RECEPTIONIST, "users", "add", "--role", "owner", "olga", "--config",
                            str(folder / "config.toml")], input=f"{PASSWORD}\n", capture_output=True, text=True,
                           timeout=120, cwd=ROOT, check=False)
