@@ -5,7 +5,7 @@
 # Safe to run again: it only does what is missing.
 #
 #   scripts/setup.sh            set up for running the appliance
-#   scripts/setup.sh --dev      also the test tools (pytest, ruff, mypy, espeak-ng, sox, SIPp)
+#   scripts/setup.sh --dev      also the test tools (pytest, ruff, mypy, espeak-ng, sox, SIPp, Chromium, Playwright)
 #   options: --data-dir DIR (default: data)   --no-apt (skip Debian packages)
 #   on an installed box, as root with systemd (both off by default; README: Privacy):
 #     --seal-key               keep the master key in an encrypted systemd credential, sealed to the TPM2 chip if
@@ -88,7 +88,7 @@ echo "using $PYTHON"
 
 step "Debian packages" "check the network to the Debian mirror, or install the listed packages by hand"
 apt_install build-essential cmake python3-venv
-if [ "$DEV" -eq 1 ]; then apt_install espeak-ng sox sip-tester baresip-core strace iproute2; fi
+if [ "$DEV" -eq 1 ]; then apt_install espeak-ng sox sip-tester baresip-core strace iproute2 chromium; fi
 
 step "virtual environment in .venv" "remove .venv and run again"
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 
 from appliance.service import Appliance
+from web.forms import USER_ID_MAX
 from web.permissions import MATRIX, Permission, Role
 from web.principal import Principal, require
 
@@ -35,6 +36,7 @@ ExportsCallers = Annotated[Principal, Depends(require(Permission.EXPORT_CALLER))
 ErasesCallers = Annotated[Principal, Depends(require(Permission.ERASE_CALLER))]
 
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"  # call, contact, message and recording ids: never a path or a dot
+UserId = Annotated[int, Path(ge=1, le=USER_ID_MAX)]  # a panel user's id in a path
 
 
 def may(principal: Principal) -> set[str]:

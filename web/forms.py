@@ -7,7 +7,7 @@ import datetime as dt
 import time
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from appliance.call.events import Outcome
 from appliance.records import CallQuery
@@ -17,6 +17,7 @@ OutcomeName = Literal["answered", "transferred", "message-taken", "after-hours",
                       "failed", "in-progress", "interrupted"]
 View = Literal["new", "assigned", "done"]
 NOTE_MAX = 2000
+USER_ID_MAX = 2**63 - 1  # SQLite's largest integer: a larger user id names nobody (and cannot be looked up)
 NAME_MAX = 200
 
 
@@ -34,6 +35,12 @@ class CallFilter(BaseModel):
     outcome: OutcomeName | Literal[""] = ""
     min_duration_s: float | None = Field(default=None, ge=0, le=86_400)
     max_duration_s: float | None = Field(default=None, ge=0, le=86_400)
+
+    @field_validator("since", "until", "min_duration_s", "max_duration_s", mode="before")
+    @classmethod
+    def _blank_is_no_filter(cls, value: object) -> object:
+        """A browser sends the search form's empty fields as empty strings: no filter, not a bad date."""
+        return None if value == "" else value
 
     def query(self) -> CallQuery:
         """The store's query for this filter."""
@@ -54,7 +61,7 @@ class Assignment(BaseModel):
     """Who works a message: a panel user's id, or null for nobody."""
 
     model_config = ConfigDict(extra="forbid")
-    user_id: int | None = Field(default=None, ge=1)
+    user_id: int | None = Field(default=None, ge=1, le=USER_ID_MAX)
 
 
 class Note(BaseModel):

@@ -120,6 +120,15 @@ def start_appliance(data_dir: Path, replace: dict[str, str] | None = None, appen
     raise RuntimeError(f"the appliance did not get ready in {timeout} s:\n{log.read_text()[-3000:]}")
 
 
+def record_calls(data_dir: Path) -> None:
+    """Set up a data folder whose business records its calls (the profile's [recording] turned on)."""
+    init(data_dir)
+    profile = data_dir / "business.toml"
+    text = profile.read_text()
+    assert "[recording]\nenabled = false" in text
+    profile.write_text(text.replace("[recording]\nenabled = false", "[recording]\nenabled = true"))
+
+
 def panel_ports(config: str, web_port: int, redirect_port: int = 0) -> str:
     """A config's text with the panel on `web_port` (HTTPS) and its plain-HTTP redirect on `redirect_port` (0: off)."""
     assert "redirect_port = 8080" in config and "\nport = 8443" in config

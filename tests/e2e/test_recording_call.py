@@ -11,12 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from appliance.cli import init
 from appliance.storage.recordings import read_recording
 from appliance.storage.store import CallStore
 from models import Transcriber
 from tests.e2e.conftest import stored_call
-from tests.e2e.support import RunningAppliance, place_call, read_wav, start_appliance
+from tests.e2e.support import RunningAppliance, place_call, read_wav, record_calls, start_appliance
 
 pytestmark = pytest.mark.sip
 
@@ -24,9 +23,7 @@ pytestmark = pytest.mark.sip
 @pytest.fixture(scope="module")
 def recording_appliance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningAppliance]:
     folder = tmp_path_factory.mktemp("recording")
-    init(folder)
-    profile = folder / "business.toml"
-    profile.write_text(profile.read_text().replace("[recording]\nenabled = false", "[recording]\nenabled = true"))
+    record_calls(folder)
     running = start_appliance(folder)
     yield running
     assert running.stop() == 0

@@ -40,6 +40,16 @@ def test_unknown_ids_are_404_in_words(act: Act) -> None:
     assert client.post("/api/callers/nope/export").status_code == 404
 
 
+def test_a_user_id_past_the_database_s_integers_is_422_not_a_crash(act: Act, appliance: Appliance) -> None:
+    huge, owner = 2**63, act("owner")  # found by the API fuzzer (tests/web/test_fuzz_api.py): these were 500s
+    message = message_of(appliance, "a1")
+    assert owner.post(f"/api/messages/{message}/assign", json={"user_id": huge}).status_code == 422
+    assert owner.patch(f"/api/users/{huge}", json={"role": "viewer"}).status_code == 422
+    assert owner.post(f"/api/users/{huge}/reset-2fa").status_code == 422
+    assert owner.post(f"/users/{huge}/disable").status_code == 422
+    assert owner.patch(f"/api/users/{2**63 - 1}", json={"role": "viewer"}).status_code == 404  # the largest: nobody
+
+
 def test_an_oversized_or_malformed_form_stores_nothing(act: Act, appliance: Appliance) -> None:
     before = snapshot(act)
     message, contact = message_of(appliance, "a1"), contact_of(appliance, "a1")

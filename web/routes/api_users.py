@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
 from appliance.accounts.errors import AccountError, NoSuchUserError
+from web.deps import UserId
 from web.permissions import Permission
 from web.principal import Principal, accounts_of, require, where
 
@@ -53,7 +54,7 @@ def add_user(request: Request, principal: Owner, body: NewUser) -> dict[str, int
 
 
 @router.patch("/users/{user_id}", status_code=204)
-def change_user(request: Request, principal: Owner, user_id: int, body: UserChange) -> None:
+def change_user(request: Request, principal: Owner, user_id: UserId, body: UserChange) -> None:
     """Change a user's role and/or disable or enable them (their sessions end)."""
     accounts, at = accounts_of(request), where(request)
     try:
@@ -66,7 +67,7 @@ def change_user(request: Request, principal: Owner, user_id: int, body: UserChan
 
 
 @router.post("/users/{user_id}/reset-2fa", status_code=204)
-def reset_second_factor(request: Request, principal: Owner, user_id: int) -> None:
+def reset_second_factor(request: Request, principal: Owner, user_id: UserId) -> None:
     """Remove a user's authenticator and recovery codes; they set up a new one at their next sign-in."""
     try:
         accounts_of(request).reset_second_factor(user_id, principal.username, where(request))

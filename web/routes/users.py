@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
 from appliance.accounts.errors import AccountError
+from web.deps import UserId
 from web.permissions import Permission, Role
 from web.principal import Principal, accounts_of, require, where
 from web.templating import render
@@ -42,7 +43,7 @@ def add_user(request: Request, me: Owner, username: Annotated[str, Form(max_leng
 
 
 @router.post("/users/{user_id}/{action}")
-def change_user(request: Request, me: Owner, user_id: int, action: str,
+def change_user(request: Request, me: Owner, user_id: UserId, action: str,
                 role: Annotated[str, Form(max_length=16)] = "") -> Response:
     """Change a user: action 'role' (with the new role), 'reset-2fa', 'disable' or 'enable'."""
     accounts, at = accounts_of(request), where(request)
