@@ -12,9 +12,11 @@ import logging
 import time
 from collections.abc import Callable
 
+from appliance.call.backchannel import Overlap, is_backchannel, overlap_verdict
 from appliance.call.context import RunContext
 from appliance.call.control import CallControl
 from appliance.call.events import (
+    Backchannel,
     CallEnded,
     CallEvent,
     CallStarted,
@@ -70,7 +72,8 @@ class CallRun:
                                ctx.history_messages)
         self._reply_task: asyncio.Task[None] | None = None
         self._warm: WarmTransfer | None = None
-        self._pending_turns: set[asyncio.Task[TurnSpoken]] = set()
+        self._pending_turns: set[asyncio.Task[TurnSpoken | None]] = set()
+        self._overlaps: set[asyncio.Task[None]] = set()  # words said over a reply, being judged
 
     @property
     def outcome(self) -> Outcome:
@@ -122,7 +125,7 @@ class CallRun:
                 return "appliance shut down"
             self._raise_reply_error()
             if isinstance(item, AudioIn):
-                self._frame(item.pcm)
+                self._frame(item)
             elif isinstance(item, CallerText):
                 await self._typed_turn(item.text)
             elif isinstance(item, KeyPressed):
@@ -162,44 +165,67 @@ class CallRun:
         self._reply_task = asyncio.ensure_future(self._reply(self.talk.plan(text), turn, None))
         await asyncio.wait({self._reply_task})
 
-    def _frame(self, pcm: bytes) -> None:
+    def _frame(self, audio: AudioIn) -> None:
         if self._warm is not None:  # the caller is on hold while the team member is briefed
             return
         now = time.monotonic()
-        heard = self.ears.frame(pcm, now)
+        heard = self.ears.frame(audio.pcm, now, audio.played)
         if isinstance(heard, BargeIn):
-            self._barge_in(now)
+            self._interrupt(now)
         elif isinstance(heard, TurnEnd):
             self._turn_ended(heard, now)
 
-    def _barge_in(self, now: float) -> None:
-        if self._reply_task is None or self._reply_task.done() or self.talk.ending:
+    def _speaking(self) -> bool:
+        return self._reply_task is not None and not self._reply_task.done() and not self.talk.ending
+
+    def _interrupt(self, now: float) -> None:
+        """The caller spoke over the receptionist and meant it: stop speaking."""
+        if not self._speaking():
             return
+        assert self._reply_task is not None
         self._reply_task.cancel()
         self.replier.mouth.cut()
         self._emit(Interrupted(self._offset(now)))
 
     def _turn_ended(self, end: TurnEnd, now: float) -> None:
         self.talk.active(now)
+        timings = {"eot_wait_ms": round((now - end.utterance.last_voice) * 1000, 1)}
+        voiced_ms = end.utterance.voiced_s * 1000
+        if self._speaking() and overlap_verdict(voiced_ms, None, self.ctx.turn_config.barge_in_ms) is Overlap.WAIT:
+            heard = self._hear(end.utterance, end.speculative, timings, over_reply=True)
+            judged = asyncio.ensure_future(self._overlap(heard, end.utterance.last_voice))
+            self._overlaps.add(judged)
+            judged.add_done_callback(self._overlaps.discard)
+            return
         self.replier.mouth.cut()
         task = self._reply_task
         if task is not None and not task.done():
             task.cancel()
-        timings = {"eot_wait_ms": round((now - end.utterance.last_voice) * 1000, 1)}
         heard = self._hear(end.utterance, end.speculative, timings)
         self._reply_task = asyncio.ensure_future(self._answer_audio(heard, end.utterance.last_voice))
 
-    def _hear(self, utterance: Utterance, speculative: asyncio.Task[str] | None,
-              timings: dict[str, float]) -> asyncio.Task[TurnSpoken]:
+    async def _overlap(self, heard: asyncio.Task[TurnSpoken | None], last_voice: float) -> None:
+        """A short burst said over a reply: the receptionist speaks on until its words are known; a backchannel
+        changes nothing, real words interrupt the reply and get their own answer."""
+        turn = await asyncio.shield(heard)
+        if turn is None:
+            return
+        self._interrupt(time.monotonic())
+        self._reply_task = asyncio.current_task()  # this task is now the reply
+        await self._reply(self.talk.plan(turn.text), turn, last_voice)
+
+    def _hear(self, utterance: Utterance, speculative: asyncio.Task[str] | None, timings: dict[str, float],
+              over_reply: bool = False) -> asyncio.Task[TurnSpoken | None]:
         """Transcribe and record a caller turn in its own task: a barge-in or a hang-up that cancels the reply
         does not lose what the caller said (the run waits for pending turns before it ends)."""
-        task = asyncio.ensure_future(self._caller_turn(utterance, speculative, timings))
+        task = asyncio.ensure_future(self._caller_turn(utterance, speculative, timings, over_reply))
         self._pending_turns.add(task)
         task.add_done_callback(self._pending_turns.discard)
         return task
 
     async def _caller_turn(self, utterance: Utterance, speculative: asyncio.Task[str] | None,
-                           timings: dict[str, float]) -> TurnSpoken:
+                           timings: dict[str, float], over_reply: bool) -> TurnSpoken | None:
+        """The caller's turn as heard, or None for a backchannel said over a reply (no turn: not answered)."""
         started = time.monotonic()
         try:
             text = await (speculative or self.ctx.engines.transcribe(utterance.pcm(), self.ctx.vocabulary))
@@ -207,6 +233,10 @@ class CallRun:
             self._emit(ErrorRaised(ErrorCode.STT.value, str(exc), self._offset()))
             text = ""
         timings["stt_ms"] = round((time.monotonic() - started) * 1000, 1)
+        if over_reply and is_backchannel(text):
+            if text.strip():
+                self._emit(Backchannel(text, self._offset(utterance.started)))
+            return None
         turn = TurnSpoken(Speaker.CALLER, text, self._offset(utterance.started), self._offset(utterance.last_voice),
                           timings)
         self._caller_said(turn)
@@ -218,9 +248,10 @@ class CallRun:
         if (message := self.talk.heard(turn.text, time.time())) is not None:
             self._emit(message)
 
-    async def _answer_audio(self, heard: asyncio.Task[TurnSpoken], last_voice: float) -> None:
+    async def _answer_audio(self, heard: asyncio.Task[TurnSpoken | None], last_voice: float) -> None:
         turn = await asyncio.shield(heard)
-        await self._reply(self.talk.plan(turn.text), turn, last_voice)
+        if turn is not None:
+            await self._reply(self.talk.plan(turn.text), turn, last_voice)
 
     async def _last_words(self) -> None:
         """At the end of the call: finish pending caller turns, and hear an utterance cut by the hang-up."""
@@ -310,6 +341,8 @@ class CallRun:
 
     async def _stop_reply(self) -> None:
         self.ears.drop_speculation()
+        for overlap in list(self._overlaps):
+            overlap.cancel()
         task, self._reply_task = self._reply_task, None
         if task is not None and not task.done():
             task.cancel()

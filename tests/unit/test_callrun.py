@@ -15,6 +15,7 @@ from appliance.call.audio import Pcm
 from appliance.call.context import VOCABULARY_CHARS, RunContext, fixed_phrases, vocabulary
 from appliance.call.engines import Engines
 from appliance.call.events import (
+    Backchannel,
     CallEnded,
     CallEvent,
     CallStarted,
@@ -209,6 +210,40 @@ async def test_a_short_backchannel_does_not_interrupt(profile: BusinessProfile, 
     h.caller_hangs_up()
     await converse(h, play=False)
     assert not any(isinstance(e, Interrupted) for e in h.events)
+
+
+async def test_a_backchannel_over_the_greeting_is_not_answered(profile: BusinessProfile,
+                                                               engines: FakeEngines) -> None:
+    engines.heard = ["Mm-hmm."]
+    h = make(profile, engines)
+    h.say(15, 40)  # 300 ms "mm-hm" while the greeting is still queued (nobody plays it out)
+    h.caller_hangs_up()
+    await converse(h, play=False)
+    assert [e.text for e in h.events if isinstance(e, Backchannel)] == ["Mm-hmm."]
+    assert not any(isinstance(e, Interrupted) for e in h.events)
+    assert h.turns(Speaker.CALLER) == [] and len(h.turns(Speaker.RECEPTIONIST)) == 1  # the greeting, no reply
+
+
+async def test_short_real_words_over_a_reply_interrupt_it_once_heard(profile: BusinessProfile,
+                                                                     engines: FakeEngines) -> None:
+    engines.heard = ["Wait, where are you?"]
+    h = make(profile, engines)
+    h.say(20, 40)  # 400 ms: too short to interrupt before its words are known
+
+    async def hang_up_after_answer() -> None:
+        while not any(isinstance(e, Interrupted) for e in h.events):  # the greeting plays on until then
+            await asyncio.sleep(0.01)
+        player = asyncio.ensure_future(drain(h.playout))
+        while len(h.turns(Speaker.RECEPTIONIST)) < 2:
+            await asyncio.sleep(0.01)
+        player.cancel()
+        h.caller_hangs_up()
+
+    watcher = asyncio.ensure_future(hang_up_after_answer())
+    await converse(h, play=False)
+    await watcher
+    assert [t.text for t in h.turns(Speaker.CALLER)] == ["Wait, where are you?"]
+    assert profile.address in h.turns(Speaker.RECEPTIONIST)[-1].text
 
 
 async def test_silence_asks_once_then_says_goodbye_and_hangs_up(profile: BusinessProfile,
