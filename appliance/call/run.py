@@ -43,6 +43,7 @@ from appliance.call.listening import BargeIn, Listening, TurnEnd, Utterance
 from appliance.call.replying import Replier, Reply
 from appliance.call.returning import KnownName, name_in_time
 from appliance.call.warm import WarmTransfer
+from appliance.call.watch import SilenceWatch
 from appliance.errors import ApplianceError, ErrorCode, StageError
 from appliance.reception.conversation import Conversation, Rules
 from appliance.reception.directory import TeamMember
@@ -74,6 +75,7 @@ class CallRun:
         self._warm: WarmTransfer | None = None
         self._pending_turns: set[asyncio.Task[TurnSpoken | None]] = set()
         self._overlaps: set[asyncio.Task[None]] = set()  # words said over a reply, being judged
+        self._watch = SilenceWatch(ctx.call.reply_deadline_s)
 
     @property
     def outcome(self) -> Outcome:
@@ -161,8 +163,13 @@ class CallRun:
         await self._stop_reply()
         now = self._offset()
         turn = TurnSpoken(Speaker.CALLER, text, now, now)
-        self._caller_said(turn)
-        self._reply_task = asyncio.ensure_future(self._reply(self.talk.plan(text), turn, None))
+        if self.talk.degraded:
+            plan, taking = self.talk.degraded_turn()
+            self._caller_said(turn, taking)
+        else:
+            self._caller_said(turn)
+            plan = self.talk.plan(text)
+        self._reply_task = asyncio.ensure_future(self._reply(plan, turn, None))
         await asyncio.wait({self._reply_task})
 
     def _frame(self, audio: AudioIn) -> None:
@@ -201,8 +208,13 @@ class CallRun:
         task = self._reply_task
         if task is not None and not task.done():
             task.cancel()
-        heard = self._hear(end.utterance, end.speculative, timings)
-        self._reply_task = asyncio.ensure_future(self._answer_audio(heard, end.utterance.last_voice))
+        if self.talk.degraded:  # the menu's reply does not wait for the words (recognition may be what failed)
+            plan, taking = self.talk.degraded_turn()
+            self._hear(end.utterance, end.speculative, timings, message_on_menu=taking)
+            self._start_reply(plan)
+        else:
+            heard = self._hear(end.utterance, end.speculative, timings)
+            self._reply_task = asyncio.ensure_future(self._answer_audio(heard, end.utterance.last_voice))
 
     async def _overlap(self, heard: asyncio.Task[TurnSpoken | None], last_voice: float) -> None:
         """A short burst said over a reply: the receptionist speaks on until its words are known; a backchannel
@@ -215,22 +227,23 @@ class CallRun:
         await self._reply(self.talk.plan(turn.text), turn, last_voice)
 
     def _hear(self, utterance: Utterance, speculative: asyncio.Task[str] | None, timings: dict[str, float],
-              over_reply: bool = False) -> asyncio.Task[TurnSpoken | None]:
+              over_reply: bool = False, message_on_menu: bool = False) -> asyncio.Task[TurnSpoken | None]:
         """Transcribe and record a caller turn in its own task: a barge-in or a hang-up that cancels the reply
         does not lose what the caller said (the run waits for pending turns before it ends)."""
-        task = asyncio.ensure_future(self._caller_turn(utterance, speculative, timings, over_reply))
+        task = asyncio.ensure_future(self._caller_turn(utterance, speculative, timings, over_reply, message_on_menu))
         self._pending_turns.add(task)
         task.add_done_callback(self._pending_turns.discard)
         return task
 
     async def _caller_turn(self, utterance: Utterance, speculative: asyncio.Task[str] | None,
-                           timings: dict[str, float], over_reply: bool) -> TurnSpoken | None:
+                           timings: dict[str, float], over_reply: bool, message_on_menu: bool) -> TurnSpoken | None:
         """The caller's turn as heard, or None for a backchannel said over a reply (no turn: not answered)."""
         started = time.monotonic()
         try:
             text = await (speculative or self.ctx.engines.transcribe(utterance.pcm(), self.ctx.vocabulary))
         except Exception as exc:
             self._emit(ErrorRaised(ErrorCode.STT.value, str(exc), self._offset()))
+            self.talk.stt_failed()
             text = ""
         timings["stt_ms"] = round((time.monotonic() - started) * 1000, 1)
         if over_reply and is_backchannel(text):
@@ -239,13 +252,15 @@ class CallRun:
             return None
         turn = TurnSpoken(Speaker.CALLER, text, self._offset(utterance.started), self._offset(utterance.last_voice),
                           timings)
-        self._caller_said(turn)
+        self._caller_said(turn, message_on_menu)
         return turn
 
-    def _caller_said(self, turn: TurnSpoken) -> None:
+    def _caller_said(self, turn: TurnSpoken, message_on_menu: bool = False) -> None:
         """Record a caller turn; if it is the message the receptionist asked for, take it (even as last words)."""
         self._emit(turn)
-        if (message := self.talk.heard(turn.text, time.time())) is not None:
+        if message_on_menu:
+            self._emit(self.talk.degraded_message(turn.text, time.time()))
+        elif (message := self.talk.heard(turn.text, time.time())) is not None:
             self._emit(message)
 
     async def _answer_audio(self, heard: asyncio.Task[TurnSpoken | None], last_voice: float) -> None:
@@ -332,12 +347,24 @@ class CallRun:
     def _check_clock(self) -> str:
         if self._warm is not None:
             self._warm.tick(time.monotonic())
+        owed = self._speaking() and not self.talk.degraded  # on the menu, every phrase is ready
+        if self._watch.overdue(time.monotonic(), owed, self.replier.mouth.playing):
+            self._overloaded()
         busy = (self._reply_task is not None and not self._reply_task.done()) or self.ears.utterance is not None
         action = self.talk.tick(time.monotonic(), busy)
         if isinstance(action, ReplyPlan):
             self._start_reply(action)
             return ""
         return action or ""
+
+    def _overloaded(self) -> None:
+        """A reply owed for longer than the deadline (a stage too slow, or queued behind other calls): the caller
+        hears the keypad menu (pre-synthesized) rather than silence, and the call stays on it."""
+        if self._reply_task is not None:
+            self._reply_task.cancel()
+        self._emit(ErrorRaised(ErrorCode.OVERLOAD.value, f"no reply within {self._watch.deadline_s:g} s: the call "
+                               "went on with the keypad menu", self._offset()))
+        self._start_reply(self.talk.fallback())
 
     async def _stop_reply(self) -> None:
         self.ears.drop_speculation()

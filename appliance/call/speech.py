@@ -52,9 +52,11 @@ class PhraseCache:
         return frames
 
     async def preload(self, sentences: list[str]) -> None:
-        """Synthesize sentences ahead of the first call."""
+        """Synthesize sentences ahead of the first call (each must make some audio: they are what a call falls back
+        on)."""
         for sentence in sentences:
-            await self.frames(sentence)
+            if not await self.frames(sentence):
+                raise StageError(f"the voice made no audio for {sentence!r}", code=ErrorCode.TTS)
 
 
 class Mouth:
@@ -76,6 +78,11 @@ class Mouth:
         """Wait until every queued frame has been sent."""
         while len(self._playout):
             await asyncio.sleep(0.02)
+
+    @property
+    def playing(self) -> bool:
+        """Whether audio is queued for the caller."""
+        return len(self._playout) > 0
 
     def cut(self) -> int:
         """Stop speaking now (barge-in); return the frames dropped."""

@@ -48,7 +48,14 @@ from appliance.call.speech import PhraseCache
 from appliance.call.turns import TurnConfig
 from appliance.clock import Clock
 from appliance.config import CallSettings
-from appliance.reception.phrasebook import FALLBACK, KEYPAD_MENU, MESSAGE_PROMPT, STILL_THERE
+from appliance.reception.phrasebook import (
+    DIDNT_CATCH,
+    FALLBACK,
+    KEYPAD_MENU,
+    MESSAGE_PROMPT,
+    STILL_THERE,
+    UNTRANSCRIBED,
+)
 from appliance.reception.policy import system_prompt
 from appliance.reception.profile import BusinessProfile
 from models import ChatMessage
@@ -67,10 +74,14 @@ class FakeEngines(Engines):
     llm_pieces: list[str] = field(default_factory=lambda: ["We are happy", " to help. "])
     llm_error: Exception | None = None
     tts_error: Exception | None = None
+    stt_error: Exception | None = None
     stt_delay: float = 0.0
+    llm_delay: float = 0.0
 
     async def transcribe(self, pcm: Pcm, prompt: str | None = None) -> str:
         await asyncio.sleep(self.stt_delay)
+        if self.stt_error:
+            raise self.stt_error
         return self.heard.pop(0) if self.heard else ""
 
     async def synthesize(self, text: str, rate: int = 16000) -> Pcm:
@@ -81,6 +92,7 @@ class FakeEngines(Engines):
     async def stream_chat(self, messages: list[ChatMessage], max_tokens: int = 80) -> AsyncGenerator[str, None]:
         if self.llm_error:
             raise self.llm_error
+        await asyncio.sleep(self.llm_delay)
         for piece in self.llm_pieces:
             yield piece
 
@@ -579,3 +591,53 @@ async def test_the_keypad_menu_alone_is_the_fallback_outcome(clinic: BusinessPro
     watcher = asyncio.ensure_future(hang_up_after_menu())
     assert await converse(h, until=8.0) is Outcome.FALLBACK
     await watcher
+
+
+async def test_speech_recognition_failing_puts_the_call_on_the_menu_and_a_message_is_still_taken(
+        profile: BusinessProfile, engines: FakeEngines) -> None:
+    h = make(profile, engines)
+    await h.run.ctx.phrases.preload(fixed_phrases(profile))
+    engines.stt_error = RuntimeError("whisper: out of memory")
+
+    async def caller() -> None:
+        h.say(30)  # not understood: "Sorry, I didn't catch that"
+        await receptionist_said(h, DIDNT_CATCH)
+        h.say(30)  # again: the keypad menu
+        await receptionist_said(h, KEYPAD_MENU)
+        h.inputs.put_nowait(KeyPressed("1"))
+        await receptionist_said(h, "Please tell me your name")
+        h.say(80)  # the message, which speech recognition cannot write down
+        await receptionist_said(h, "I've taken your message.")
+        h.caller_hangs_up()
+
+    driver = asyncio.ensure_future(caller())
+    assert await converse(h, until=8.0) is Outcome.FALLBACK
+    await driver
+    [message] = [e for e in h.events if isinstance(e, MessageTaken)]
+    assert (message.callback_number, message.reason) == ("5550100", UNTRANSCRIBED)
+    assert [e.code for e in h.events if isinstance(e, ErrorRaised)] == ["stt-failed"] * 3
+
+
+async def test_a_reply_that_takes_too_long_puts_the_call_on_the_menu(profile: BusinessProfile,
+                                                                     engines: FakeEngines) -> None:
+    engines.heard, engines.llm_delay = ["Tell me a story about dragons."], 30.0  # a box too busy to answer
+    h = make(profile, engines, reply_deadline_s=0.5)
+    await h.run.ctx.phrases.preload(fixed_phrases(profile))
+    h.say(30)
+
+    async def hang_up_after_menu() -> None:
+        await receptionist_said(h, KEYPAD_MENU)
+        h.caller_hangs_up()
+
+    watcher = asyncio.ensure_future(hang_up_after_menu())
+    assert await converse(h, until=8.0) is Outcome.FALLBACK
+    await watcher
+    [error] = [e for e in h.events if isinstance(e, ErrorRaised)]
+    caller = h.turns(Speaker.CALLER)[0]
+    menu = next(t for t in h.turns(Speaker.RECEPTIONIST) if t.text == KEYPAD_MENU)
+    assert error.code == "overloaded" and menu.start - caller.end < 2.0  # the caller's last word to the menu
+
+
+async def receptionist_said(h: Harness, text: str) -> None:
+    while not any(t.text.startswith(text) for t in h.turns(Speaker.RECEPTIONIST)):
+        await asyncio.sleep(0.01)
