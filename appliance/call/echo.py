@@ -26,11 +26,15 @@ MIN_WINDOW_FRAMES = 4  # at the start of a call, compare this much at least
 ECHO_MAX_DELAY_MS = 400  # a round trip through two jitter buffers and the phone
 DELAYS = ECHO_MAX_DELAY_MS // 5 + 1  # in blocks, 0 included
 PLAYED_FRAMES = WINDOW_FRAMES + ECHO_MAX_DELAY_MS // 20  # what the line keeps of its playout (700 ms)
-MIN_CORRELATION = 0.8
+MIN_CORRELATION = 0.7
+SHORT_FRAMES = 5  # 100 ms: compared alone when the whole window does not fit
+MIN_SHORT_CORRELATION = 0.9
+DRIFT_BLOCKS = 20  # the delay may wander this far (100 ms) from its average: jitter buffers adapt as they go
 MIN_AVERAGE = 0.6
 AVERAGING = 0.1  # weight of the newest frame's correlations in the running average (a plain mean at first)
 MAX_GAIN = 1.0  # an echo is never louder than what was played
 MARGIN_DB = 6.0
+ECHO_EVIDENCE_FRAMES = 25
 QUIET_RMS = 33.0  # -60 dBFS: played audio below this cannot echo audibly
 SILENT_RMS = 100.0  # -50 dBFS, the turn detector's floor: a quieter frame is no voice, echo or not
 
@@ -73,6 +77,7 @@ class EchoGuard:
         self._heard: deque[Envelope] = deque(maxlen=WINDOW_FRAMES)
         self._average = np.zeros(DELAYS)
         self._averaged = 0  # frames in the average
+        self._echoes = 0  # frames found to be echo
 
     def is_echo(self, pcm: bytes, played: Sequence[bytes]) -> bool:
         """Hear one frame; `played`: at least PLAYED_FRAMES frames played to the caller up to this one, oldest
@@ -91,7 +96,28 @@ class EchoGuard:
         self._averaged += 1
         self._average += max(AVERAGING, 1 / self._averaged) * (now - self._average)
         delay = int(np.argmax(self._average))
-        if self._average[delay] < MIN_AVERAGE or now[delay] < MIN_CORRELATION:
+        if self._average[delay] < MIN_AVERAGE:
             return False
-        aligned = reference[reference.size - delay - heard.size: reference.size - delay]
-        return not louder_than_echo(heard, aligned)
+        # A jitter buffer that jumped spoils the long window for a while: the newest 100 ms alone may still fit.
+        short = heard[-SHORT_FRAMES * BLOCKS_PER_FRAME:]
+        echo = _explains(heard, reference, now, delay, MIN_CORRELATION) or _explains(
+            short, reference, correlations(short, reference[(WINDOW_FRAMES - SHORT_FRAMES) * BLOCKS_PER_FRAME:]),
+            delay, MIN_SHORT_CORRELATION)
+        self._echoes += echo
+        return echo
+
+    @property
+    def line_echoes(self) -> bool:
+        """Whether this line has been heard echoing the receptionist (half a second of echo found so far)."""
+        return self._echoes >= ECHO_EVIDENCE_FRAMES
+
+
+def _explains(heard: Envelope, reference: Envelope, now: Envelope, delay: int, least: float) -> bool:
+    """Whether, near the average delay, the played audio correlates with `heard` at least `least` and is not
+    quieter than its newest frame (through the echo gain, plus the margin)."""
+    near = max(0, delay - DRIFT_BLOCKS)
+    delay = near + int(np.argmax(now[near:delay + DRIFT_BLOCKS + 1]))
+    if now[delay] < least:
+        return False
+    aligned = reference[reference.size - delay - heard.size: reference.size - delay]
+    return not louder_than_echo(heard, aligned)

@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from appliance.call.backchannel import Overlap, is_backchannel, overlap_verdict
+from appliance.call.backchannel import Overheard, Overlap, judge, overlap_verdict
 from appliance.call.context import RunContext
 from appliance.call.control import CallControl
 from appliance.call.events import (
@@ -55,6 +55,7 @@ _LOGGER = logging.getLogger(__name__)
 MIN_LAST_WORDS_S = 0.3  # an utterance cut by the hang-up is transcribed when it has this much voice
 LAST_WORDS_TIMEOUT_S = 10.0
 IDLE_TICK_S = 0.5
+ECHO_TAIL_S = 0.5  # after the receptionist's audio stops, its echo may still be on its way back
 
 
 class CallRun:
@@ -76,6 +77,7 @@ class CallRun:
         self._pending_turns: set[asyncio.Task[TurnSpoken | None]] = set()
         self._overlaps: set[asyncio.Task[None]] = set()  # words said over a reply, being judged
         self._watch = SilenceWatch(ctx.call.reply_deadline_s)
+        self._played_at = 0.0  # when the caller last had the receptionist's audio queued (monotonic)
 
     @property
     def outcome(self) -> Outcome:
@@ -176,8 +178,10 @@ class CallRun:
         if self._warm is not None:  # the caller is on hold while the team member is briefed
             return
         now = time.monotonic()
+        if self.replier.mouth.playing:
+            self._played_at = now
         heard = self.ears.frame(audio.pcm, now, audio.played)
-        if isinstance(heard, BargeIn):
+        if isinstance(heard, BargeIn) and not self.ears.echo.line_echoes:  # on a line that echoes, words decide
             self._interrupt(now)
         elif isinstance(heard, TurnEnd):
             self._turn_ended(heard, now)
@@ -197,9 +201,8 @@ class CallRun:
     def _turn_ended(self, end: TurnEnd, now: float) -> None:
         self.talk.active(now)
         timings = {"eot_wait_ms": round((now - end.utterance.last_voice) * 1000, 1)}
-        voiced_ms = end.utterance.voiced_s * 1000
-        if self._speaking() and overlap_verdict(voiced_ms, None, self.ctx.turn_config.barge_in_ms) is Overlap.WAIT:
-            heard = self._hear(end.utterance, end.speculative, timings, over_reply=True)
+        if (overheard := self._overheard(end.utterance)) is not None:
+            heard = self._hear(end.utterance, end.speculative, timings, overheard)
             judged = asyncio.ensure_future(self._overlap(heard, end.utterance.last_voice))
             self._overlaps.add(judged)
             judged.add_done_callback(self._overlaps.discard)
@@ -216,6 +219,15 @@ class CallRun:
             heard = self._hear(end.utterance, end.speculative, timings)
             self._reply_task = asyncio.ensure_future(self._answer_audio(heard, end.utterance.last_voice))
 
+    def _overheard(self, utterance: Utterance) -> Overheard | None:
+        """A burst said over the receptionist, too short to interrupt by its length (or, on a line that echoes,
+        said while its voice may still come back): judged by its words once they are known."""
+        echoing = self.ears.echo.line_echoes and utterance.started <= self._played_at + ECHO_TAIL_S
+        short = overlap_verdict(utterance.voiced_s * 1000, None, self.ctx.turn_config.barge_in_ms) is Overlap.WAIT
+        if not (echoing or (short and self._speaking())):
+            return None
+        return Overheard(self._speaking(), " ".join(self.replier.mouth.said) if echoing else "")
+
     async def _overlap(self, heard: asyncio.Task[TurnSpoken | None], last_voice: float) -> None:
         """A short burst said over a reply: the receptionist speaks on until its words are known; a backchannel
         changes nothing, real words interrupt the reply and get their own answer."""
@@ -227,17 +239,18 @@ class CallRun:
         await self._reply(self.talk.plan(turn.text), turn, last_voice)
 
     def _hear(self, utterance: Utterance, speculative: asyncio.Task[str] | None, timings: dict[str, float],
-              over_reply: bool = False, message_on_menu: bool = False) -> asyncio.Task[TurnSpoken | None]:
+              overheard: Overheard | None = None, message_on_menu: bool = False) -> asyncio.Task[TurnSpoken | None]:
         """Transcribe and record a caller turn in its own task: a barge-in or a hang-up that cancels the reply
         does not lose what the caller said (the run waits for pending turns before it ends)."""
-        task = asyncio.ensure_future(self._caller_turn(utterance, speculative, timings, over_reply, message_on_menu))
+        task = asyncio.ensure_future(self._caller_turn(utterance, speculative, timings, overheard, message_on_menu))
         self._pending_turns.add(task)
         task.add_done_callback(self._pending_turns.discard)
         return task
 
     async def _caller_turn(self, utterance: Utterance, speculative: asyncio.Task[str] | None,
-                           timings: dict[str, float], over_reply: bool, message_on_menu: bool) -> TurnSpoken | None:
-        """The caller's turn as heard, or None for a backchannel said over a reply (no turn: not answered)."""
+                           timings: dict[str, float], overheard: Overheard | None,
+                           message_on_menu: bool) -> TurnSpoken | None:
+        """The caller's turn as heard, or None for a backchannel or an echo said over a reply (no turn)."""
         started = time.monotonic()
         try:
             text = await (speculative or self.ctx.engines.transcribe(utterance.pcm(), self.ctx.vocabulary))
@@ -246,7 +259,12 @@ class CallRun:
             self.talk.stt_failed()
             text = ""
         timings["stt_ms"] = round((time.monotonic() - started) * 1000, 1)
-        if over_reply and is_backchannel(text):
+        verdict = Overlap.BARGE_IN if overheard is None else judge(text, overheard)
+        if verdict is Overlap.ECHO:
+            _LOGGER.info("call %s: the receptionist's own voice came back (%d words): not a turn",
+                         self.started.call_id, len(text.split()))
+            return None
+        if verdict is Overlap.BACKCHANNEL:
             if text.strip():
                 self._emit(Backchannel(text, self._offset(utterance.started)))
             return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from typing import Protocol
 
 from appliance.call.audio import to_frames
@@ -66,11 +66,13 @@ class Mouth:
         self._playout = playout
         self._phrases = phrases
         self.first_audio_at: float | None = None
+        self.said: deque[str] = deque(maxlen=3)  # the last sentences queued (what an echo would repeat)
 
     async def say(self, sentence: str) -> None:
         """Queue one sentence's audio."""
         frames = await self._phrases.frames(sentence)
         self._playout.extend(frames)
+        self.said.append(sentence)
         if self.first_audio_at is None and frames:
             self.first_audio_at = time.monotonic()
 

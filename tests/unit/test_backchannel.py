@@ -2,7 +2,7 @@
 
 import pytest
 
-from appliance.call.backchannel import Overlap, is_backchannel, overlap_verdict
+from appliance.call.backchannel import Overheard, Overlap, echoes, is_backchannel, judge, overlap_verdict
 
 
 @pytest.mark.parametrize("text", ["Yeah.", "Okay.", "Mm-hmm.", "Uh-huh.", "Right.", "Sure.", "OK, OK.", "Mhm.",
@@ -26,3 +26,28 @@ def test_a_short_burst_waits_for_its_words() -> None:
     assert overlap_verdict(300, None, barge_in_ms=600) is Overlap.WAIT
     assert overlap_verdict(300, "Mm-hmm.", barge_in_ms=600) is Overlap.BACKCHANNEL
     assert overlap_verdict(300, "Wait!", barge_in_ms=600) is Overlap.BARGE_IN
+
+
+GREETING = "Thank you for calling Maple Street Dental. How can I help you today?"
+
+
+@pytest.mark.parametrize("text", ["Can I help you today?", "Maple Street.", "Calling Maple, how can I help?"])
+def test_the_receptionists_own_words_heard_back_are_echo(text: str) -> None:
+    assert echoes(text, GREETING)
+
+
+def test_blurred_echo_is_still_echo() -> None:
+    assert echoes("Or maybe record?", "This call may be recorded for quality and training purposes.")
+
+
+@pytest.mark.parametrize("text", ["Where are you located?", "Hi, I need a cleaning.", "", "Yes."])
+def test_the_callers_own_words_are_not_echo(text: str) -> None:
+    assert not echoes(text, GREETING)
+
+
+def test_a_burst_over_the_receptionist_is_judged_by_its_words() -> None:
+    assert judge("Mm-hmm.", Overheard(over_reply=True)) is Overlap.BACKCHANNEL
+    assert judge("Mm-hmm.", Overheard(over_reply=False)) is Overlap.BARGE_IN  # it had finished: "mm-hm" answers it
+    assert judge("How can I help you?", Overheard(True, echo_of=GREETING)) is Overlap.ECHO
+    assert judge("How can I help you?", Overheard(True)) is Overlap.BARGE_IN  # no echo on this line
+    assert judge("Wait, where are you?", Overheard(True, echo_of=GREETING)) is Overlap.BARGE_IN

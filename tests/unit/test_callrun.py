@@ -524,6 +524,7 @@ async def test_a_warm_transfer_accepted_by_voice(clinic: BusinessProfile, engine
 @pytest.mark.parametrize(("answer", "status"), [
     ([LegFailed(486)], 486),  # busy
     ([LegFailed(408), LegEnded()], 408),  # rang out
+    ([LegFailed(500), LegEnded()], 500),  # not placed: every call slot of the SIP library is taken
 ])
 async def test_a_warm_transfer_that_is_not_answered_offers_a_message(clinic: BusinessProfile, engines: FakeEngines,
                                                                      answer: list[CallInput], status: int) -> None:
