@@ -119,6 +119,7 @@ class CallSettings(_Section):
     max_call_s: float = Field(default=600.0, ge=30.0, le=7200.0)
     transfer_ring_s: float = Field(default=20.0, ge=5.0, le=120.0)
     transfer_answer_s: float = Field(default=10.0, ge=3.0, le=60.0)
+    reply_deadline_s: float = Field(default=2.0, ge=0.5, le=30.0)
     max_concurrent_calls: int = Field(default=_ADMISSION.max_calls, ge=1)
     max_calls_per_source: int = Field(default=_ADMISSION.max_calls_per_source, ge=1)
 

@@ -16,6 +16,7 @@ class ErrorCode(StrEnum):
     STT = "stt-failed"
     LLM = "llm-failed"
     TTS = "tts-failed"
+    OVERLOAD = "overloaded"  # a reply took too long (a slow stage, or a queue behind other calls)
     SIP = "sip-failed"
     STORE = "store-failed"
     NOT_FOUND = "not-found"

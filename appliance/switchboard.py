@@ -35,6 +35,7 @@ from appliance.errors import NotFoundError
 from appliance.reception.screening import DECLINE, is_blocked
 from sip.control import LineControl
 from sip.events import CallInfo, TransferHow
+from sip.media import FrameQueue
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -48,6 +49,7 @@ class _Line:
     control: CallControl
     recorder: CallRecorder | None
     ctx: RunContext  # the brand answering this call
+    playout: FrameQueue | None = None  # what the caller hears (its recent frames: the echo guard's reference)
 
 
 class _LineWithLegs:
@@ -102,7 +104,7 @@ class Switchboard:
         recorder = CallRecorder() if ctx.profile.recording.enabled else None
         if recorder is not None:
             call.control.playout.sent_log = recorder.sent
-        line = _Line(started, asyncio.Queue(), call.control, recorder, ctx)
+        line = _Line(started, asyncio.Queue(), call.control, recorder, ctx, call.control.playout)
         line.control = _LineWithLegs(call.control, lambda leg: self._legs.__setitem__(leg, line))
         self._lines[call.key] = line
         self.loop.call_soon_threadsafe(self._start, line)
@@ -117,7 +119,7 @@ class Switchboard:
     def on_audio(self, key: str, frame: bytes) -> None:
         """Hand one caller frame to the run."""
         if (line := self._lines.get(key)) is not None:
-            self._put(line, AudioIn(frame))
+            self._put(line, AudioIn(frame, tuple(line.playout.recent) if line.playout is not None else ()))
             if line.recorder is not None:
                 line.recorder.received.append(frame)
         elif (owner := self._legs.get(key)) is not None:

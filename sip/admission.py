@@ -60,6 +60,7 @@ class Admission:
         self._setups = TokenBucket(limits.setups_per_second, max(1.0, limits.setups_per_second), now)
         self._buckets: dict[str, TokenBucket] = {}
         self._live: Counter[str] = Counter()
+        self._legs = 0  # calls the endpoint placed itself (a warm transfer's leg, a refused REFER's bridge)
         self._lock = threading.Lock()
         self.stopping = False
 
@@ -99,10 +100,20 @@ class Admission:
             if self._live[ip] <= 0:
                 del self._live[ip]
 
+    def leg_started(self) -> None:
+        """A call the endpoint placed holds a line (a call slot of the SIP library, like any caller's)."""
+        with self._lock:
+            self._legs += 1
+
+    def leg_ended(self) -> None:
+        """A call the endpoint placed gave its line back."""
+        with self._lock:
+            self._legs = max(0, self._legs - 1)
+
     @property
     def live_calls(self) -> int:
-        """Lines in use."""
-        return sum(self._live.values())
+        """Lines in use: callers' calls and the calls placed for them."""
+        return sum(self._live.values()) + self._legs
 
     def _unwelcome(self, ip: str, trunk: bool) -> int:
         if self.stopping:
@@ -110,8 +121,8 @@ class Admission:
         return ADMIT if trunk or self._allowed.allows(ip) else FORBIDDEN
 
     def _busy(self, ip: str, trunk: bool) -> int:
-        if sum(self._live.values()) >= self.limits.max_calls:
-            return BUSY
+        if sum(self._live.values()) + self._legs >= self.limits.max_calls:
+            return BUSY  # a placed leg holds a line too: else the next caller takes the slot the leg needs
         if not trunk and self._live[ip] >= self.limits.max_calls_per_source:
             return BUSY
         return ADMIT

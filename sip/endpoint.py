@@ -256,7 +256,10 @@ class SipEndpoint:
             del self._calls[call.key]
         if call.holds_line:
             call.holds_line = False
-            self.admission.call_ended(call.source)
+            if call.outgoing:
+                self.admission.leg_ended()
+            else:
+                self.admission.call_ended(call.source)
         if call.outgoing and not call.started and not call.failed:
             self._leg_failed(call, status, reason)
         self._desk.call_ended(call.key)
@@ -328,6 +331,8 @@ class SipEndpoint:
                 self._leg_failed(call, NOT_PLACED, f"not placed: {exc.reason}")
             self._report_ended(call, f"not placed: {exc.reason}")
             return
+        self.admission.leg_started()
+        call.holds_line = True
         self._timers.at(time.monotonic() + ring_timeout_s, lambda: self._ring_timeout(key))
 
     def _ring_timeout(self, key: str) -> None:

@@ -10,6 +10,7 @@ SAMPLE_RATE = 16000
 FRAME_SAMPLES = 320
 FRAME_BYTES = FRAME_SAMPLES * 2
 SILENCE = bytes(FRAME_BYTES)
+RECENT_FRAMES = 35  # what a queue remembers having played (700 ms): the reference that tells echo from a caller
 
 
 class FrameQueue:
@@ -21,6 +22,7 @@ class FrameQueue:
         self.sent = 0
         self.last_sent_at = 0.0
         self.sent_log: list[bytes] | None = None  # when a list: every frame sent, silence included
+        self.recent: deque[bytes] = deque([SILENCE] * RECENT_FRAMES, maxlen=RECENT_FRAMES)  # sent, oldest first
 
     def extend(self, frames: list[bytes]) -> None:
         """Queue frames for playout (each exactly FRAME_BYTES)."""
@@ -38,6 +40,7 @@ class FrameQueue:
         """The next frame, or None when nothing is queued."""
         with self._lock:
             frame = self._frames.popleft() if self._frames else None
+        self.recent.append(SILENCE if frame is None else frame)
         if self.sent_log is not None:
             self.sent_log.append(SILENCE if frame is None else frame)
         if frame is not None:

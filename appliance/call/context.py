@@ -14,6 +14,7 @@ from appliance.call.speech import Mouth, PhraseCache, Playout
 from appliance.call.turns import TurnConfig
 from appliance.clock import Clock
 from appliance.config import CallSettings, Settings
+from appliance.errors import ApplianceError, ErrorCode, StageError
 from appliance.phone import DEFAULT_REGION
 from appliance.reception import facts, phrasebook
 from appliance.reception.policy import system_prompt
@@ -100,7 +101,14 @@ async def build_context(settings: Settings, engines: Engines, profile: BusinessP
     prompt = system_prompt(profile)
     await asyncio.to_thread(engines.chat.warm, prompt)  # off the loop: a reload runs beside live calls
     phrases = PhraseCache(engines)
-    await phrases.preload(fixed_phrases(profile))
+    try:
+        await phrases.preload(fixed_phrases(profile))
+    except StageError as exc:
+        raise ApplianceError(
+            f"cannot start: the phrases every call needs (the greeting, the keypad menu spoken when a model fails) "
+            f"could not be made for the brand {profile.id!r}: {exc}. Check that [models] voice (or the brand's "
+            "`voice`) names a working Piper voice with its .onnx.json beside it, or leave it empty for the embedded "
+            "default, then start again", code=ErrorCode.TTS) from exc
     turn = settings.turns.config()
     return RunContext(profile, engines, phrases, settings.call, turn, prompt, vocabulary(profile),
                       settings.models.llm_history_messages, settings.models.llm_answers_questions,

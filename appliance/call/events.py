@@ -61,6 +61,15 @@ class Interrupted:
 
 
 @dataclass(frozen=True)
+class Backchannel:
+    """The caller said a short "yeah", "okay" or "mm-hm" over the receptionist, who went on speaking and did not
+    answer it (it is no turn of the conversation)."""
+
+    text: str
+    at: float
+
+
+@dataclass(frozen=True)
 class DtmfPressed:
     """The caller pressed a key (RFC 4733)."""
 
@@ -136,5 +145,5 @@ class Recorded:
     seconds: float
 
 
-CallEvent = (CallStarted | TurnSpoken | Interrupted | DtmfPressed | ErrorRaised | MessageTaken | Transferring
-             | TransferFailed | KnowledgeGap | CallEnded | Recorded)
+CallEvent = (CallStarted | TurnSpoken | Interrupted | Backchannel | DtmfPressed | ErrorRaised | MessageTaken
+             | Transferring | TransferFailed | KnowledgeGap | CallEnded | Recorded)

@@ -21,9 +21,11 @@ class LegLine(Protocol):
 
 @dataclass(frozen=True)
 class AudioIn:
-    """20 ms of caller audio (16 kHz mono PCM16 little-endian)."""
+    """20 ms of caller audio (16 kHz mono PCM16 little-endian), and what the line had just played to the caller
+    (its last frames, oldest first; empty when unknown): the reference that tells an echo from the caller."""
 
     pcm: bytes = field(repr=False)
+    played: tuple[bytes, ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from appliance.call.audio import level_dbfs
+from appliance.call.echo import EchoGuard
 from appliance.call.turns import TurnConfig, TurnDetector, TurnSignal
 
 PREROLL_FRAMES = 15
@@ -55,18 +56,20 @@ class Listening:
 
     def __init__(self, config: TurnConfig, transcribe: Transcribe) -> None:
         self.detector = TurnDetector(config)
+        self.echo = EchoGuard()
         self._transcribe = transcribe
         self._preroll: deque[bytes] = deque(maxlen=PREROLL_FRAMES)
         self.utterance: Utterance | None = None
         self._speculative: asyncio.Task[str] | None = None
 
-    def frame(self, pcm: bytes, now: float) -> TurnEnd | BargeIn | None:
-        """Hear one 20 ms frame at monotonic time now."""
+    def frame(self, pcm: bytes, now: float, played: tuple[bytes, ...] = ()) -> TurnEnd | BargeIn | None:
+        """Hear one 20 ms frame at monotonic time now; `played`: what the line had just played to the caller."""
         level = level_dbfs(np.frombuffer(pcm, dtype="<i2"))
-        signal = self.detector.push(level)
+        echo = self.echo.is_echo(pcm, played)
+        signal = self.detector.push(level, echo)
         if self.utterance is not None:
             self.utterance.frames.append(pcm)
-            if self.detector.is_voiced(level):
+            if not echo and self.detector.is_voiced(level):
                 self.utterance.last_voice = now
                 self.utterance.voiced += 1
         else:

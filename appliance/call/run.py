@@ -12,9 +12,11 @@ import logging
 import time
 from collections.abc import Callable
 
+from appliance.call.backchannel import Overheard, Overlap, judge, overlap_verdict
 from appliance.call.context import RunContext
 from appliance.call.control import CallControl
 from appliance.call.events import (
+    Backchannel,
     CallEnded,
     CallEvent,
     CallStarted,
@@ -41,6 +43,7 @@ from appliance.call.listening import BargeIn, Listening, TurnEnd, Utterance
 from appliance.call.replying import Replier, Reply
 from appliance.call.returning import KnownName, name_in_time
 from appliance.call.warm import WarmTransfer
+from appliance.call.watch import SilenceWatch
 from appliance.errors import ApplianceError, ErrorCode, StageError
 from appliance.reception.conversation import Conversation, Rules
 from appliance.reception.directory import TeamMember
@@ -52,6 +55,7 @@ _LOGGER = logging.getLogger(__name__)
 MIN_LAST_WORDS_S = 0.3  # an utterance cut by the hang-up is transcribed when it has this much voice
 LAST_WORDS_TIMEOUT_S = 10.0
 IDLE_TICK_S = 0.5
+ECHO_TAIL_S = 0.5  # after the receptionist's audio stops, its echo may still be on its way back
 
 
 class CallRun:
@@ -70,7 +74,10 @@ class CallRun:
                                ctx.history_messages)
         self._reply_task: asyncio.Task[None] | None = None
         self._warm: WarmTransfer | None = None
-        self._pending_turns: set[asyncio.Task[TurnSpoken]] = set()
+        self._pending_turns: set[asyncio.Task[TurnSpoken | None]] = set()
+        self._overlaps: set[asyncio.Task[None]] = set()  # words said over a reply, being judged
+        self._watch = SilenceWatch(ctx.call.reply_deadline_s)
+        self._played_at = 0.0  # when the caller last had the receptionist's audio queued (monotonic)
 
     @property
     def outcome(self) -> Outcome:
@@ -122,7 +129,7 @@ class CallRun:
                 return "appliance shut down"
             self._raise_reply_error()
             if isinstance(item, AudioIn):
-                self._frame(item.pcm)
+                self._frame(item)
             elif isinstance(item, CallerText):
                 await self._typed_turn(item.text)
             elif isinstance(item, KeyPressed):
@@ -158,69 +165,126 @@ class CallRun:
         await self._stop_reply()
         now = self._offset()
         turn = TurnSpoken(Speaker.CALLER, text, now, now)
-        self._caller_said(turn)
-        self._reply_task = asyncio.ensure_future(self._reply(self.talk.plan(text), turn, None))
+        if self.talk.degraded:
+            plan, taking = self.talk.degraded_turn()
+            self._caller_said(turn, taking)
+        else:
+            self._caller_said(turn)
+            plan = self.talk.plan(text)
+        self._reply_task = asyncio.ensure_future(self._reply(plan, turn, None))
         await asyncio.wait({self._reply_task})
 
-    def _frame(self, pcm: bytes) -> None:
+    def _frame(self, audio: AudioIn) -> None:
         if self._warm is not None:  # the caller is on hold while the team member is briefed
             return
         now = time.monotonic()
-        heard = self.ears.frame(pcm, now)
-        if isinstance(heard, BargeIn):
-            self._barge_in(now)
+        if self.replier.mouth.playing:
+            self._played_at = now
+        heard = self.ears.frame(audio.pcm, now, audio.played)
+        if isinstance(heard, BargeIn) and not self.ears.echo.line_echoes:  # on a line that echoes, words decide
+            self._interrupt(now)
         elif isinstance(heard, TurnEnd):
             self._turn_ended(heard, now)
 
-    def _barge_in(self, now: float) -> None:
-        if self._reply_task is None or self._reply_task.done() or self.talk.ending:
+    def _speaking(self) -> bool:
+        return self._reply_task is not None and not self._reply_task.done() and not self.talk.ending
+
+    def _interrupt(self, now: float) -> None:
+        """The caller spoke over the receptionist and meant it: stop speaking."""
+        if not self._speaking():
             return
+        assert self._reply_task is not None
         self._reply_task.cancel()
         self.replier.mouth.cut()
         self._emit(Interrupted(self._offset(now)))
 
     def _turn_ended(self, end: TurnEnd, now: float) -> None:
         self.talk.active(now)
+        timings = {"eot_wait_ms": round((now - end.utterance.last_voice) * 1000, 1)}
+        if (overheard := self._overheard(end.utterance)) is not None:
+            heard = self._hear(end.utterance, end.speculative, timings, overheard)
+            judged = asyncio.ensure_future(self._overlap(heard, end.utterance.last_voice))
+            self._overlaps.add(judged)
+            judged.add_done_callback(self._overlaps.discard)
+            return
         self.replier.mouth.cut()
         task = self._reply_task
         if task is not None and not task.done():
             task.cancel()
-        timings = {"eot_wait_ms": round((now - end.utterance.last_voice) * 1000, 1)}
-        heard = self._hear(end.utterance, end.speculative, timings)
-        self._reply_task = asyncio.ensure_future(self._answer_audio(heard, end.utterance.last_voice))
+        if self.talk.degraded:  # the menu's reply does not wait for the words (recognition may be what failed)
+            plan, taking = self.talk.degraded_turn()
+            self._hear(end.utterance, end.speculative, timings, message_on_menu=taking)
+            self._start_reply(plan)
+        else:
+            heard = self._hear(end.utterance, end.speculative, timings)
+            self._reply_task = asyncio.ensure_future(self._answer_audio(heard, end.utterance.last_voice))
 
-    def _hear(self, utterance: Utterance, speculative: asyncio.Task[str] | None,
-              timings: dict[str, float]) -> asyncio.Task[TurnSpoken]:
+    def _overheard(self, utterance: Utterance) -> Overheard | None:
+        """A burst said over the receptionist, too short to interrupt by its length (or, on a line that echoes,
+        said while its voice may still come back): judged by its words once they are known."""
+        echoing = self.ears.echo.line_echoes and utterance.started <= self._played_at + ECHO_TAIL_S
+        short = overlap_verdict(utterance.voiced_s * 1000, None, self.ctx.turn_config.barge_in_ms) is Overlap.WAIT
+        if not (echoing or (short and self._speaking())):
+            return None
+        return Overheard(self._speaking(), " ".join(self.replier.mouth.said) if echoing else "")
+
+    async def _overlap(self, heard: asyncio.Task[TurnSpoken | None], last_voice: float) -> None:
+        """A short burst said over a reply: the receptionist speaks on until its words are known; a backchannel
+        changes nothing, real words interrupt the reply and get their own answer."""
+        turn = await asyncio.shield(heard)
+        if turn is None:
+            return
+        self._interrupt(time.monotonic())
+        self._reply_task = asyncio.current_task()  # this task is now the reply
+        await self._reply(self.talk.plan(turn.text), turn, last_voice)
+
+    def _hear(self, utterance: Utterance, speculative: asyncio.Task[str] | None, timings: dict[str, float],
+              overheard: Overheard | None = None, message_on_menu: bool = False) -> asyncio.Task[TurnSpoken | None]:
         """Transcribe and record a caller turn in its own task: a barge-in or a hang-up that cancels the reply
         does not lose what the caller said (the run waits for pending turns before it ends)."""
-        task = asyncio.ensure_future(self._caller_turn(utterance, speculative, timings))
+        task = asyncio.ensure_future(self._caller_turn(utterance, speculative, timings, overheard, message_on_menu))
         self._pending_turns.add(task)
         task.add_done_callback(self._pending_turns.discard)
         return task
 
     async def _caller_turn(self, utterance: Utterance, speculative: asyncio.Task[str] | None,
-                           timings: dict[str, float]) -> TurnSpoken:
+                           timings: dict[str, float], overheard: Overheard | None,
+                           message_on_menu: bool) -> TurnSpoken | None:
+        """The caller's turn as heard, or None for a backchannel or an echo said over a reply (no turn)."""
         started = time.monotonic()
         try:
             text = await (speculative or self.ctx.engines.transcribe(utterance.pcm(), self.ctx.vocabulary))
         except Exception as exc:
             self._emit(ErrorRaised(ErrorCode.STT.value, str(exc), self._offset()))
+            self.talk.stt_failed()
             text = ""
         timings["stt_ms"] = round((time.monotonic() - started) * 1000, 1)
+        verdict = Overlap.BARGE_IN if overheard is None else judge(text, overheard)
+        if verdict is Overlap.ECHO:
+            _LOGGER.info("call %s: the receptionist's own voice came back (%d words): not a turn",
+                         self.started.call_id, len(text.split()))
+            return None
+        if verdict is Overlap.BACKCHANNEL:
+            if text.strip():
+                self._emit(Backchannel(text, self._offset(utterance.started)))
+            return None
         turn = TurnSpoken(Speaker.CALLER, text, self._offset(utterance.started), self._offset(utterance.last_voice),
                           timings)
-        self._caller_said(turn)
+        self._caller_said(turn, message_on_menu)
         return turn
 
-    def _caller_said(self, turn: TurnSpoken) -> None:
+    def _caller_said(self, turn: TurnSpoken, message_on_menu: bool = False) -> None:
         """Record a caller turn; if it is the message the receptionist asked for, take it (even as last words)."""
         self._emit(turn)
-        if (message := self.talk.heard(turn.text, time.time())) is not None:
+        if message_on_menu:
+            self._emit(self.talk.degraded_message(turn.text, time.time()))
+        elif (message := self.talk.heard(turn.text, time.time())) is not None:
             self._emit(message)
 
-    async def _answer_audio(self, heard: asyncio.Task[TurnSpoken], last_voice: float) -> None:
+    async def _answer_audio(self, heard: asyncio.Task[TurnSpoken | None], last_voice: float) -> None:
         turn = await asyncio.shield(heard)
-        await self._reply(self.talk.plan(turn.text), turn, last_voice)
+        if turn is not None:
+            await self._reply(self.talk.plan(turn.text), turn, last_voice)
 
     async def _last_words(self) -> None:
         """At the end of the call: finish pending caller turns, and hear an utterance cut by the hang-up."""
@@ -301,6 +365,9 @@ class CallRun:
     def _check_clock(self) -> str:
         if self._warm is not None:
             self._warm.tick(time.monotonic())
+        owed = self._speaking() and not self.talk.degraded  # on the menu, every phrase is ready
+        if self._watch.overdue(time.monotonic(), owed, self.replier.mouth.playing):
+            self._overloaded()
         busy = (self._reply_task is not None and not self._reply_task.done()) or self.ears.utterance is not None
         action = self.talk.tick(time.monotonic(), busy)
         if isinstance(action, ReplyPlan):
@@ -308,8 +375,19 @@ class CallRun:
             return ""
         return action or ""
 
+    def _overloaded(self) -> None:
+        """A reply owed for longer than the deadline (a stage too slow, or queued behind other calls): the caller
+        hears the keypad menu (pre-synthesized) rather than silence, and the call stays on it."""
+        if self._reply_task is not None:
+            self._reply_task.cancel()
+        self._emit(ErrorRaised(ErrorCode.OVERLOAD.value, f"no reply within {self._watch.deadline_s:g} s: the call "
+                               "went on with the keypad menu", self._offset()))
+        self._start_reply(self.talk.fallback())
+
     async def _stop_reply(self) -> None:
         self.ears.drop_speculation()
+        for overlap in list(self._overlaps):
+            overlap.cancel()
         task, self._reply_task = self._reply_task, None
         if task is not None and not task.done():
             task.cancel()

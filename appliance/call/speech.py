@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from typing import Protocol
 
 from appliance.call.audio import to_frames
@@ -52,9 +52,11 @@ class PhraseCache:
         return frames
 
     async def preload(self, sentences: list[str]) -> None:
-        """Synthesize sentences ahead of the first call."""
+        """Synthesize sentences ahead of the first call (each must make some audio: they are what a call falls back
+        on)."""
         for sentence in sentences:
-            await self.frames(sentence)
+            if not await self.frames(sentence):
+                raise StageError(f"the voice made no audio for {sentence!r}", code=ErrorCode.TTS)
 
 
 class Mouth:
@@ -64,11 +66,13 @@ class Mouth:
         self._playout = playout
         self._phrases = phrases
         self.first_audio_at: float | None = None
+        self.said: deque[str] = deque(maxlen=3)  # the last sentences queued (what an echo would repeat)
 
     async def say(self, sentence: str) -> None:
         """Queue one sentence's audio."""
         frames = await self._phrases.frames(sentence)
         self._playout.extend(frames)
+        self.said.append(sentence)
         if self.first_audio_at is None and frames:
             self.first_audio_at = time.monotonic()
 
@@ -76,6 +80,11 @@ class Mouth:
         """Wait until every queued frame has been sent."""
         while len(self._playout):
             await asyncio.sleep(0.02)
+
+    @property
+    def playing(self) -> bool:
+        """Whether audio is queued for the caller."""
+        return len(self._playout) > 0
 
     def cut(self) -> int:
         """Stop speaking now (barge-in); return the frames dropped."""

@@ -18,7 +18,7 @@ class TurnConfig:
     early_pause_ms: int = 200
     min_speech_ms: int = 60
     min_utterance_ms: int = 200
-    barge_in_ms: int = 400
+    barge_in_ms: int = 600  # voiced this long over the receptionist, it interrupts (no backchannel is as long)
     floor_db: float = -50.0
     margin_db: float = 12.0
 
@@ -51,8 +51,11 @@ class TurnDetector:
         """Voice activity: above both the absolute floor and the tracked noise level plus a margin."""
         return level_db > max(self.config.floor_db, self._noise_db + self.config.margin_db)
 
-    def push(self, level_db: float) -> TurnSignal:
-        """Account for one frame's level; return what changed."""
+    def push(self, level_db: float, echo: bool = False) -> TurnSignal:
+        """Account for one frame's level; return what changed. An echo of the receptionist is not the caller's
+        voice, nor the line's noise."""
+        if echo:
+            return self._unvoiced()
         voiced = self.is_voiced(level_db)
         self._track_noise(level_db)
         return self._voiced(level_db) if voiced else self._unvoiced()

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from appliance.call.events import MessageTaken, Outcome
 from appliance.phone import DEFAULT_REGION
-from appliance.reception.degraded import keypad_menu, keypad_plan, message_taken
+from appliance.reception.degraded import hearing_lost, keypad_menu, keypad_plan, message_taken, untranscribed
 from appliance.reception.directory import TeamMember
 from appliance.reception.messages import read_message
 from appliance.reception.phrasebook import STILL_THERE, TIME_LIMIT
@@ -56,8 +56,9 @@ class Conversation:
         self._readback: ReadBack | None = None  # the message whose callback number is being read back
         self.message_for: TeamMember | None = None  # whom a message offered or asked for now is for
         self.transferring: TeamMember | None = None  # put through, waiting for the line to go or the transfer to fail
-        self.degraded = False  # the voice failed: pre-synthesized phrases and the keypad only
-        self._degraded_taken = False
+        self.degraded = False  # a model failed or the box is overloaded: pre-synthesized phrases and the keypad only
+        self._unheard = 0  # caller turns in a row with no words heard
+        self._stt_failures = 0  # caller turns in a row on which speech recognition failed
 
     def greeting(self, when: datetime | None = None, name: str | None = None) -> ReplyPlan:
         """What the receptionist says first: the greeting (with a returning caller's stored `name`, if the brand
@@ -75,7 +76,8 @@ class Conversation:
         return plan
 
     def fallback(self) -> ReplyPlan:
-        """The voice failed: from now on only pre-synthesized phrases and the keypad menu."""
+        """A model failed or the box is overloaded: from now on only pre-synthesized phrases and the keypad
+        menu."""
         self.degraded, self.outcome, self.expect = True, Outcome.FALLBACK, Expect.ANYTHING
         self._readback = None
         return keypad_menu()
@@ -86,7 +88,7 @@ class Conversation:
         if self.outcome is Outcome.BLOCKED:
             return None
         if self.degraded:
-            return self._heard_degraded(text, at)
+            return None  # on the menu, words are taken as they come (`degraded_turn`)
         if text and self.outcome is Outcome.ABANDONED:
             self.outcome = Outcome.ANSWERED
         if self._readback is not None and words(text):
@@ -106,12 +108,21 @@ class Conversation:
         self._readback = None
         return step.final.event(at)
 
-    def _heard_degraded(self, text: str, at: float) -> MessageTaken | None:
-        if not takes_message(self.expect, text):
-            return None
+    def degraded_turn(self) -> tuple[ReplyPlan, bool]:
+        """On the keypad menu, the caller spoke: what to say, which does not wait for their words (speech
+        recognition may be what failed), and whether those words are the message asked for (`degraded_message`)."""
+        taking = self.expect is Expect.MESSAGE
+        return self._follow(message_taken() if taking else keypad_menu()), taking
+
+    def degraded_message(self, text: str, at: float) -> MessageTaken:
+        """The message said on the keypad menu, as transcribed ("" when speech recognition failed)."""
         member = self.message_for.id if self.message_for else None
-        self.expect, self._degraded_taken = Expect.ANYTHING, True
-        return read_message(text, self.caller_number, self.rules.region, for_member=member).event(at)
+        message = read_message(text, self.caller_number, self.rules.region, for_member=member)
+        return (message if words(text) else untranscribed(message)).event(at)
+
+    def stt_failed(self) -> None:
+        """Speech recognition failed on the caller's turn about to be planned."""
+        self._stt_failures += 1
 
     def message_left(self, at: float) -> MessageTaken | None:
         """At the end of the call: the message whose number was still being read back, as it stands (number
@@ -122,8 +133,13 @@ class Conversation:
     def plan(self, text: str, when: datetime | None = None) -> ReplyPlan:
         """How to answer what the caller just said (`when`: the wall-clock moment, for hours and the team)."""
         if self.degraded:
-            taken, self._degraded_taken = self._degraded_taken, False
-            return self._follow(message_taken() if taken else keypad_menu())
+            return self.degraded_turn()[0]
+        if not words(text):
+            self._unheard += 1
+            if hearing_lost(self._unheard, self._stt_failures):
+                return self.fallback()
+        else:
+            self._unheard = self._stt_failures = 0
         step, self._step = self._step, None
         if step is not None and step.reply is not None:  # the caller left a message, or answered its read-back
             return self._follow(step.reply)

@@ -1,10 +1,17 @@
-"""When the voice (or another model) fails mid-call: the call goes on with phrases synthesized before the
+"""When a model fails mid-call or the box is overloaded: the call goes on with phrases synthesized before the
 first call and a keypad menu (1: leave a message, 0: the front desk), so there is never silence and never a
-dropped call. Pure."""
+dropped call. Pure.
+
+What puts a call on the menu: the voice failing, speech recognition failing again and again (`hearing_lost`),
+or a reply owed for longer than the run's deadline (`appliance.call.run`).
+"""
 
 from __future__ import annotations
 
-from appliance.reception.phrasebook import CALL_BACK, KEYPAD_MENU, MESSAGE_ASK, ONE_MOMENT, TAKEN
+import dataclasses
+
+from appliance.reception.messages import CallerMessage
+from appliance.reception.phrasebook import CALL_BACK, KEYPAD_MENU, MESSAGE_ASK, ONE_MOMENT, TAKEN, UNTRANSCRIBED
 from appliance.reception.plan import Expect, Intent, ReplyPlan
 from appliance.reception.profile import BusinessProfile
 from appliance.reception.routing import front_desk
@@ -29,3 +36,19 @@ def keypad_plan(profile: BusinessProfile, digit: str) -> ReplyPlan:
 def message_taken() -> ReplyPlan:
     """The message is stored; said without a number read back (that needs the voice)."""
     return ReplyPlan(Intent.MESSAGE_TAKEN, text=f"{TAKEN} {CALL_BACK}")
+
+
+STT_FAILURES_LIMIT = 2  # speech recognition raised on this many caller turns in a row
+UNHEARD_LIMIT = 3  # this many caller turns in a row gave no words at all
+
+
+def hearing_lost(unheard: int, stt_failures: int) -> bool:
+    """Whether speech recognition is of no more use to this call: it failed on STT_FAILURES_LIMIT turns in a row,
+    or heard no words in UNHEARD_LIMIT turns in a row (counts of consecutive caller turns)."""
+    return stt_failures >= STT_FAILURES_LIMIT or unheard >= UNHEARD_LIMIT
+
+
+def untranscribed(message: CallerMessage) -> CallerMessage:
+    """A message said on the keypad menu that speech recognition could not write down: the caller ID is its
+    callback number and its reason says so (the call's recording, when on, has the words)."""
+    return dataclasses.replace(message, reason=UNTRANSCRIBED)

@@ -25,6 +25,7 @@ from typing import Any
 import sqlite_utils
 
 from appliance.call.events import (
+    Backchannel,
     CallEnded,
     CallEvent,
     CallStarted,
@@ -72,9 +73,9 @@ __all__ = ["DEFAULT_KEY_FILE", "RECORDINGS", "CallStore", "Key"]
 _LOGGER = logging.getLogger(__name__)
 DEFAULT_KEY_FILE = "master.key"
 RECORDINGS = "recordings"  # the data folder's recordings/, beside the database (Settings.recordings_dir)
-_EVENT_KINDS: dict[type, str] = {ErrorRaised: "error", Interrupted: "interrupted", DtmfPressed: "dtmf",
-                                  Transferring: "transfer", TransferFailed: "transfer-failed"}
-_Logged = ErrorRaised | Interrupted | DtmfPressed | Transferring | TransferFailed
+_EVENT_KINDS: dict[type, str] = {ErrorRaised: "error", Interrupted: "interrupted", Backchannel: "backchannel",
+                                  DtmfPressed: "dtmf", Transferring: "transfer", TransferFailed: "transfer-failed"}
+_Logged = ErrorRaised | Interrupted | Backchannel | DtmfPressed | Transferring | TransferFailed
 
 
 class CallStore:

@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 import wave
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ import numpy as np
 
 from sip.config import EndpointConfig
 from sip.events import CallInfo, TransferHow
-from sip.media import FRAME_BYTES, SAMPLE_RATE
+from sip.media import FRAME_BYTES, SAMPLE_RATE, SILENCE
 
 VOICE_DBFS = -40.0
 
@@ -31,7 +32,8 @@ VOICE_DBFS = -40.0
 class _Line:
     """SipListener that keeps what the far end sent, with arrival times."""
 
-    def __init__(self) -> None:
+    def __init__(self, echo_gain: float = 0.0) -> None:
+        self.echo_gain = echo_gain  # > 0: play back what is heard this much quieter, mixed with what is said
         self.reset()
 
     def reset(self) -> None:
@@ -40,6 +42,7 @@ class _Line:
         self.ended = threading.Event()
         self.info: CallInfo | None = None
         self.frames: queue.SimpleQueue[tuple[float, bytes]] = queue.SimpleQueue()
+        self.outgoing: deque[bytes] = deque()  # with an echo: what is said goes out one frame per frame heard
         self.end_reason = ""
 
     def on_call_started(self, call: CallInfo) -> None:
@@ -48,6 +51,14 @@ class _Line:
 
     def on_audio(self, key: str, frame: bytes) -> None:
         self.frames.put((time.monotonic(), frame))
+        if self.echo_gain and self.info is not None:
+            self.info.control.playout.extend([self._with_echo(frame)])
+
+    def _with_echo(self, heard: bytes) -> bytes:
+        """The next frame to say, with the frame just heard mixed in (a speakerphone, or a line echo)."""
+        said = np.frombuffer(self.outgoing.popleft() if self.outgoing else SILENCE, dtype="<i2").astype(np.int32)
+        echo = np.frombuffer(heard, dtype="<i2").astype(np.float64) * self.echo_gain
+        return np.clip(said + echo.astype(np.int32), -32768, 32767).astype("<i2").tobytes()
 
     def on_dtmf(self, key: str, digit: str) -> None:
         """Not used by the caller."""
@@ -136,8 +147,8 @@ def _speak(line: _Line, frames: list[bytes]) -> float:
     playout = line.info.control.playout
     voiced = [i for i, frame in enumerate(frames) if is_voiced(frame)]
     trailing = len(frames) - 1 - (voiced[-1] if voiced else len(frames) - 1)
-    playout.extend(frames)
-    while len(playout):
+    (line.outgoing if line.echo_gain else playout).extend(frames)
+    while (len(line.outgoing) or len(playout)) and not line.ended.is_set():
         time.sleep(0.002)
     return playout.last_sent_at - trailing * 0.020
 
@@ -165,7 +176,7 @@ def run_script(args: argparse.Namespace) -> dict[str, Any]:
     """Place the scripted call(s) one after another; return what happened (a list for --calls > 1)."""
     from sip.endpoint import SipEndpoint  # noqa: PLC0415 - loads pjsua2 only when calling
 
-    line = _Line()
+    line = _Line(10 ** (args.echo_db / 20) if args.echo_db is not None else 0.0)
     config = EndpointConfig(bind_address=args.bind, port=args.port, transports=("udp", "tcp"),
                             rtp_port=args.rtp_port, codecs=tuple(args.codec), identity=args.identity)
     endpoint = SipEndpoint(config, line)
@@ -226,6 +237,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--hangup-in-greeting", type=float, default=None, help="hang up N s into the greeting")
     parser.add_argument("--hangup-in-reply", type=float, default=None, help="hang up N s into the last reply")
     parser.add_argument("--wait-hangup", type=float, default=0.0, help="wait N s for the far end to hang up")
+    parser.add_argument("--echo-db", type=float, default=None,
+                        help="play back what is heard, this many dB louder (negative: quieter), like a speakerphone")
     args = parser.parse_args(argv)
     args.codec = args.codec or ["PCMU"]
     return args

@@ -10,17 +10,17 @@ from pathlib import Path
 from appliance.cli import init
 from tests.e2e.conftest import stored_call
 from tests.e2e.legs import Phone
-from tests.e2e.support import RunningAppliance, start_appliance
+from tests.e2e.support import RunningAppliance, place_call, start_appliance
 
 CALLER_TONE, DESK_TONE = 600.0, 1000.0
 
 
-def appliance_with_desk(folder: Path, desk: Phone) -> RunningAppliance:
+def appliance_with_desk(folder: Path, desk: Phone, replace: dict[str, str] | None = None) -> RunningAppliance:
     """The sample business, its front desk reached at a loopback phone (warm transfer, the default)."""
     init(folder)
     profile = folder / "business.toml"
     profile.write_text(profile.read_text().replace('target = "200"', f'target = "{desk.uri()}"'))
-    return start_appliance(folder)
+    return start_appliance(folder, replace)
 
 
 def last_call(appliance: RunningAppliance) -> dict[str, object]:
@@ -80,6 +80,27 @@ def test_a_declined_warm_transfer_comes_back_to_the_caller(tmp_path: Path) -> No
     said = [t["text"] for t in call["turns"] if t["speaker"] == "receptionist"]  # type: ignore[union-attr]
     assert any("isn't available right now" in text for text in said), said
     assert call["outcome"] != "transferred"
+
+
+def test_a_ringing_leg_holds_a_line_so_the_next_caller_beyond_the_limit_is_busy(tmp_path: Path) -> None:
+    desk = Phone("--answer", "180", "--max-s", "40", identity="desk")  # rings on, never answers
+    appliance = appliance_with_desk(tmp_path / "data", desk, {"max_concurrent_calls = 4": "max_concurrent_calls = 2",
+                                                              "transfer_ring_s = 20": "transfer_ring_s = 6"})
+    try:
+        caller = Phone("--call", appliance.uri("reception"), "--dtmf", "0", "--dtmf-after", "3", "--hangup-after",
+                       "16", "--max-s", "40", identity="caller")
+        desk.wait("incoming", 30)  # the leg rings: one caller and one leg hold both lines
+        second = place_call(appliance.uri("reception"), tmp_path / "second", "--answer-timeout", "5")
+        caller.finish(60)
+        call = wait_ended(appliance)
+    finally:
+        appliance.stop()
+        desk.kill()
+    assert not second["answered"] and second["end_reason"].startswith("486"), second
+    failed = [e for e in call["events"] if e["kind"] == "transfer-failed"]  # type: ignore[union-attr]
+    assert len(failed) == 1  # it rang out (or was refused) and came back to the caller
+    said = [t["text"] for t in call["turns"] if t["speaker"] == "receptionist"]  # type: ignore[union-attr]
+    assert any("message" in text for text in said[-2:]), said
 
 
 def _frames(heard: dict[str, dict[str, int]], hz: float) -> int:

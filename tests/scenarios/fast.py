@@ -24,6 +24,7 @@ from appliance.call.audio import Pcm
 from appliance.call.context import RunContext, build_context
 from appliance.call.engines import Engines
 from appliance.call.events import (
+    Backchannel,
     CallEnded,
     CallEvent,
     CallStarted,
@@ -170,7 +171,8 @@ class _Call:
         """Whether the receptionist replied to an input the caller gave after event `since` (None: greeted)."""
         heard = since is None
         for event in self.events[since or 0:]:
-            if isinstance(event, DtmfPressed) or (isinstance(event, TurnSpoken) and event.speaker is Speaker.CALLER):
+            if isinstance(event, DtmfPressed | Backchannel) or (isinstance(event, TurnSpoken)
+                                                                 and event.speaker is Speaker.CALLER):
                 heard = True
             elif heard and isinstance(event, TurnSpoken):
                 return True
@@ -299,6 +301,8 @@ def record_of(events: list[CallEvent]) -> CallRecord:
             _turn(record, event)
         elif isinstance(event, DtmfPressed):
             record.exchanges.append(Exchange(f"[keys {event.digit}]"))
+        elif isinstance(event, Backchannel):
+            record.exchanges.append(Exchange(event.text, backchannel=True))
         elif isinstance(event, Transferring):
             record.transfers.append(event.member)
         elif isinstance(event, TransferFailed):
@@ -314,10 +318,11 @@ def record_of(events: list[CallEvent]) -> CallRecord:
 
 
 def _turn(record: CallRecord, turn: TurnSpoken) -> None:
+    turns = [exchange for exchange in record.exchanges if not exchange.backchannel]
     if turn.speaker is Speaker.CALLER:
         record.exchanges.append(Exchange(turn.text))
-    elif record.exchanges:
-        record.exchanges[-1].replies.append(turn.text)
+    elif turns:
+        turns[-1].replies.append(turn.text)
     elif not record.greeting:
         record.greeting = turn.text
     else:  # said before any caller input, after the greeting (a cut greeting's rest): part of the greeting

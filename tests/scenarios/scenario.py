@@ -90,6 +90,7 @@ class Exchange:
 
     said: str
     replies: list[str] = field(default_factory=list)
+    backchannel: bool = False  # a "yeah" said over a reply: it is no turn, and the replies go to the one before
 
 
 @dataclass
@@ -259,7 +260,7 @@ def transcript(record: CallRecord) -> str:
         return "  (not answered)"
     lines = [f"  receptionist: {record.greeting}"]
     for exchange in record.exchanges:
-        lines.append(f"  caller: {exchange.said}")
+        lines.append(f"  caller{' (backchannel)' if exchange.backchannel else ''}: {exchange.said}")
         lines += [f"  receptionist: {reply}" for reply in exchange.replies]
     if record.transfers or record.transfers_failed:
         lines.append(f"  transfers: {record.transfers}, failed: {record.transfers_failed}")

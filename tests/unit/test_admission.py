@@ -76,3 +76,24 @@ def test_a_spoofed_source_flood_does_not_grow_memory_without_bound() -> None:
     for i in range(5000):
         gate.decide(f"192.168.{i // 250}.{i % 250 + 1}:5060", 0.0)
     assert len(gate._buckets) <= 4096
+
+
+def test_a_placed_leg_holds_a_line_so_the_next_caller_is_busy() -> None:
+    gate = admission(max_calls=4, setups_per_second=100.0)
+    for n in range(3):
+        gate.call_started(f"192.168.1.{n}:5060")
+    gate.leg_started()  # one caller's warm transfer rings a team member
+    assert gate.live_calls == 4
+    assert gate.decide("192.168.1.9:5060", 0.0) == BUSY and gate.recheck("192.168.1.9:5060") == BUSY
+    gate.leg_ended()
+    assert gate.live_calls == 3 and gate.decide("192.168.1.9:5060", 0.0) == ADMIT
+
+
+def test_legs_count_for_no_source() -> None:
+    gate = admission(max_calls=4, max_calls_per_source=2)
+    gate.call_started("192.168.1.1:5060")
+    gate.leg_started()  # placed for that caller, but not from its address
+    assert gate.decide("192.168.1.1:5060", 0.0) == ADMIT
+    gate.leg_ended()
+    gate.leg_ended()  # an extra end (a leg never counted) cannot make room that is not there
+    assert gate.live_calls == 1

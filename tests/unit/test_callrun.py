@@ -15,6 +15,7 @@ from appliance.call.audio import Pcm
 from appliance.call.context import VOCABULARY_CHARS, RunContext, fixed_phrases, vocabulary
 from appliance.call.engines import Engines
 from appliance.call.events import (
+    Backchannel,
     CallEnded,
     CallEvent,
     CallStarted,
@@ -47,7 +48,14 @@ from appliance.call.speech import PhraseCache
 from appliance.call.turns import TurnConfig
 from appliance.clock import Clock
 from appliance.config import CallSettings
-from appliance.reception.phrasebook import FALLBACK, KEYPAD_MENU, MESSAGE_PROMPT, STILL_THERE
+from appliance.reception.phrasebook import (
+    DIDNT_CATCH,
+    FALLBACK,
+    KEYPAD_MENU,
+    MESSAGE_PROMPT,
+    STILL_THERE,
+    UNTRANSCRIBED,
+)
 from appliance.reception.policy import system_prompt
 from appliance.reception.profile import BusinessProfile
 from models import ChatMessage
@@ -66,10 +74,14 @@ class FakeEngines(Engines):
     llm_pieces: list[str] = field(default_factory=lambda: ["We are happy", " to help. "])
     llm_error: Exception | None = None
     tts_error: Exception | None = None
+    stt_error: Exception | None = None
     stt_delay: float = 0.0
+    llm_delay: float = 0.0
 
     async def transcribe(self, pcm: Pcm, prompt: str | None = None) -> str:
         await asyncio.sleep(self.stt_delay)
+        if self.stt_error:
+            raise self.stt_error
         return self.heard.pop(0) if self.heard else ""
 
     async def synthesize(self, text: str, rate: int = 16000) -> Pcm:
@@ -80,6 +92,7 @@ class FakeEngines(Engines):
     async def stream_chat(self, messages: list[ChatMessage], max_tokens: int = 80) -> AsyncGenerator[str, None]:
         if self.llm_error:
             raise self.llm_error
+        await asyncio.sleep(self.llm_delay)
         for piece in self.llm_pieces:
             yield piece
 
@@ -209,6 +222,40 @@ async def test_a_short_backchannel_does_not_interrupt(profile: BusinessProfile, 
     h.caller_hangs_up()
     await converse(h, play=False)
     assert not any(isinstance(e, Interrupted) for e in h.events)
+
+
+async def test_a_backchannel_over_the_greeting_is_not_answered(profile: BusinessProfile,
+                                                               engines: FakeEngines) -> None:
+    engines.heard = ["Mm-hmm."]
+    h = make(profile, engines)
+    h.say(15, 40)  # 300 ms "mm-hm" while the greeting is still queued (nobody plays it out)
+    h.caller_hangs_up()
+    await converse(h, play=False)
+    assert [e.text for e in h.events if isinstance(e, Backchannel)] == ["Mm-hmm."]
+    assert not any(isinstance(e, Interrupted) for e in h.events)
+    assert h.turns(Speaker.CALLER) == [] and len(h.turns(Speaker.RECEPTIONIST)) == 1  # the greeting, no reply
+
+
+async def test_short_real_words_over_a_reply_interrupt_it_once_heard(profile: BusinessProfile,
+                                                                     engines: FakeEngines) -> None:
+    engines.heard = ["Wait, where are you?"]
+    h = make(profile, engines)
+    h.say(20, 40)  # 400 ms: too short to interrupt before its words are known
+
+    async def hang_up_after_answer() -> None:
+        while not any(isinstance(e, Interrupted) for e in h.events):  # the greeting plays on until then
+            await asyncio.sleep(0.01)
+        player = asyncio.ensure_future(drain(h.playout))
+        while len(h.turns(Speaker.RECEPTIONIST)) < 2:
+            await asyncio.sleep(0.01)
+        player.cancel()
+        h.caller_hangs_up()
+
+    watcher = asyncio.ensure_future(hang_up_after_answer())
+    await converse(h, play=False)
+    await watcher
+    assert [t.text for t in h.turns(Speaker.CALLER)] == ["Wait, where are you?"]
+    assert profile.address in h.turns(Speaker.RECEPTIONIST)[-1].text
 
 
 async def test_silence_asks_once_then_says_goodbye_and_hangs_up(profile: BusinessProfile,
@@ -477,6 +524,7 @@ async def test_a_warm_transfer_accepted_by_voice(clinic: BusinessProfile, engine
 @pytest.mark.parametrize(("answer", "status"), [
     ([LegFailed(486)], 486),  # busy
     ([LegFailed(408), LegEnded()], 408),  # rang out
+    ([LegFailed(500), LegEnded()], 500),  # not placed: every call slot of the SIP library is taken
 ])
 async def test_a_warm_transfer_that_is_not_answered_offers_a_message(clinic: BusinessProfile, engines: FakeEngines,
                                                                      answer: list[CallInput], status: int) -> None:
@@ -544,3 +592,53 @@ async def test_the_keypad_menu_alone_is_the_fallback_outcome(clinic: BusinessPro
     watcher = asyncio.ensure_future(hang_up_after_menu())
     assert await converse(h, until=8.0) is Outcome.FALLBACK
     await watcher
+
+
+async def test_speech_recognition_failing_puts_the_call_on_the_menu_and_a_message_is_still_taken(
+        profile: BusinessProfile, engines: FakeEngines) -> None:
+    h = make(profile, engines)
+    await h.run.ctx.phrases.preload(fixed_phrases(profile))
+    engines.stt_error = RuntimeError("whisper: out of memory")
+
+    async def caller() -> None:
+        h.say(30)  # not understood: "Sorry, I didn't catch that"
+        await receptionist_said(h, DIDNT_CATCH)
+        h.say(30)  # again: the keypad menu
+        await receptionist_said(h, KEYPAD_MENU)
+        h.inputs.put_nowait(KeyPressed("1"))
+        await receptionist_said(h, "Please tell me your name")
+        h.say(80)  # the message, which speech recognition cannot write down
+        await receptionist_said(h, "I've taken your message.")
+        h.caller_hangs_up()
+
+    driver = asyncio.ensure_future(caller())
+    assert await converse(h, until=8.0) is Outcome.FALLBACK
+    await driver
+    [message] = [e for e in h.events if isinstance(e, MessageTaken)]
+    assert (message.callback_number, message.reason) == ("5550100", UNTRANSCRIBED)
+    assert [e.code for e in h.events if isinstance(e, ErrorRaised)] == ["stt-failed"] * 3
+
+
+async def test_a_reply_that_takes_too_long_puts_the_call_on_the_menu(profile: BusinessProfile,
+                                                                     engines: FakeEngines) -> None:
+    engines.heard, engines.llm_delay = ["Tell me a story about dragons."], 30.0  # a box too busy to answer
+    h = make(profile, engines, reply_deadline_s=0.5)
+    await h.run.ctx.phrases.preload(fixed_phrases(profile))
+    h.say(30)
+
+    async def hang_up_after_menu() -> None:
+        await receptionist_said(h, KEYPAD_MENU)
+        h.caller_hangs_up()
+
+    watcher = asyncio.ensure_future(hang_up_after_menu())
+    assert await converse(h, until=8.0) is Outcome.FALLBACK
+    await watcher
+    [error] = [e for e in h.events if isinstance(e, ErrorRaised)]
+    caller = h.turns(Speaker.CALLER)[0]
+    menu = next(t for t in h.turns(Speaker.RECEPTIONIST) if t.text == KEYPAD_MENU)
+    assert error.code == "overloaded" and menu.start - caller.end < 2.0  # the caller's last word to the menu
+
+
+async def receptionist_said(h: Harness, text: str) -> None:
+    while not any(t.text.startswith(text) for t in h.turns(Speaker.RECEPTIONIST)):
+        await asyncio.sleep(0.01)

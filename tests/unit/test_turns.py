@@ -24,7 +24,7 @@ def test_turn_ends_exactly_after_the_window() -> None:
 
 
 def test_a_pause_shorter_than_the_window_keeps_the_turn_open() -> None:
-    detector = TurnDetector(TurnConfig(silence_window_ms=500, early_pause_ms=200))
+    detector = TurnDetector(TurnConfig(silence_window_ms=500, early_pause_ms=200, barge_in_ms=1000))
     signals = feed(detector, [SPEECH] * 20 + [QUIET] * 15 + [SPEECH] * 10)
     assert TurnSignal.TURN_ENDED not in signals
     assert signals[-1] is TurnSignal.SPEECH_RESUMED
