@@ -157,8 +157,7 @@ class CallStore:
 
     def open_call(self, call_id: str, started: CallStarted) -> str:
         """Write the call's row as soon as it is answered, so a crash still leaves a record."""
-        caller_name, source, codec = started.caller_name, started.source, started.codec
-        sip_call_id = started.sip_call_id
+        caller_name, source, codec, call_ref = started.caller_name, started.source, started.codec, started.sip_call_id
         with self._lock, atomic(self.db):
             number = PhoneNumber.parse(started.caller, self.region)
             key = contacts.contact_for(self._sealer, started.caller, number, caller_name, started.at)
@@ -167,7 +166,7 @@ class CallStore:
             self.db.execute(
                 "INSERT INTO calls (id, contact_id, caller_number, caller_name, source, called, codec, sip_call_id, "
                 "started_at, answered_at, outcome, brand_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'in-progress', ?)",
-                [call_id, key[0], *sealed, started.called, codec, sip_call_id, started.at, started.at,
+                [call_id, key[0], *sealed, started.called, codec, call_ref, started.at, started.at,
                  brands.brand_id(self.db, started.brand, started.at)])
             transcripts.seal_digest(self._sealer, key, call_id, transcripts.GENESIS)
         return call_id
