@@ -117,7 +117,8 @@ def test_a_busy_panel_port_is_reported_with_what_to_do(tmp_path: Path) -> None:
         busy.listen(1)
         port = busy.getsockname()[1]
         config = panel_ports((tmp_path / "config.toml").read_text(), port)
-        (tmp_path / "config.toml").write_text(config.replace("port = 5060", f"port = {free_port()}"))
+        config = config.replace("port = 5060", f"port = {free_port()}")
+        (tmp_path / "config.toml").write_text(config.replace('bind_address = "0.0.0.0"', 'bind_address = "127.0.0.1"'))
         done = receptionist("run", "--config", str(tmp_path / "config.toml"))
     assert done.returncode == 2
     assert f"cannot serve the panel on 127.0.0.1:{port}" in done.stderr and "[web] port" in done.stderr
