@@ -18,13 +18,13 @@ _LOGGER = logging.getLogger("sip.pjsip")
 _LEVELS = {0: logging.CRITICAL, 1: logging.ERROR, 2: logging.WARNING, 3: logging.INFO}
 _URI_USER = re.compile(r"\b(sips?|tel):[^@\s;>,]*@?", re.IGNORECASE)
 _DISPLAY_NAME = re.compile(r'"[^"\n]*"')
-_TIME_AND_SENDER = re.compile(r"^\d\d:\d\d:\d\d\.\d{3}\s+")  # PJSIP's own time stamp (logging adds one)
+_TIMESTAMP = re.compile(r"^\d\d:\d\d:\d\d\.\d{3}\s+")  # PJSIP's own time stamp (logging adds one)
 
 
 def redact(message: str) -> str:
     """The first line of a PJSIP log entry, with URIs' user parts and display names masked."""
     first = message.strip("\r\n").split("\n", 1)[0].rstrip("\r")
-    first = _TIME_AND_SENDER.sub("", first)
+    first = _TIMESTAMP.sub("", first)
     first = _URI_USER.sub(lambda m: f"{m.group(1)}:…@" if m.group(0).endswith("@") else f"{m.group(1)}:…", first)
     return _DISPLAY_NAME.sub('"…"', first)
 
