@@ -106,10 +106,13 @@ class TurnSettings(_Section):
 
     silence_window_ms: int = Field(default=_TURNS.silence_window_ms, ge=200, le=3000)
     barge_in_ms: int = Field(default=_TURNS.barge_in_ms, ge=100, le=3000)
+    finished_after_ms: int = Field(default=_TURNS.finished_after_ms, ge=100, le=3000)
+    unfinished_window_ms: int = Field(default=_TURNS.unfinished_window_ms, ge=200, le=5000)
 
     def config(self) -> TurnConfig:
         """The turn detector's knobs."""
-        return TurnConfig(silence_window_ms=self.silence_window_ms, barge_in_ms=self.barge_in_ms)
+        return TurnConfig(silence_window_ms=self.silence_window_ms, barge_in_ms=self.barge_in_ms,
+                          finished_after_ms=self.finished_after_ms, unfinished_window_ms=self.unfinished_window_ms)
 
 
 class CallSettings(_Section):

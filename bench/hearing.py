@@ -6,6 +6,7 @@ as typed. Seconds per utterance instead of a half-hour SIP run.
     python -m bench.hearing                      # every spoken step: transcript, policy, summary
     python -m bench.hearing --play               # also play each scenario in the fast runner with the heard words
     python -m bench.hearing --only transfer-name --save heard.json   # --load heard.json skips the hearing
+    python -m bench.hearing --plain              # every turn ended by the 500 ms window, not by its words
 """
 
 from __future__ import annotations
@@ -21,11 +22,13 @@ from pathlib import Path
 import numpy as np
 
 from appliance.call.context import vocabulary
+from appliance.call.turns import TurnConfig
 from appliance.clock import parse_moment
 from appliance.reception.conversation import Conversation, Rules
+from appliance.reception.plan import DICTATION
 from appliance.reception.profile import Profile
 from appliance.reception.wording import words
-from bench.line import heard_audio
+from bench.line import heard_turns
 from models import Transcriber, shared_registry
 from tests.scenarios.scenario import Scenario, check, load_scenarios, summary
 
@@ -69,26 +72,55 @@ def _norm(text: str) -> list[str]:
     return out
 
 
-def hear(transcriber: Transcriber, text: str, prompt: str) -> tuple[list[str], float]:
+def hear(transcriber: Transcriber, text: str, prompt: str, config: TurnConfig,
+         patient: bool) -> tuple[list[str], float]:
     """The turns the appliance hears when an espeak-ng caller says text, and the seconds spent transcribing."""
-    started, heard = time.monotonic(), []
-    for pcm in heard_audio(text):
-        heard.append(transcriber.transcribe(pcm.astype(np.float32) / 32768.0, initial_prompt=prompt))
-    return heard, time.monotonic() - started
+    spent = 0.0
+
+    def transcribe(pcm: np.ndarray) -> str:
+        nonlocal spent
+        started = time.monotonic()
+        text = transcriber.transcribe(pcm.astype(np.float32) / 32768.0, initial_prompt=prompt)
+        spent += time.monotonic() - started
+        return text
+
+    return heard_turns(text, transcribe, config, patient), spent
 
 
-def hear_all(scenarios: list[Scenario], profile: Profile) -> dict[str, list[str]]:
-    """Each distinct spoken step's heard turns, keyed by brand and words."""
+def hear_all(scenarios: list[Scenario], profile: Profile, config: TurnConfig) -> dict[str, list[str]]:
+    """Each distinct spoken step's heard turns, keyed by brand and words (and whether the caller dictates then,
+    as the conversation on the typed words says)."""
     transcriber = shared_registry().transcriber(None)
     found: dict[str, list[str]] = {}
     for scenario in scenarios:
         brand = profile.brand_for(scenario.called)
-        for step in scenario.steps:
+        for step, patient in zip(scenario.steps, dictating(scenario, profile), strict=True):
             key = _key(brand.id, step.voice)
             if step.text and key not in found:
-                found[key], seconds = hear(transcriber, step.voice, vocabulary(brand))
+                found[key], seconds = hear(transcriber, step.voice, vocabulary(brand), config, patient)
                 print(f"  {seconds:4.1f} s  {step.voice!r} -> {' | '.join(found[key])!r}", flush=True)
     return found
+
+
+def dictating(scenario: Scenario, profile: Profile) -> list[bool]:
+    """For each step, whether the receptionist is then waiting for a message or a number (typed words)."""
+    conversation = _conversation(scenario, profile)
+    found = []
+    for step in scenario.steps:
+        found.append(conversation.expect in DICTATION)
+        for digit in step.keys:
+            conversation.pressed(digit, parse_moment(scenario.at))
+        if step.text:
+            does(conversation, step.text, scenario)
+    return found
+
+
+def _conversation(scenario: Scenario, profile: Profile) -> Conversation:
+    brand = profile.brand_for(scenario.called)
+    rules = Rules(brand, max_call_s=600, no_input_timeout_s=30, clock=lambda: parse_moment(scenario.at))
+    conversation = Conversation(rules, scenario.caller_id, 0.0)
+    conversation.greeting(parse_moment(scenario.at))
+    return conversation
 
 
 def _key(brand: str, voice: str) -> str:
@@ -111,9 +143,7 @@ def compare(scenario: Scenario, profile: Profile, heard: dict[str, list[str]]) -
     """Each spoken step of a scenario: what the policy does with the typed and with the heard words, the
     conversation carried on with the typed ones."""
     brand = profile.brand_for(scenario.called)
-    rules = Rules(brand, max_call_s=600, no_input_timeout_s=30, clock=lambda: parse_moment(scenario.at))
-    conversation = Conversation(rules, scenario.caller_id, 0.0)
-    conversation.greeting(parse_moment(scenario.at))
+    conversation = _conversation(scenario, profile)
     found: list[Heard] = []
     for step in scenario.steps:
         if step.keys:
@@ -179,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.hearing", description=__doc__.splitlines()[0])
     parser.add_argument("--only", action="append", default=[], help="a scenario id or category (repeatable)")
     parser.add_argument("--play", action="store_true", help="also play the scenarios with the heard words")
+    parser.add_argument("--plain", action="store_true", help="end every turn by the 500 ms window alone")
     parser.add_argument("--save", type=Path, help="write what was heard to this JSON file")
     parser.add_argument("--load", type=Path, help="use what a --save run heard instead of hearing again")
     args = parser.parse_args(argv)
@@ -187,7 +218,8 @@ def main(argv: list[str] | None = None) -> int:
     profile = FastRunner.load_profile()
     scenarios = [s for s in load_scenarios() if not args.only or s.id in args.only or s.category in args.only]
     spoken = [s for s in scenarios if any(step.text for step in s.steps)]
-    heard = json.loads(args.load.read_text()) if args.load else hear_all(spoken, profile)
+    config = TurnConfig(finished_after_ms=500, unfinished_window_ms=500) if args.plain else TurnConfig()
+    heard = json.loads(args.load.read_text()) if args.load else hear_all(spoken, profile, config)
     if args.save:
         args.save.write_text(json.dumps(heard, indent=1))
     items = [item for scenario in spoken for item in compare(scenario, profile, heard)]

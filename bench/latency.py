@@ -2,32 +2,47 @@
 
     .venv/bin/python -m bench.latency            # starts its own appliance on free loopback ports
     .venv/bin/python -m bench.latency --turns 40 --codec G722
+    .venv/bin/python -m bench.latency --parallel 1,2,4 --mix llm   # capacity: turns the LLM answers too
 
-Prints p50/p95 of (last caller speech frame sent -> first reply audio frame received) for 1 and 2
-simultaneous calls, the greeting delay, per-stage timings and the slowest turns from the call records, and the
-appliance's memory.
+Prints p50/p95/max of (last caller speech frame sent -> first reply audio frame received) for 1 and 2 (or the
+given numbers of) simultaneous calls, the greeting delay, per-stage timings and the slowest turns from the call
+records, the gaps in the appliance's outgoing audio at the caller (as root) and the appliance's memory.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import re
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from appliance.storage.store import CallStore
+from bench import rtp_gaps
+from bench.rtp_gaps import GapWatch
 from tests.e2e.support import RunningAppliance, espeak_wav, place_call, start_appliance
 
-QUESTIONS = [
-    "How much is a cleaning?",
-    "Is there parking?",
-    "What are your opening hours?",
-    "Do you accept insurance?",
-    "My tooth has been hurting since Sunday.",  # a statement: the LLM replies
-]
+QUESTIONS = {
+    "facts": [
+        "How much is a cleaning?",
+        "Is there parking?",
+        "What are your opening hours?",
+        "Do you accept insurance?",
+        "My tooth has been hurting since Sunday.",  # a statement: answered from the profile's needs
+    ],
+    "llm": [  # facts and small talk, which the LLM answers
+        "How much is a cleaning?",
+        "I wanted to say thank you for last week.",
+        "What are your opening hours?",
+        "My neighbour recommended you to me.",
+        "It's my first time calling.",
+    ],
+}
 STAGES = ("eot_wait_ms", "stt_ms", "llm_first_token_ms", "tts_first_ms", "voice_to_voice_ms")
 
 
@@ -72,6 +87,17 @@ def stage_timings(appliance: RunningAppliance, sip_ids: set[str]) -> tuple[dict[
     return stages, [text for _, text in sorted(turns, reverse=True)[:3]]
 
 
+@contextlib.contextmanager
+def gap_watch(appliance: RunningAppliance) -> Iterator[GapWatch | None]:
+    """Watch the appliance's outgoing RTP (from its first RTP port on) while the block runs, where allowed."""
+    if not rtp_gaps.available():
+        yield None
+        return
+    first = int(re.search(r"rtp_port = (\d+)", (appliance.data_dir / "config.toml").read_text()).group(1))  # type: ignore[union-attr]
+    with GapWatch(range(first, first + 200)) as watch:
+        yield watch
+
+
 def memory_mb(pid: int) -> tuple[float, float]:
     """Resident and peak resident memory of a process, in MB."""
     fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
@@ -102,21 +128,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--turns", type=int, default=20, help="timed turns per scenario (at least)")
     parser.add_argument("--codec", default="PCMU", choices=["PCMU", "PCMA", "G722"])
+    parser.add_argument("--parallel", default="1,2", help="numbers of simultaneous calls, e.g. 1,2,4")
+    parser.add_argument("--mix", default="facts", choices=sorted(QUESTIONS), help="the callers' questions")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-latency-") as tmp:
         root = Path(tmp)
-        wavs = [espeak_wav(q, root / f"q{i}.wav") for i, q in enumerate(QUESTIONS)]
+        wavs = [espeak_wav(q, root / f"q{i}.wav") for i, q in enumerate(QUESTIONS[args.mix])]
         started = time.monotonic()
         appliance = start_appliance(root / "data")
         rss = memory_mb(appliance.process.pid)[0]
         print(f"appliance ready in {time.monotonic() - started:.1f} s; RSS {rss:.0f} MB")
         try:
-            for parallel in (1, 2):
-                calls = scenario(appliance, wavs, root / "calls", parallel=parallel, turns=args.turns,
-                                 codec=args.codec)
+            for parallel in (int(n) for n in args.parallel.split(",")):
+                with gap_watch(appliance) as gaps:
+                    calls = scenario(appliance, wavs, root / "calls", parallel=parallel, turns=args.turns,
+                                     codec=args.codec)
                 time.sleep(1.0)  # let the last records reach the database
                 stages, slowest = stage_timings(appliance, {c["sip_call_id"] for c in calls if c.get("sip_call_id")})
-                report(f"{parallel} simultaneous call(s), {args.codec}", calls, stages, slowest)
+                report(f"{parallel} simultaneous call(s), {args.codec}, {args.mix}", calls, stages, slowest)
+                print(gaps.summary() if gaps else "outgoing audio gaps: not measured (needs root for a raw socket)")
             rss, peak = memory_mb(appliance.process.pid)
             print(f"\nappliance memory: RSS {rss:.0f} MB, peak RSS {peak:.0f} MB")
         finally:

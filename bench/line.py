@@ -1,18 +1,22 @@
 """A caller's words as the appliance hears them over a phone line, offline: espeak-ng speaks them (the same voice
 and rate as the real-SIP scenario runner), G.711 mu-law at 8 kHz carries them, the audio comes back at 16 kHz,
-and the appliance's own turn detector cuts the utterance the way a live call does (pre-roll, the early pause at
-which the transcription starts)."""
+and the appliance's own listener cuts the turns the way a live call does (pre-roll, the transcription started at
+the first pause, the end of turn by words)."""
 
 from __future__ import annotations
 
+import asyncio
+import math
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from appliance.call.audio import Pcm, level_dbfs, resample
-from appliance.call.listening import PREROLL_FRAMES
-from appliance.call.turns import TurnConfig, TurnDetector, TurnSignal
+from appliance.call.audio import Pcm, resample
+from appliance.call.listening import Listening, TurnEnd
+from appliance.call.turns import TurnConfig
 from tests.e2e.support import espeak_wav, read_wav
 
 LINE_RATE = 8000
@@ -48,29 +52,46 @@ def spoken(text: str, folder: Path | None = None) -> Pcm:
     return pcm
 
 
-def utterances(pcm: Pcm, config: TurnConfig | None = None) -> list[Pcm]:
-    """The caller's turns in a stretch of line audio, as the appliance's listener cuts them: each from its
-    pre-roll to the early pause whose silence then ended the turn (the audio the transcription was given)."""
-    detector = TurnDetector(config or TurnConfig())
+class _FrameClock:
+    """Frames fed so far: the listener's time, so a transcription can take as many frames as it took seconds."""
+
+    def __init__(self) -> None:
+        self.frames = 0
+        self.stopped = False
+
+    async def after(self, seconds: float) -> None:
+        """Wait until the frames of `seconds` more were fed (or the line ended)."""
+        until = self.frames + math.ceil(seconds / 0.02)
+        while self.frames < until and not self.stopped:
+            await asyncio.sleep(0)
+
+
+async def _turns(pcm: Pcm, transcribe: Callable[[Pcm], str], config: TurnConfig, patient: bool) -> list[str]:
+    clock = _FrameClock()
+
+    async def timed(utterance: np.ndarray) -> str:
+        started = time.monotonic()
+        text = transcribe(utterance)
+        await clock.after(time.monotonic() - started)
+        return text
+
+    ears = Listening(config, timed, patient=lambda: patient)
     line = np.concatenate([np.zeros(int(_LEAD_S * RATE), np.int16), pcm, np.zeros(RATE * 2, np.int16)])
-    frames = [line[i : i + FRAME] for i in range(0, line.size - FRAME + 1, FRAME)]
-    found: list[Pcm] = []
-    start: int | None = None
-    paused_at = 0
-    for n, frame in enumerate(frames):
-        signal = detector.push(level_dbfs(frame))
-        if signal is TurnSignal.SPEECH_STARTED:
-            start = max(0, n - PREROLL_FRAMES)
-        elif signal is TurnSignal.EARLY_PAUSE:
-            paused_at = n + 1
-        elif signal is TurnSignal.TURN_ENDED and start is not None:
-            found.append(np.concatenate(frames[start:paused_at]))
-            start = None
-        elif signal is TurnSignal.NOISE_DISCARDED:
-            start = None
-    return found
+    turns: list[asyncio.Task[str]] = []
+    for start in range(0, line.size - FRAME + 1, FRAME):
+        end = ears.frame(line[start : start + FRAME].tobytes(), clock.frames * 0.02)
+        clock.frames += 1
+        for _ in range(4):
+            await asyncio.sleep(0)
+        if isinstance(end, TurnEnd):
+            turns.append(end.speculative or asyncio.ensure_future(timed(end.utterance.pcm())))
+    clock.stopped = True
+    return list(await asyncio.gather(*turns))
 
 
-def heard_audio(text: str) -> list[Pcm]:
-    """The utterances the appliance would transcribe when an espeak-ng caller says text over PCMU."""
-    return utterances(over_the_line(spoken(text)))
+def heard_turns(text: str, transcribe: Callable[[Pcm], str], config: TurnConfig | None = None,
+                patient: bool = False) -> list[str]:
+    """What the appliance hears, turn by turn, when an espeak-ng caller says text over PCMU: the real listener
+    cuts the turns (its end of turn by words included), and a transcription takes as long as it really takes
+    (`patient`: the caller is dictating)."""
+    return asyncio.run(_turns(over_the_line(spoken(text)), transcribe, config or TurnConfig(), patient))

@@ -49,7 +49,7 @@ from appliance.reception.conversation import Conversation, Rules
 from appliance.reception.directory import TeamMember
 from appliance.reception.gaps import knowledge_gap
 from appliance.reception.phrasebook import BRIEF, BRIEF_CALLER
-from appliance.reception.plan import ReplyPlan
+from appliance.reception.plan import DICTATION, ReplyPlan
 
 _LOGGER = logging.getLogger(__name__)
 MIN_LAST_WORDS_S = 0.3  # an utterance cut by the hang-up is transcribed when it has this much voice
@@ -69,7 +69,8 @@ class CallRun:
         self.talk = Conversation(Rules(ctx.profile, ctx.call.max_call_s, ctx.call.no_input_timeout_s,
                                        ctx.llm_answers_questions, ctx.default_region, ctx.clock.now),
                                  started.caller, self.answered)
-        self.ears = Listening(ctx.turn_config, lambda pcm: ctx.engines.transcribe(pcm, ctx.vocabulary))
+        self.ears = Listening(ctx.turn_config, lambda pcm: ctx.engines.transcribe(pcm, ctx.vocabulary),
+                              patient=lambda: self.talk.expect in DICTATION)
         self.replier = Replier(ctx.engines, ctx.mouth_for(control), ctx.profile, ctx.system_prompt,
                                ctx.history_messages)
         self._reply_task: asyncio.Task[None] | None = None

@@ -19,6 +19,8 @@ class TurnConfig:
     min_speech_ms: int = 60
     min_utterance_ms: int = 200
     barge_in_ms: int = 600  # voiced this long over the receptionist, it interrupts (no backchannel is as long)
+    finished_after_ms: int = 300  # words that sound finished at the first pause end the turn after this silence
+    unfinished_window_ms: int = 1000  # words that sound unfinished ("my number is five five five") wait this long
     floor_db: float = -50.0
     margin_db: float = 12.0
 
@@ -46,6 +48,20 @@ class TurnDetector:
         self._voiced_total = 0
         self.in_turn = False
         self._barged = False
+        self._window_ms = self.config.silence_window_ms
+
+    @property
+    def silence_ms(self) -> int:
+        """Silence since the caller's voice last sounded in this turn."""
+        return self._silence * self.config.frame_ms
+
+    def hold(self, window_ms: int) -> None:
+        """Use another silence window for this turn (the words heard so far sound unfinished)."""
+        self._window_ms = window_ms
+
+    def end_now(self) -> TurnSignal:
+        """End the turn before its silence window closes (the words heard so far sound finished)."""
+        return self._end() if self.in_turn else TurnSignal.NONE
 
     def is_voiced(self, level_db: float) -> bool:
         """Voice activity: above both the absolute floor and the tracked noise level plus a margin."""
@@ -93,7 +109,7 @@ class TurnDetector:
         self._silence += 1
         if self._silence == self._frames(self.config.early_pause_ms):
             return TurnSignal.EARLY_PAUSE
-        if self._silence >= self._frames(self.config.silence_window_ms):
+        if self._silence >= self._frames(self._window_ms):
             return self._end()
         return TurnSignal.NONE
 
@@ -106,4 +122,5 @@ class TurnDetector:
         """Forget the current turn (the noise level is kept)."""
         self.in_turn = False
         self._barged = False
+        self._window_ms = self.config.silence_window_ms
         self._run = self._silence = self._voiced_total = 0

@@ -43,6 +43,10 @@ class Expect(StrEnum):
     CALLBACK_NUMBER = "callback-number"  # "What number should the team call you back on?"
 
 
+# The caller is dictating: their pauses are between parts, not at the end.
+DICTATION = frozenset((Expect.MESSAGE, Expect.CALLBACK_NUMBER))
+
+
 @dataclass(frozen=True)
 class ReplyPlan:
     """How to answer one caller turn: fixed text, or the LLM; whether the call ends after it; what it asks for."""
