@@ -13,8 +13,10 @@
 #     rewrap timer is installed but enabled only with --rewrap-after-erasure.
 # Safe to run again: it replaces the code, keeps the data, the key and the user, and restarts the service.
 #
-#   scripts/setup.sh --install [--no-apt] [--rewrap-after-erasure] [--venv DIR] [--root DIR]
+#   scripts/setup.sh --install [--no-apt] [--seal-key] [--rewrap-after-erasure] [--venv DIR] [--root DIR]
 #     --no-apt                  skip Debian packages (passed to scripts/setup.sh)
+#     --seal-key                keep the master key in an encrypted systemd credential loaded by the units
+#                               (scripts/seal-master-key.sh; README: Privacy); the key file stays until you remove it
 #     --rewrap-after-erasure    also enable receptionist-rewrap.timer (README: A new master key after erasures)
 #     --venv DIR                do not build: /opt/receptionist/.venv becomes a light environment that loads the
 #                               packages of DIR, a virtual environment set up by scripts/setup.sh, which must stay
@@ -45,6 +47,7 @@ ACTION=""
 R=""            # the root everything goes under ("" is the real /)
 SHARED_VENV=""
 PURGE=0
+SEAL_KEY=0
 SETUP_OPTIONS=()
 STEP="start"
 HINT=""
@@ -57,10 +60,11 @@ while [ $# -gt 0 ]; do
     --uninstall) ACTION="uninstall" ;;
     --purge) PURGE=1 ;;
     --no-apt) SETUP_OPTIONS+=(--no-apt) ;;
+    --seal-key) SEAL_KEY=1 ;;
     --rewrap-after-erasure) TIMERS+=(receptionist-rewrap.timer) ;;
     --venv) SHARED_VENV="$(realpath -m "${2:?--venv needs a folder}")"; shift ;;
     --root) R="$(realpath -m "${2:?--root needs a folder}")"; shift ;;
-    -h|--help) sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
     *) fail "unknown option '$1' (try scripts/install.sh --help)" ;;
   esac
   shift
@@ -72,6 +76,8 @@ done
 [ "$PURGE" -eq 0 ] || [ "$ACTION" = "uninstall" ] || fail "--purge goes with --uninstall"
 [ -z "$R" ] || [ -n "$SHARED_VENV" ] || [ "$ACTION" = "uninstall" ] ||
   fail "--root needs --venv DIR: a virtual environment built under $R would name $R in its own paths"
+[ "$SEAL_KEY" -eq 0 ] || { [ -z "$R" ] && command -v systemd-creds >/dev/null 2>&1; } ||
+  fail "--seal-key needs systemd-creds (systemd 250 or newer) and the real root, not --root"
 [ -z "$R" ] || [ -f "$R/etc/passwd" ] || fail "$R/etc/passwd is missing: --root takes a system tree (a chroot)"
 for tool in useradd setpriv tar; do
   command -v "$tool" >/dev/null 2>&1 || fail "$tool was not found: install it (apt-get install passwd util-linux tar)"
@@ -118,7 +124,7 @@ build_venv() {
   if [ -f "$R$OPT/.venv/.shared-from" ]; then rm -rf "$R$OPT/.venv"; fi  # an earlier --venv: build a real one
   if [ -z "${RECEPTIONIST_WHEEL_CACHE:-}" ] && [ -n "${SUDO_USER:-}" ]; then  # the one 'scripts/setup.sh' filled
     local cache
-    cache="$(eval echo "~$SUDO_USER")/.cache/receptionist/wheels"
+    cache="$(getent passwd "$SUDO_USER" | cut -d: -f6)/.cache/receptionist/wheels"
     if [ -d "$cache" ]; then export RECEPTIONIST_WHEEL_CACHE="$cache"; fi
   fi
   # The system's Python first: one under root's home (pyenv) is closed to the service user.
@@ -142,7 +148,8 @@ share_venv() {
   site="$("$SHARED_VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
   "$base" -m venv --without-pip "$venv"
   own="$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
-  printf "import site; site.addsitedir('%s')\n" "$site" >"$own/receptionist-shared.pth"
+  # The installed code first (it wins over an editable install in DIR), then DIR's packages.
+  printf "%s\nimport site; site.addsitedir('%s')\n" "$OPT" "$site" >"$own/receptionist-shared.pth"
   sed "1s|.*|#!$OPT/.venv/bin/python|" "$SHARED_VENV/bin/receptionist" >"$venv/bin/receptionist"
   chmod 755 "$venv/bin/receptionist"
   echo "$SHARED_VENV with $base" >"$venv/.shared-from"
@@ -208,6 +215,10 @@ report_install() {
     printf '\nNo panel account exists yet. Once the service runs, create the first owner:\n%s\n' "$link"
     printf '(or on the console: %s users add --role owner NAME)\n' "$run_as"
   fi
+  if [ "$SEAL_KEY" -eq 1 ]; then
+    printf '\nThe units load the sealed key. Once the service runs, copy %s/master.key to your offline key\n' "$DATA"
+    printf 'backup and remove it from the box: shred -u %s/master.key\n' "$DATA"
+  fi
   if [ "$LIVE" -eq 1 ]; then
     printf '\nThe service: systemctl status receptionist; its log: journalctl --namespace=receptionist\n'
   elif [ -n "$R" ]; then
@@ -246,7 +257,11 @@ purge_data() {
 if [ "$ACTION" = "install" ]; then
   step "the service user $SERVICE_USER" "check that useradd works here (it writes $R/etc/passwd)"
   ensure_user
-  step "the code in $OPT" "check the free space on $R/opt"
+  if [ "$LIVE" -eq 1 ] && systemctl -q is-active receptionist.service; then
+    step "stopping receptionist.service for the update" "systemctl status receptionist"
+    systemctl stop receptionist.service
+  fi
+  step "the code in $OPT" "check the free space on $R/opt; then run again (or: systemctl start receptionist)"
   copy_code
   if [ -n "$SHARED_VENV" ]; then
     step "the virtual environment $OPT/.venv, from $SHARED_VENV" "set up $SHARED_VENV with scripts/setup.sh first"
@@ -257,6 +272,10 @@ if [ "$ACTION" = "install" ]; then
   fi
   step "the data folder $DATA and $BACKUPS" "the message above says which file; fix it, or move $DATA aside"
   make_data
+  if [ "$SEAL_KEY" -eq 1 ]; then
+    step "sealing the master key into a systemd credential" "check systemd-creds has-tpm2, or leave out --seal-key"
+    "$R$OPT/scripts/seal-master-key.sh" --drop-ins "$R$DATA/master.key"
+  fi
   step "the units and timers in $UNIT_DIR" "check that $R$UNIT_DIR is writable and systemctl works"
   install_units
   trap - ERR
