@@ -49,8 +49,6 @@ SHARED_VENV=""
 PURGE=0
 SEAL_KEY=0
 SETUP_OPTIONS=()
-STEP="start"
-HINT=""
 
 fail() { echo "setup --${ACTION:-install}: $*" >&2; exit 2; }
 
@@ -89,14 +87,9 @@ if [ -n "$R" ]; then PREFIX=(--prefix "$R"); fi
 VENV_PY="$R$OPT/.venv/bin/python"
 RECEPTIONIST=("$VENV_PY" "$R$OPT/.venv/bin/receptionist")  # not by its #! line: that names the final path
 
-on_error() {
-  echo >&2
-  echo "setup --$ACTION FAILED during: $STEP" >&2
-  [ -n "$HINT" ] && echo "what to do: $HINT" >&2
-  echo "Fix that and run it again; what is done stays done." >&2
-}
-trap on_error ERR
-step() { STEP="$1"; HINT="${2:-}"; printf '\n==> %s\n' "$STEP"; }
+# shellcheck source=scripts/steps.sh
+. "$SOURCE/scripts/steps.sh"
+trap 'on_error "setup --$ACTION" "Fix that and run it again; what is done stays done."' ERR
 
 user_ids() { awk -F: -v name="$SERVICE_USER" '$1 == name { print $3 ":" $4 }' "$R/etc/passwd"; }
 
@@ -125,7 +118,7 @@ build_venv() {
   if [ -z "${RECEPTIONIST_WHEEL_CACHE:-}" ] && [ -n "${SUDO_USER:-}" ]; then  # the one 'scripts/setup.sh' filled
     local cache
     cache="$(getent passwd "$SUDO_USER" | cut -d: -f6)/.cache/receptionist/wheels"
-    if [ -d "$cache" ]; then export RECEPTIONIST_WHEEL_CACHE="$cache"; fi
+    if compgen -G "$cache/llama-*/llama_cpp_python-*.whl" >/dev/null; then export RECEPTIONIST_WHEEL_CACHE="$cache"; fi
   fi
   # The system's Python first: one under root's home (pyenv) is closed to the service user.
   PATH="/usr/bin:/bin:$PATH" "$R$OPT/scripts/setup.sh" --venv-only "${SETUP_OPTIONS[@]}"
@@ -261,7 +254,7 @@ if [ "$ACTION" = "install" ]; then
     step "stopping receptionist.service for the update" "systemctl status receptionist"
     systemctl stop receptionist.service
   fi
-  step "the code in $OPT" "check the free space on $R/opt; then run again (or: systemctl start receptionist)"
+  step "the code in $OPT" "check that $R/opt is a writable folder with free space; then run again"
   copy_code
   if [ -n "$SHARED_VENV" ]; then
     step "the virtual environment $OPT/.venv, from $SHARED_VENV" "set up $SHARED_VENV with scripts/setup.sh first"

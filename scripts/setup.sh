@@ -12,7 +12,7 @@
 #                              there is one, loaded by the units (drop-ins); the key file stays until you remove it
 #     --rewrap-after-erasure   install receptionist-rewrap.timer: a new master key (service stopped a few seconds)
 #                              after callers were erased; refresh your offline copy of the key after each run
-#   as a system service (as root; scripts/install.sh, whose header lists their options; README: Install as a service):
+#   as a system service, as root (options: scripts/install.sh --help; README: Run it as a service):
 #     --install                the code in /opt/receptionist, the data in /var/lib/receptionist, a service user,
 #                              the units and timers enabled; safe to run again (it keeps the data and the key)
 #     --uninstall [--purge]    remove the units and the code; the data stays unless --purge
@@ -31,8 +31,6 @@ APT=1
 SEAL_KEY=0
 REWRAP=0
 VENV_ONLY=0
-STEP="start"
-HINT=""
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -42,7 +40,7 @@ while [ $# -gt 0 ]; do
     --seal-key) SEAL_KEY=1 ;;
     --rewrap-after-erasure) REWRAP=1 ;;
     --venv-only) VENV_ONLY=1 ;;
-    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
     *) echo "setup: unknown option '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -57,15 +55,9 @@ if [ "$REWRAP" -eq 1 ] && { [ "$(id -u)" -ne 0 ] || ! command -v systemctl >/dev
   exit 2
 fi
 
-on_error() {
-  echo >&2
-  echo "setup FAILED during: $STEP" >&2
-  [ -n "$HINT" ] && echo "what to do: $HINT" >&2
-  echo "Fix that and run scripts/setup.sh again; finished steps are skipped." >&2
-}
-trap on_error ERR
-
-step() { STEP="$1"; HINT="${2:-}"; printf '\n==> %s\n' "$STEP"; }
+# shellcheck source=scripts/steps.sh
+. "$ROOT/scripts/steps.sh"
+trap 'on_error setup "Fix that and run scripts/setup.sh again; finished steps are skipped."' ERR
 
 find_python() {
   for candidate in python3.11 python3; do
