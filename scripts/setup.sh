@@ -12,9 +12,17 @@
 #                              there is one, loaded by the units (drop-ins); the key file stays until you remove it
 #     --rewrap-after-erasure   install receptionist-rewrap.timer: a new master key (service stopped a few seconds)
 #                              after callers were erased; refresh your offline copy of the key after each run
+#   as a system service, as root (options: scripts/install.sh --help; README: Run it as a service):
+#     --install                the code in /opt/receptionist, the data in /var/lib/receptionist, a service user,
+#                              the units and timers enabled; safe to run again (it keeps the data and the key)
+#     --uninstall [--purge]    remove the units and the code; the data stays unless --purge
+#   --venv-only                only the Debian packages and .venv, no data folder (what --install runs in place)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+for arg in "$@"; do
+  case "$arg" in --install|--uninstall) exec "$ROOT/scripts/install.sh" "$@" ;; esac
+done
 VENV="$ROOT/.venv"
 WHEELS="${RECEPTIONIST_WHEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/receptionist/wheels}"
 DATA_DIR="$ROOT/data"
@@ -22,8 +30,7 @@ DEV=0
 APT=1
 SEAL_KEY=0
 REWRAP=0
-STEP="start"
-HINT=""
+VENV_ONLY=0
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -32,7 +39,8 @@ while [ $# -gt 0 ]; do
     --data-dir) DATA_DIR="$2"; shift ;;
     --seal-key) SEAL_KEY=1 ;;
     --rewrap-after-erasure) REWRAP=1 ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --venv-only) VENV_ONLY=1 ;;
+    -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
     *) echo "setup: unknown option '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -47,15 +55,9 @@ if [ "$REWRAP" -eq 1 ] && { [ "$(id -u)" -ne 0 ] || ! command -v systemctl >/dev
   exit 2
 fi
 
-on_error() {
-  echo >&2
-  echo "setup FAILED during: $STEP" >&2
-  [ -n "$HINT" ] && echo "what to do: $HINT" >&2
-  echo "Fix that and run scripts/setup.sh again; finished steps are skipped." >&2
-}
-trap on_error ERR
-
-step() { STEP="$1"; HINT="${2:-}"; printf '\n==> %s\n' "$STEP"; }
+# shellcheck source=scripts/steps.sh
+. "$ROOT/scripts/steps.sh"
+trap 'on_error setup "Fix that and run scripts/setup.sh again; finished steps are skipped."' ERR
 
 find_python() {
   for candidate in python3.11 python3; do
@@ -98,12 +100,16 @@ step "llama-cpp-python (compiled once, ~5-10 minutes on 2 cores; cached in $WHEE
   "make sure gcc, g++ and cmake are installed (apt-get install build-essential cmake)"
 # Built for this CPU, but without Intel AMX: ggml's AMX kernels crash (SIGSEGV in ggml_backend_amx_mul_mat)
 # where the kernel does not grant the AMX tile state, as on some VMs; AVX-512 still serves such CPUs.
-# The folder name says which build it holds, so an older cached wheel is not reused.
+# The folder name says which build it holds, so an older cached wheel is not reused. A venv that has this build
+# already (its .llama-build says so) is not built for again, even when the wheel cache is gone.
 LLAMA_VERSION="0.3.36"
 WHEELS="$WHEELS/llama-$LLAMA_VERSION-noamx"
 mkdir -p "$WHEELS"
-if ls "$WHEELS"/llama_cpp_python-*.whl >/dev/null 2>&1; then
-  echo "cached: $(basename "$(ls "$WHEELS"/llama_cpp_python-*.whl | head -n 1)")"
+if [ "$(cat "$VENV/.llama-build" 2>/dev/null)" = "$(basename "$WHEELS")" ]; then
+  echo "already in $VENV: $(basename "$WHEELS")"
+elif ls "$WHEELS"/llama_cpp_python-*.whl >/dev/null 2>&1; then
+  CACHED=("$WHEELS"/llama_cpp_python-*.whl)
+  echo "cached: $(basename "${CACHED[0]}")"
 else
   NO_AMX="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
   CMAKE_ARGS="-DCMAKE_C_FLAGS='$NO_AMX' -DCMAKE_CXX_FLAGS='$NO_AMX'" \
@@ -128,6 +134,12 @@ print("speech-to-text:", default_whisper_model())
 print("language model:", default_llm_model())
 print("voice:         ", default_voice_model()[0])
 PY
+
+if [ "$VENV_ONLY" -eq 1 ]; then
+  trap - ERR
+  printf '\nThe virtual environment %s is ready (no data folder: --venv-only).\n' "$VENV"
+  exit 0
+fi
 
 step "data folder $DATA_DIR" "check that $DATA_DIR is writable"
 "$VENV/bin/receptionist" init --data-dir "$DATA_DIR"
