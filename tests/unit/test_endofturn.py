@@ -28,8 +28,9 @@ def test_unfinished_words(text: str) -> None:
     assert judge(text) is Finished.NO
 
 
-@pytest.mark.parametrize("text", ["", "Mm-hmm.", "Uh-huh.", "Okay so", "Good", "Tooth ache", "I have a question about my bill.",
-                                  "I'd like to book a cleaning.", "It's Sam Cole, about my bill."])
+@pytest.mark.parametrize("text", ["", "Mm-hmm.", "Uh-huh.", "Okay so", "Good", "Tooth ache",
+                                  "I have a question about my bill.", "I'd like to book a cleaning.",
+                                  "It's Sam Cole, about my bill."])
 def test_words_that_say_nothing_sure(text: str) -> None:
     assert judge(text) in (Finished.UNSURE, Finished.NO)
     assert judge(text) is not Finished.YES
