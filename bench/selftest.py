@@ -34,13 +34,15 @@ from appliance.reception.policy import system_prompt
 from appliance.reception.profile import parse_profile
 from appliance.tier_fit import RULE, Fit, Measured, judge, verdict
 from appliance.tiers import TIERS, configured_tier
-from bench.latency import QUESTIONS, percentile, scenario
+from bench.latency import QUESTIONS as MIXES
+from bench.latency import percentile, scenario
 from models import ChatMessage, ModelRegistry
 from tests.e2e.support import start_appliance
 
 SPEECH = "Hello, I would like to book a cleaning for next Tuesday morning. How much does that cost?"
 REPLY = "A cleaning is eighty-five dollars."  # a typical first sentence: the one the caller waits for
 RUNS = 4
+QUESTIONS = MIXES["llm"]  # facts and small talk: the LLM answers some turns, so its size shows in the latency
 
 
 def _median_ms(work: Callable[[], object], runs: int = RUNS) -> float:
