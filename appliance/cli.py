@@ -1,4 +1,5 @@
-"""The appliance's commands: init, simulate, profile, export, erase, correct, retention, gaps, backup, restore, keys
+"""The appliance's commands: init, simulate, profile, models, export, erase, correct, retention, gaps, backup, restore,
+keys
 (`run`, which also serves the panel, is added by the console above: `receptionist.cli`)."""
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from appliance.certs import box_addresses, box_names, make_certificate
 from appliance.clock import Clock, clock_from_env, parse_moment
 from appliance.config import CONFIG_ENV, default_config_path, load_settings
 from appliance.errors import ApplianceError
+from appliance.models_cli import add_models_commands
 from appliance.profile_cli import add_profile_commands
 from appliance.storage.crypto import create_master_key
 from appliance.storage.recordings import export_audio, sweep_recordings
@@ -257,6 +259,7 @@ def build_parser(*more: Callable[[SubParsers, str], None]) -> argparse.ArgumentP
                                             "(hours, holidays, who can be reached)")
     p.set_defaults(func=_cmd_simulate)
     add_profile_commands(sub, config_help)
+    add_models_commands(sub, config_help)
     _add_data_rights(sub, config_help)
     return parser
 

@@ -1,29 +1,57 @@
 """The `receptionist` command: `run` composes the appliance and its panel in one process, `users` and `certs`
-manage the panel's accounts and certificate (`receptionist.accounts_cli`); every other command (init, simulate,
-profile, export, erase, correct, retention, gaps, backup, restore, keys) is the appliance's own."""
+manage the panel's accounts and certificate (`receptionist.accounts_cli`), `selftest` measures the box
+(`bench.selftest`); every other command (init, simulate, profile, models, export, erase, correct, retention, gaps,
+backup, restore, keys) is the appliance's own."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import signal
+import subprocess
 import sys
 from pathlib import Path
 
 from appliance import cli
-from appliance.config import Settings, load_settings
+from appliance.config import Settings, default_config_path, load_settings
+from appliance.errors import ApplianceError
 from receptionist.accounts_cli import add_commands
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
-    return cli.main(argv, cli.build_parser(_add_run, add_commands))
+    return cli.main(argv, cli.build_parser(_add_run, _add_selftest, add_commands))
+
+# The project folder: the self-test drives a real SIP call with the latency benchmark's test caller, which live
+# beside the packages (bench/, tests/e2e/), as scripts/setup.sh installs them.
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _add_run(sub: cli.SubParsers, config_help: str) -> None:
     p = sub.add_parser("run", help="answer calls over SIP and serve the panel (HTTPS)")
     p.add_argument("--config", type=Path, default=None, help=config_help)
     p.set_defaults(func=_cmd_run)
+
+
+def _add_selftest(sub: cli.SubParsers, config_help: str) -> None:
+    p = sub.add_parser("selftest", help="measure this box with the configured models (speech recognition, first "
+                                        "LLM token, voice, voice-to-voice on a loopback call; about a minute) and "
+                                        "say which model tier it can carry within the latency targets")
+    p.add_argument("--config", type=Path, default=None, help=config_help)
+    p.add_argument("--turns", type=int, default=10, help="timed turns of the loopback call (default: 10)")
+    p.add_argument("--json", type=Path, default=None, metavar="FILE", help="also write the results here")
+    p.set_defaults(func=_cmd_selftest)
+
+
+def _cmd_selftest(args: argparse.Namespace) -> int:
+    if not (ROOT / "bench" / "selftest.py").is_file() or not (ROOT / "tests" / "e2e" / "caller.py").is_file():
+        raise ApplianceError(f"the self-test needs bench/ and tests/e2e/ in {ROOT}, beside the receptionist "
+                             "package; run it from the project folder scripts/setup.sh installed")
+    config = (args.config or default_config_path()).resolve()  # the self-test runs in the project folder
+    command = [sys.executable, "-m", "bench.selftest", "--config", str(config), "--turns", str(args.turns)]
+    if args.json:
+        command += ["--json", str(args.json.resolve())]
+    return subprocess.run(command, cwd=ROOT, check=False).returncode  # the test call runs its own processes too
 
 
 def _cmd_run(args: argparse.Namespace) -> int:

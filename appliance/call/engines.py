@@ -89,7 +89,8 @@ def load_engines(settings: Settings, registry: ModelRegistry) -> Engines:
     m = settings.models
     try:
         return Engines(
-            registry.transcriber(m.whisper, device=m.whisper_device, config_key="models.whisper"),
+            registry.transcriber(m.whisper, device=m.whisper_device, language=m.whisper_language or None,
+                                 config_key="models.whisper"),
             registry.chat(m.llm, n_ctx=m.llm_context, n_gpu_layers=m.llm_gpu_layers, config_key="models.llm"),
             registry.synthesizer(m.voice, m.voice_config, config_key="models.voice"),
         )

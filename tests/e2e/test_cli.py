@@ -19,7 +19,8 @@ def receptionist(*args: str, timeout: float = 300) -> subprocess.CompletedProces
 
 def test_version_and_help_on_every_command() -> None:
     assert receptionist("--version").stdout.strip() == f"receptionist {__version__}"
-    for command in ([], ["init"], ["run"], ["simulate"], ["profile"], ["profile", "import"]):
+    for command in ([], ["init"], ["run"], ["simulate"], ["profile"], ["profile", "import"], ["models"],
+                    ["models", "fetch"], ["selftest"]):
         done = receptionist(*command, "--help")
         assert done.returncode == 0 and "usage: receptionist" in done.stdout
 
