@@ -96,6 +96,7 @@ class ModelSettings(_Section):
     llm: Path | None = None
     llm_context: int = Field(default=2048, ge=512, le=131072)
     llm_gpu_layers: int = Field(default=0, ge=-1)
+    llm_copies: int = Field(default=0, ge=0, le=4)
     llm_history_messages: int = Field(default=0, ge=0, le=20)
     llm_answers_questions: bool = False
     voice: Path | None = None

@@ -41,10 +41,11 @@ class ModelRegistry:
         key = ("transcriber", model_path, *sorted(opts.items()))
         return self._get(key, lambda: Transcriber(model_path, config_key=config_key, **opts), Transcriber)
 
-    def chat(self, path: Path | None = None, *, config_key: str = "", **opts: Any) -> ChatModel:
-        """Return the shared language model at path (None: the embedded default)."""
+    def chat(self, path: Path | None = None, *, config_key: str = "", replica: int = 0, **opts: Any) -> ChatModel:
+        """Return the shared language model at path (None: the embedded default); `replica` numbers separate
+        copies of one model (each its own context and threads)."""
         model_path = _resolve(path) or default_llm_model(config_key)
-        key = ("chat", model_path, *sorted(opts.items()))
+        key = ("chat", model_path, replica, *sorted(opts.items()))
         return self._get(key, lambda: ChatModel(model_path, config_key=config_key, **opts), ChatModel)
 
     def synthesizer(self, path: Path | None = None, config: Path | None = None, *, config_key: str = "",

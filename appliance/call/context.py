@@ -99,7 +99,7 @@ async def build_context(settings: Settings, engines: Engines, profile: BusinessP
                         clock: Clock | None = None) -> RunContext:
     """Warm the LLM's system prompt and pre-synthesize the fixed phrases."""
     prompt = system_prompt(profile)
-    await asyncio.to_thread(engines.chat.warm, prompt)  # off the loop: a reload runs beside live calls
+    await asyncio.to_thread(engines.warm, prompt)  # off the loop: a reload runs beside live calls
     phrases = PhraseCache(engines)
     try:
         await phrases.preload(fixed_phrases(profile))

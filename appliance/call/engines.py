@@ -1,11 +1,17 @@
 """The shared models, taken in turn by all calls: blocking inference runs in worker threads, one at a time
-per model, in arrival order (asyncio locks are FIFO), so concurrent calls share the box fairly."""
+per model, in arrival order (asyncio locks and queues are FIFO), so concurrent calls share the box fairly.
+
+The LLM may come as a pool of copies (`spare_chats`), each with its own context and threads: a reply written
+for one call then never waits behind the whole of another call's reply. On a 2-core box one llama.cpp copy on
+two threads, sharing the cores with speech recognition and the voice, loses most of its time at the threads'
+barriers (bench: 56 tokens in 7 s against 1.5 s on one thread); two one-thread copies do not."""
 
 from __future__ import annotations
 
 import asyncio
 import copy
 import logging
+import os
 import threading
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
@@ -15,7 +21,7 @@ import numpy as np
 from appliance.call.audio import Pcm, resample
 from appliance.config import Settings
 from appliance.errors import ApplianceError, ErrorCode
-from models import ChatMessage, ChatModel, ModelError, ModelRegistry, Synthesizer, Transcriber
+from models import ChatMessage, ChatModel, ModelError, ModelRegistry, Synthesizer, Transcriber, default_llm_model
 
 _LOGGER = logging.getLogger(__name__)
 _DONE = object()
@@ -23,16 +29,24 @@ _DONE = object()
 
 @dataclass
 class Engines:
-    """The three engines of the appliance and a lock for each."""
+    """The three engines of the appliance, a lock for each, and the LLM's copies free to take."""
 
     transcriber: Transcriber
     chat: ChatModel
     synthesizer: Synthesizer
+    spare_chats: tuple[ChatModel, ...] = ()
 
     def __post_init__(self) -> None:
         self._stt_lock = asyncio.Lock()
-        self._llm_lock = asyncio.Lock()
+        self._free_chats: asyncio.Queue[ChatModel] = asyncio.Queue()
+        for chat in (self.chat, *self.spare_chats):
+            self._free_chats.put_nowait(chat)
         self._tts_lock = asyncio.Lock()
+
+    def warm(self, system_prompt: str) -> None:
+        """Evaluate a system prompt in every copy of the LLM (blocking: run it in a worker thread)."""
+        for chat in (self.chat, *self.spare_chats):
+            chat.warm(system_prompt)
 
     def with_voice(self, synthesizer: Synthesizer) -> Engines:
         """The same speech recognition and LLM (and their locks: one model, one user at a time) with another
@@ -60,19 +74,20 @@ class Engines:
         pieces: asyncio.Queue[object] = asyncio.Queue()
         stop = threading.Event()
 
+        chat = await self._free_chats.get()
+
         def produce() -> None:
             try:
-                for piece in self.chat.stream(messages, max_tokens=max_tokens, should_stop=stop.is_set):
+                for piece in chat.stream(messages, max_tokens=max_tokens, should_stop=stop.is_set):
                     loop.call_soon_threadsafe(pieces.put_nowait, piece)
             except Exception as exc:  # handed to the consumer, which raises it at its boundary
                 loop.call_soon_threadsafe(pieces.put_nowait, exc)
             finally:
                 loop.call_soon_threadsafe(pieces.put_nowait, _DONE)
 
-        await self._llm_lock.acquire()
         worker = asyncio.ensure_future(asyncio.to_thread(produce))
         # The next call's turn comes once this reply is written, not once it has been spoken.
-        worker.add_done_callback(lambda _: self._llm_lock.release())
+        worker.add_done_callback(lambda _: self._free_chats.put_nowait(chat))
         try:
             while (item := await pieces.get()) is not _DONE:
                 if isinstance(item, Exception):
@@ -83,16 +98,43 @@ class Engines:
             await asyncio.shield(worker)
 
 
+SMALL_LLM_BYTES = 1 << 30  # a GGUF under 1 GB (the embedded 135M model): copies are cheap, share the file
+
+
+@dataclass(frozen=True)
+class LlmPool:
+    """How many copies of the LLM to load, and the threads of each (None: the model's own default)."""
+
+    copies: int
+    threads: int | None
+
+
+def llm_pool(configured: int, model_bytes: int, cores: int, gpu_layers: int) -> LlmPool:
+    """The LLM's copies: `configured` when set (> 0), else two small one-thread copies on a CPU (more threads
+    on a box with cores to spare), and one copy of a large model or one on a GPU, with its own default threads."""
+    small_on_cpu = model_bytes < SMALL_LLM_BYTES and gpu_layers == 0
+    copies = configured or (2 if small_on_cpu else 1)
+    if copies == 1 and not small_on_cpu:
+        return LlmPool(1, None)
+    return LlmPool(copies, max(1, (cores - 1) // copies))
+
+
 def load_engines(settings: Settings, registry: ModelRegistry) -> Engines:
     """Load (once per process) the three models named in the config, or the embedded defaults; a load error
     names the config key that chose the file."""
     m = settings.models
     try:
+        llm_path = m.llm or default_llm_model("models.llm")
+        size = llm_path.stat().st_size if llm_path.is_file() else 0  # a missing file: the load below says so
+        pool = llm_pool(m.llm_copies, size, len(os.sched_getaffinity(0)), m.llm_gpu_layers)
+        chats = [registry.chat(m.llm, n_ctx=m.llm_context, n_gpu_layers=m.llm_gpu_layers, n_threads=pool.threads,
+                               replica=n, config_key="models.llm") for n in range(pool.copies)]
         return Engines(
             registry.transcriber(m.whisper, device=m.whisper_device, language=m.whisper_language or None,
                                  config_key="models.whisper"),
-            registry.chat(m.llm, n_ctx=m.llm_context, n_gpu_layers=m.llm_gpu_layers, config_key="models.llm"),
+            chats[0],
             registry.synthesizer(m.voice, m.voice_config, config_key="models.voice"),
+            tuple(chats[1:]),
         )
     except ModelError as exc:
         raise ApplianceError(str(exc), code=ErrorCode.MODEL) from exc

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from appliance.call.engines import Engines, load_engines
+from appliance.call.engines import Engines, LlmPool, llm_pool, load_engines
 from appliance.config import load_settings
 from appliance.errors import ApplianceError, ErrorCode
 from models import ChatMessage, ModelError, ModelRegistry
@@ -61,3 +61,36 @@ def test_a_model_load_error_names_the_config_key(tmp_path: Path) -> None:
         load_engines(load_settings(config), ModelRegistry())
     assert caught.value.code is ErrorCode.MODEL and "Point models.whisper at" in str(caught.value)
     assert isinstance(caught.value.__cause__, ModelError) and caught.value.__cause__.config_key == "models.whisper"
+
+
+async def test_two_copies_of_the_llm_write_two_calls_replies_at_once() -> None:
+    first, second = SlowChat(), SlowChat()
+    engines = Engines(None, first, None, (second,))  # type: ignore[arg-type]
+
+    async def reply(name: str) -> str:
+        return "".join([piece async for piece in engines.stream_chat([ChatMessage("user", name)])])
+
+    started = time.monotonic()
+    texts = await asyncio.gather(reply("a"), reply("b"), reply("c"))
+    assert texts == ["One two three."] * 3
+    assert not first.overlapped and not second.overlapped  # each copy serves one reply at a time
+    assert time.monotonic() - started < 0.06 * 3  # a and b at once, c after one of them: not three in a row
+
+
+def test_the_llm_pool_follows_the_model_and_the_box() -> None:
+    small, large = 100 << 20, 4 << 30
+    assert llm_pool(0, small, cores=2, gpu_layers=0) == LlmPool(2, 1)
+    assert llm_pool(0, small, cores=8, gpu_layers=0) == LlmPool(2, 3)
+    assert llm_pool(0, large, cores=2, gpu_layers=0) == LlmPool(1, None)  # a big model keeps its own threads
+    assert llm_pool(0, small, cores=2, gpu_layers=-1) == LlmPool(1, None)  # on a GPU: one copy
+    assert llm_pool(3, small, cores=8, gpu_layers=0) == LlmPool(3, 2)  # as configured
+    assert llm_pool(1, small, cores=2, gpu_layers=0) == LlmPool(1, 1)
+
+
+def test_the_configured_copies_are_loaded_once_each() -> None:
+    from appliance.config import Settings  # noqa: PLC0415
+
+    registry = ModelRegistry()
+    engines = load_engines(Settings.model_validate({"models": {"llm_copies": 2}}), registry)
+    assert engines.chat is not engines.spare_chats[0] and len(engines.spare_chats) == 1
+    assert len([m for m in registry.loaded() if type(m).__name__ == "ChatModel"]) == 2
