@@ -14,6 +14,7 @@ from appliance.call.speech import Mouth
 from appliance.errors import ErrorCode
 from appliance.reception.phrasebook import FALLBACK
 from appliance.reception.plan import ReplyPlan
+from appliance.reception.plans import sympathy_fits
 from appliance.reception.policy import clean_llm_reply, is_grounded, system_prompt
 from appliance.reception.profile import BusinessProfile
 from models import ChatMessage, ModelError
@@ -94,7 +95,7 @@ class Replier:
         for sentence in (clean_llm_reply(s) for s in sentences):
             if reply.ungrounded or not sentence:
                 continue
-            if not is_grounded(sentence, self.profile, caller_text):
+            if not (is_grounded(sentence, self.profile, caller_text) and sympathy_fits(sentence, caller_text)):
                 # its length only: the sentence may repeat the caller's words, and the journal keeps 90 days
                 _LOGGER.info("dropped an ungrounded LLM sentence (%d characters)", len(sentence))
                 reply.ungrounded = True

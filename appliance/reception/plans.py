@@ -36,6 +36,8 @@ _PROBLEM = ("hurt", "hurts", "hurting", "pain", "painful", "ache", "aching", "so
             "damaged", "stopped working", "not working", "doesn't work", "won't start", "problem", "issue",
             "trouble", "wrong", "sick", "injured", "emergency")
 _FEELING = ("nervous", "anxious", "scared", "worried", "afraid", "frightened", "stressed", "unsure", "not sure")
+_SYMPATHY = ("sorry to hear", "sorry for your loss", "sorry for the loss", "condolences", "sorry about that",
+             "sorry for the misunderstanding", "sorry for the confusion", "sorry you're")
 _CALL_ME_BACK = ("call me back", "call me", "callback", "call back", "ring me back", "get back to me")
 
 
@@ -154,3 +156,9 @@ def _no_one() -> ReplyPlan:
 
 def _fact(intent: Intent, sentence: str) -> ReplyPlan:
     return ReplyPlan(intent, text=f"{sentence} {ANYTHING_ELSE}")
+
+
+def sympathy_fits(sentence: str, caller_text: str) -> bool:
+    """Whether an LLM sentence's sympathy ("I'm so sorry to hear that.") answers something the caller told: a
+    problem or a worry. Small models console callers who said "It's my first time calling."."""
+    return not says(sentence, _SYMPATHY) or says(caller_text, _PROBLEM) or says(caller_text, _FEELING)

@@ -56,6 +56,7 @@ from appliance.reception.phrasebook import (
     STILL_THERE,
     UNTRANSCRIBED,
 )
+from appliance.reception.plans import sympathy_fits
 from appliance.reception.policy import system_prompt
 from appliance.reception.profile import BusinessProfile
 from models import ChatMessage
@@ -292,6 +293,23 @@ async def test_ungrounded_llm_sentences_are_not_spoken(profile: BusinessProfile,
     h.caller_hangs_up()
     await converse(h)
     assert h.turns(Speaker.RECEPTIONIST)[-1].text == FALLBACK
+
+
+async def test_sympathy_for_nothing_told_is_not_spoken(profile: BusinessProfile, engines: FakeEngines) -> None:
+    engines.llm_pieces = ["I'm so sorry to hear that. "]
+    h = make(profile, engines)
+    h.type("It's my first time calling.")
+    h.caller_hangs_up()
+    await converse(h)
+    assert h.turns(Speaker.RECEPTIONIST)[-1].text == FALLBACK
+
+
+def test_sympathy_fits_only_what_the_caller_told() -> None:
+    assert not sympathy_fits("I'm so sorry to hear that.", "It's my first time calling.")
+    assert not sympathy_fits("I'm sorry for your loss.", "My neighbour recommended you.")
+    assert sympathy_fits("I'm so sorry to hear that.", "My tooth has been hurting since Sunday.")
+    assert sympathy_fits("I'm sorry to hear you're worried.", "I am a bit nervous about dentists.")
+    assert sympathy_fits("Thank you for calling us.", "It's my first time calling.")
 
 
 async def test_a_dropped_sentence_is_logged_without_its_words(profile: BusinessProfile, engines: FakeEngines,
