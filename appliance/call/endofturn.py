@@ -23,13 +23,12 @@ class Finished(StrEnum):
     UNSURE = "unsure"
 
 
-# Words a finished sentence rarely ends on: the caller is mid-thought. (Not fillers: "Mm-hmm." is a whole
+# Words a finished sentence rarely ends on: the caller is mid-thought. Few and sure: a misheard last word
+# ("you can be" for "you to me") must not make a finished turn wait. (Not fillers: "Mm-hmm." is a whole
 # backchannel, and a filler mid-sentence comes with a comma.)
 _TRAILING = frozenset((
-    "a", "an", "the", "and", "or", "but", "so", "because", "if", "then", "to", "at", "about", "for", "with", "of",
-    "in", "on", "from", "by", "my", "your", "our", "his", "her", "their", "is", "are", "was", "am", "be", "it's",
-    "i'm", "i", "we", "like", "that", "which", "who", "when", "where",
-    "number", "name", "oh", "double", "triple", "plus", "mean", "just", "also", "actually", "well",
+    "a", "an", "the", "and", "or", "but", "so", "because", "if", "to", "at", "about", "for", "with", "of", "in",
+    "on", "from", "by", "my", "your", "our", "their", "is", "are", "number", "like", "that",
 ))
 _DIGIT_WORDS = frozenset((*DIGIT_NAMES, "oh", "double", "triple", "hundred", "thousand"))
 _OPEN_ENDS = ("...", "…", ",", "-", "–", "—", ":", ";")
