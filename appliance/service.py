@@ -58,6 +58,7 @@ class Appliance:
         self._engines: Engines | None = None
         self._profile: LiveProfile | None = None
         self._watcher: asyncio.Task[None] | None = None
+        self._call_log: CallLog | None = None
         self.clock = clock_from_env()
         self.bus = EventBus()
         self.records = Records(self._opened_store, settings.recordings_dir)  # the panel's call log, inbox, callers
@@ -91,7 +92,8 @@ class Appliance:
         self._engines = await asyncio.to_thread(load_engines, settings, shared_registry())
         await live.start(self._builder(self._engines))
         _LOGGER.info("models loaded and phrases ready in %.1f s", time.monotonic() - began)
-        self.bus.subscribe(CallLog(store, settings.recordings_dir, summarize), name="call-log", backlog=None)
+        self._call_log = CallLog(store, settings.recordings_dir, summarize)
+        self.bus.subscribe(self._call_log, name="call-log", backlog=None)
         board = Switchboard(live.for_called, self.bus, asyncio.get_running_loop(), store.known_name)
         endpoint = SipEndpoint(endpoint_config(settings), board)
         try:
@@ -113,6 +115,8 @@ class Appliance:
         await asyncio.to_thread(endpoint.stop)
         await board.drain()
         await asyncio.to_thread(self.bus.close)  # every event of every call reaches the store
+        if self._call_log is not None:
+            await asyncio.to_thread(self._call_log.close)  # or is logged as lost, if the disk stayed full
         self._endpoint = self._board = None
 
     def close(self) -> None:
