@@ -36,6 +36,7 @@ from appliance.storage.backup import sweep_backup_leftovers
 from appliance.storage.calllog import CallLog
 from appliance.storage.recordings import sweep_recordings
 from appliance.storage.rotation import hold_service_lock
+from appliance.storage.space import disk_full_at_start, is_disk_full
 from appliance.storage.store import CallStore
 from appliance.switchboard import Switchboard
 from models import ModelError, Synthesizer, shared_registry
@@ -76,8 +77,10 @@ class Appliance:
             sweep_backup_leftovers(self.settings.data_dir)
             if count := store.mark_interrupted():
                 _LOGGER.warning("marked %d call(s) left in progress by the last run as interrupted", count)
-        except BaseException:
+        except BaseException as exc:
             self.close()
+            if is_disk_full(exc.__cause__ or exc, self.settings.data_dir):  # not a damaged database: say so
+                raise ApplianceError(disk_full_at_start(self.settings.data_dir), code=ErrorCode.STORE) from exc
             raise
 
     async def start(self) -> None:

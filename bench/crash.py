@@ -60,19 +60,25 @@ class Totals:
 
 @dataclass
 class Callers:
-    """The callers of one round, each its own process, with what they printed."""
+    """Callers dialled at once, each its own process, with what they printed (in their folders)."""
 
     processes: list[subprocess.Popen[str]]
-    errors: list[Path]
+    folders: list[Path]
 
     def answered(self) -> list[str]:
         """The SIP Call-IDs of the calls answered so far (each caller says so on standard error)."""
         ids = []
-        for path in self.errors:
-            for line in path.read_text().splitlines():
+        for folder in self.folders:
+            for line in (folder / "stderr.txt").read_text().splitlines():
                 if line.startswith('{"answered"'):
                     ids.append(str(json.loads(line)["answered"]))
         return ids
+
+    def results(self, timeout: float) -> list[dict[str, object]]:
+        """Wait for every caller to finish; what each printed (tests.e2e.caller's JSON)."""
+        for process in self.processes:
+            process.wait(timeout)
+        return [json.loads((folder / "stdout.txt").read_text().splitlines()[-1]) for folder in self.folders]
 
     def stop(self) -> None:
         for process in self.processes:
@@ -81,28 +87,31 @@ class Callers:
             process.wait(10)
 
 
-def dial(appliance: RunningAppliance, question: Path, folder: Path, count: int) -> Callers:
-    """Start `count` callers at once, each asking the question after the greeting."""
-    processes, errors = [], []
+def dial(appliance: RunningAppliance, folder: Path, count: int, *script: str) -> Callers:
+    """Start `count` callers at once, each playing the caller's `script` (its options: --say, ...)."""
+    processes, folders = [], []
     for number in range(count):
-        out = folder / f"caller{number}"
+        folders.append(out := folder / f"caller{number}")
         out.mkdir(parents=True)
-        errors.append(out / "stderr.txt")
-        with errors[-1].open("w") as err:
+        with (out / "stdout.txt").open("w") as stdout, (out / "stderr.txt").open("w") as stderr:
             processes.append(subprocess.Popen(
                 [sys.executable, "-m", "tests.e2e.caller", appliance.uri(), "--out", str(out), "--rtp-port",
-                 str(free_port()), "--say", str(question), "--max-reply", "8", "--answer-timeout",
-                 str(ANSWER_TIMEOUT_S)], stdout=subprocess.DEVNULL, stderr=err, text=True, cwd=ROOT))
-    return Callers(processes, errors)
+                 str(free_port()), "--answer-timeout", str(ANSWER_TIMEOUT_S), *script],
+                stdout=stdout, stderr=stderr, text=True, cwd=ROOT))
+    return Callers(processes, folders)
+
+
+def wait_answered(appliance: RunningAppliance, callers: Callers, count: int) -> list[str]:
+    """Wait (at most ANSWER_TIMEOUT_S) until `count` callers are answered; the calls answered by then."""
+    deadline = time.monotonic() + ANSWER_TIMEOUT_S
+    while len(callers.answered()) < count and time.monotonic() < deadline and appliance.process.poll() is None:
+        time.sleep(0.05)
+    return callers.answered()
 
 
 def kill_in_calls(appliance: RunningAppliance, callers: Callers, count: int, delay: float) -> list[str]:
     """Wait until every caller is answered, then `delay` more, then SIGKILL the appliance; the answered calls."""
-    deadline = time.monotonic() + ANSWER_TIMEOUT_S
-    while len(callers.answered()) < count and time.monotonic() < deadline:
-        if appliance.process.poll() is not None:
-            break
-        time.sleep(0.05)
+    wait_answered(appliance, callers, count)
     time.sleep(delay)
     appliance.process.kill()
     appliance.process.wait(10)
@@ -165,8 +174,8 @@ def run_rounds(folder: Path, rounds: int, calls: int, seed: int, report: bool = 
     try:
         for number in range(1, rounds + 1):
             delay = rng.uniform(*KILL_AFTER_S)
-            killed = kill_in_calls(appliance, dial(appliance, question, folder / f"round-{number}", calls), calls,
-                                   delay)
+            callers = dial(appliance, folder / f"round-{number}", calls, "--say", str(question), "--max-reply", "8")
+            killed = kill_in_calls(appliance, callers, calls, delay)
             totals.rounds, totals.answered = number, totals.answered + len(killed)
             if len(killed) < calls:
                 totals.failures.append(f"round {number}: {len(killed)} of {calls} callers answered")

@@ -99,7 +99,7 @@ class CallLog:
             try:
                 write.run()
             except Exception as exc:
-                if is_disk_full(exc):
+                if is_disk_full(exc, self.recordings_dir.parent):
                     self._full(was_full)
                     return
                 _LOGGER.exception("a call's %s could not be stored; it is skipped", write.what)
