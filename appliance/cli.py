@@ -1,6 +1,5 @@
 """The appliance's commands: init, simulate, profile, models, export, erase, correct, retention, gaps, backup, restore,
-keys
-(`run`, which also serves the panel, is added by the console above: `receptionist.cli`)."""
+keys, check (`run`, which also serves the panel, is added by the console above: `receptionist.cli`)."""
 
 from __future__ import annotations
 
@@ -183,6 +182,18 @@ def _cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_check(args: argparse.Namespace) -> int:
+    from appliance.storage.check import check_store  # noqa: PLC0415 - only for this command
+
+    store = CallStore.open(load_settings(args.config))
+    try:
+        report = check_store(store)
+    finally:
+        store.close()
+    print("\n".join(report.lines()))
+    return 0 if report.ok else 1
+
+
 def _cmd_keys(args: argparse.Namespace) -> int:
     from appliance.storage.rotation import (  # noqa: PLC0415 - only for this command
         confirm_master_key,
@@ -315,6 +326,10 @@ def _add_backup_and_keys(sub: argparse._SubParsersAction[argparse.ArgumentParser
     p.add_argument("action", choices=["rotate", "confirm", "recover", "due"])
     p.add_argument("--config", type=Path, default=None, help=config_help)
     p.set_defaults(func=_cmd_keys)
+    p = sub.add_parser("check", help="check the call database: integrity, references, every call readable (exit "
+                                     "status 0: whole, 1: damaged); safe while the appliance runs")
+    p.add_argument("--config", type=Path, default=None, help=config_help)
+    p.set_defaults(func=_cmd_check)
 
 
 def _no_core_dumps() -> None:

@@ -36,6 +36,7 @@ from appliance.storage.backup import sweep_backup_leftovers
 from appliance.storage.calllog import CallLog
 from appliance.storage.recordings import sweep_recordings
 from appliance.storage.rotation import hold_service_lock
+from appliance.storage.space import disk_full_at_start, is_disk_full
 from appliance.storage.store import CallStore
 from appliance.switchboard import Switchboard
 from models import ModelError, Synthesizer, shared_registry
@@ -58,6 +59,7 @@ class Appliance:
         self._engines: Engines | None = None
         self._profile: LiveProfile | None = None
         self._watcher: asyncio.Task[None] | None = None
+        self._call_log: CallLog | None = None
         self.clock = clock_from_env()
         self.bus = EventBus()
         self.records = Records(self._opened_store, settings.recordings_dir)  # the panel's call log, inbox, callers
@@ -75,8 +77,10 @@ class Appliance:
             sweep_backup_leftovers(self.settings.data_dir)
             if count := store.mark_interrupted():
                 _LOGGER.warning("marked %d call(s) left in progress by the last run as interrupted", count)
-        except BaseException:
+        except BaseException as exc:
             self.close()
+            if is_disk_full(exc.__cause__ or exc, self.settings.data_dir):  # not a damaged database: say so
+                raise ApplianceError(disk_full_at_start(self.settings.data_dir), code=ErrorCode.STORE) from exc
             raise
 
     async def start(self) -> None:
@@ -91,7 +95,8 @@ class Appliance:
         self._engines = await asyncio.to_thread(load_engines, settings, shared_registry())
         await live.start(self._builder(self._engines))
         _LOGGER.info("models loaded and phrases ready in %.1f s", time.monotonic() - began)
-        self.bus.subscribe(CallLog(store, settings.recordings_dir, summarize), name="call-log", backlog=None)
+        self._call_log = CallLog(store, settings.recordings_dir, summarize)
+        self.bus.subscribe(self._call_log, name="call-log", backlog=None)
         board = Switchboard(live.for_called, self.bus, asyncio.get_running_loop(), store.known_name)
         endpoint = SipEndpoint(endpoint_config(settings), board)
         try:
@@ -113,6 +118,8 @@ class Appliance:
         await asyncio.to_thread(endpoint.stop)
         await board.drain()
         await asyncio.to_thread(self.bus.close)  # every event of every call reaches the store
+        if self._call_log is not None:
+            await asyncio.to_thread(self._call_log.close)  # or is logged as lost, if the disk stayed full
         self._endpoint = self._board = None
 
     def close(self) -> None:

@@ -27,13 +27,18 @@ def save_recording(store: CallStore, call_id: str, audio: bytes, folder: Path, n
     recording_id = uuid.uuid4().hex
     target = folder / f"{recording_id}{SUFFIX}"
     temp = target.with_suffix(".tmp")
-    with os.fdopen(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as out:
-        size = store.seal_stream(call_id, io.BytesIO(audio), out)
-        out.flush()
-        os.fsync(out.fileno())
-    temp.rename(target)
-    store.write([("INSERT INTO recordings (id, call_id, path, bytes, created_at) VALUES (?, ?, ?, ?, ?)",
-                  [recording_id, call_id, target.name, size, now or time.time()])])
+    try:
+        with os.fdopen(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as out:
+            size = store.seal_stream(call_id, io.BytesIO(audio), out)
+            out.flush()
+            os.fsync(out.fileno())
+        temp.rename(target)
+        store.write([("INSERT INTO recordings (id, call_id, path, bytes, created_at) VALUES (?, ?, ?, ?, ?)",
+                      [recording_id, call_id, target.name, size, now or time.time()])])
+    except BaseException:  # a full disk, most likely: leave no part of the file to take the room
+        temp.unlink(missing_ok=True)
+        target.unlink(missing_ok=True)
+        raise
     return recording_id
 
 

@@ -217,10 +217,13 @@ def atomic(db: sqlite_utils.Database) -> Iterator[None]:
     db.execute("BEGIN IMMEDIATE")
     try:
         yield
+        db.execute("COMMIT")
     except BaseException:
-        db.execute("ROLLBACK")
+        # A full disk can fail the COMMIT itself, and SQLite may already have rolled back on its own: either way
+        # the connection must leave the transaction, and the first error is the one to raise.
+        if db.conn.in_transaction:
+            db.execute("ROLLBACK")
         raise
-    db.execute("COMMIT")
 
 
 def apply_pragmas(db: sqlite_utils.Database) -> None:

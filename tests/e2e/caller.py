@@ -200,6 +200,7 @@ def _one_call(endpoint: Any, line: _Line, args: argparse.Namespace, out: Path) -
     answered = time.monotonic()
     assert line.info is not None
     result |= {"answered": True, "codec": line.info.codec, "sip_call_id": line.info.sip_call_id}
+    print(json.dumps({"answered": line.info.sip_call_id}), file=sys.stderr, flush=True)  # for a watcher (bench.crash)
     if args.dtmf:
         endpoint.send_dtmf(key, args.dtmf)
     result |= _greeting(line, args, answered, out)
