@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from appliance.call.events import Outcome
 from appliance.reception.conversation import HANG_UP_GRACE_S, Conversation, Rules
 from appliance.reception.phrasebook import MESSAGE_PROMPT, STILL_THERE
 from appliance.reception.plan import Intent, ReplyPlan
 from appliance.reception.profile import BusinessProfile
 
+OPEN_NOW = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)  # a Wednesday, 10 AM in New York
+
 
 def talk(profile: BusinessProfile, **rules: float) -> Conversation:
-    return Conversation(Rules(profile, rules.get("max_call_s", 600.0), rules.get("no_input_timeout_s", 10.0)),
-                        "+15550100", answered=100.0)
+    return Conversation(Rules(profile, rules.get("max_call_s", 600.0), rules.get("no_input_timeout_s", 10.0),
+                              clock=lambda: OPEN_NOW), "+15550100", answered=100.0)
 
 
 def test_a_scripted_dialogue_takes_a_message_and_says_goodbye(profile: BusinessProfile) -> None:
