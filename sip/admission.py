@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import Counter
 from dataclasses import dataclass
@@ -16,6 +17,24 @@ OVERLOADED = 503  # too many INVITEs (from this source, or in all), or the appli
 # sockets per call and those of calls refused by PJSIP after media was set up (codec mismatch), which are
 # reusable only ~500 ms after they close. Capping the INVITEs that reach PJSIP keeps that table from filling.
 _BUCKET_LIMIT = 4096  # sources remembered at most; full buckets are forgotten first
+# The User-Agent values of the common SIP scanning tools (SIPVicious' svmap/svwar/svcrack send
+# "friendly-scanner", newer ones "sipvicious"). No phone, PBX or trunk sends them, so requests carrying them are
+# ignored from every source: a scan from inside an allowed network then rings nobody.
+SCANNER_AGENTS = ("friendly-scanner", "sipvicious", "sipcli", "sip-scan", "sipscan", "iwar", "sundayddr",
+                  "vaxsipuseragent", "sivus", "pplsip", "smap")
+_USER_AGENT = re.compile(rb"^User-Agent[ \t]*:[ \t]*([^\r\n]*)", re.IGNORECASE | re.MULTILINE)
+
+
+def user_agent(message: bytes) -> str:
+    """The User-Agent header's value of a SIP message (the raw bytes), or ''."""
+    match = _USER_AGENT.search(message)
+    return match.group(1).decode("utf-8", "replace").strip() if match else ""
+
+
+def is_scanner(agent: str) -> bool:
+    """Whether a User-Agent value names a SIP scanning tool (its first word, case aside)."""
+    first = agent.lower().split("/", 1)[0].split(" ", 1)[0]
+    return first in SCANNER_AGENTS
 
 
 @dataclass(frozen=True)
@@ -28,6 +47,10 @@ class AdmissionLimits:
     invite_burst_per_source: int = 10
     setups_per_second: float = 20.0
     trunk_sources: tuple[str, ...] = ()
+
+    def admitted_at_most(self, seconds: float) -> float:
+        """The most INVITEs one source other than a trunk can have admitted in `seconds`: its burst, then its rate."""
+        return self.invite_burst_per_source + self.invites_per_second_per_source * seconds
 
 
 class TokenBucket:
@@ -77,6 +100,12 @@ class Admission:
             if busy:
                 return busy
             return ADMIT if self._setups.take(now) else OVERLOADED
+
+    def welcomes(self, source: str, agent: str = "") -> bool:
+        """Whether a request from `source` sent by `agent` (its User-Agent) deserves any answer at all: it comes
+        from an allowed source or a trunk, and not from a scanning tool."""
+        ip = source_ip(source)
+        return (self._trunks.allows(ip) or self._allowed.allows(ip)) and not is_scanner(agent)
 
     def recheck(self, source: str) -> int:
         """The checks that still hold once PJSIP has taken the call (no rate spent): a second line of defence."""
