@@ -88,9 +88,30 @@ def test_one_source_cannot_take_every_line_but_a_trunk_can() -> None:
 
 
 def test_trunks_skip_the_per_source_rate_but_not_the_overall_set_up_rate() -> None:
-    gate = admission(max_calls=4, setups_per_second=5.0, trunk_sources=("192.168.5.1/32",))
+    gate = admission(max_calls=4, setups_per_second=5.0, setup_burst=5, trunk_sources=("192.168.5.1/32",))
     codes = [gate.decide("192.168.5.1:5060", 0.0) for _ in range(7)]
     assert codes == [ADMIT] * 5 + [OVERLOADED] * 2
+
+
+def admitted_from_a_trunk(offered_per_second: float, seconds: float) -> list[float]:
+    """When the default policy admits the INVITEs of a trunk offering short calls (each ends at once)."""
+    gate, admitted = admission(trunk_sources=("192.168.5.1/32",)), []
+    for n in range(int(offered_per_second * seconds)):
+        now = n / offered_per_second
+        if gate.decide("192.168.5.1:5060", now) == ADMIT:
+            admitted.append(now)
+            gate.call_started("192.168.5.1:5060")
+            gate.call_ended("192.168.5.1:5060")
+    return admitted
+
+
+def test_a_trunk_gets_25_set_ups_a_second_but_never_more_than_pjsips_sockets_allow() -> None:
+    assert len(admitted_from_a_trunk(25.0, 40.0)) == 1000  # bench.setups: 1,000 calls at 25/s, all answered
+    admitted = admitted_from_a_trunk(1000.0, 10.0)
+    busiest = max(sum(1 for t in admitted if start <= t < start + 0.5) for start in admitted)
+    limits = AdmissionLimits()
+    assert busiest <= limits.setup_burst + limits.setups_per_second / 2 + 1 == 24
+    assert (busiest + limits.max_calls) * 2 + 2 < 64  # the RTP sockets up or closing, the listeners: PJSIP's table
 
 
 def test_stopping_refuses_everything() -> None:
