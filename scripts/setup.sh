@@ -90,7 +90,7 @@ echo "using $PYTHON"
 
 step "Debian packages" "check the network to the Debian mirror, or install the listed packages by hand"
 apt_install build-essential cmake python3-venv
-if [ "$DEV" -eq 1 ]; then apt_install espeak-ng sox sip-tester baresip-core strace iproute2 chromium; fi
+if [ "$DEV" -eq 1 ]; then apt_install espeak-ng sox sip-tester sipvicious baresip-core strace iproute2 chromium; fi
 
 step "virtual environment in .venv" "remove .venv and run again"
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"

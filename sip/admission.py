@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import Counter
 from dataclasses import dataclass
@@ -12,10 +13,31 @@ ADMIT = 0
 FORBIDDEN = 403  # the source is not allowed to call
 BUSY = 486  # every line, or the source's share of them, is taken
 OVERLOADED = 503  # too many INVITEs (from this source, or in all), or the appliance is stopping
-# A PJSIP build's fixed table of sockets (64 in the pjsua2-python wheel) holds both SIP listeners, two RTP
-# sockets per call and those of calls refused by PJSIP after media was set up (codec mismatch), which are
-# reusable only ~500 ms after they close. Capping the INVITEs that reach PJSIP keeps that table from filling.
+# A PJSIP build's fixed table of sockets (64 in the pjsua2-python wheel) holds the SIP listeners (2 at most) and
+# the two RTP sockets of every call that is up or ended less than 500 ms ago (a closed socket's slot is reusable
+# only then; past 64 PJSIP aborts the process: 32 one-second-apart calls ended within 0.3 s did it). So the
+# INVITEs let through to PJSIP in any half second, `setup_burst + setups_per_second / 2` (23 by default), plus
+# the calls already up (4 lines) must stay under 30: 27 calls, 54 sockets. Answering is what costs sockets:
+# INVITEs refused at the gate cost none.
 _BUCKET_LIMIT = 4096  # sources remembered at most; full buckets are forgotten first
+# The User-Agent values of the common SIP scanning tools (SIPVicious' svmap/svwar/svcrack send
+# "friendly-scanner", newer ones "sipvicious"). No phone, PBX or trunk sends them, so requests carrying them are
+# ignored from every source: a scan from inside an allowed network then rings nobody.
+SCANNER_AGENTS = ("friendly-scanner", "sipvicious", "sipcli", "sip-scan", "sipscan", "iwar", "sundayddr",
+                  "vaxsipuseragent", "sivus", "pplsip", "smap")
+_USER_AGENT = re.compile(rb"^User-Agent[ \t]*:[ \t]*([^\r\n]*)", re.IGNORECASE | re.MULTILINE)
+
+
+def user_agent(message: bytes) -> str:
+    """The User-Agent header's value of a SIP message (the raw bytes), or ''."""
+    match = _USER_AGENT.search(message)
+    return match.group(1).decode("utf-8", "replace").strip() if match else ""
+
+
+def is_scanner(agent: str) -> bool:
+    """Whether a User-Agent value names a SIP scanning tool (its first word, case aside)."""
+    first = agent.lower().split("/", 1)[0].split(" ", 1)[0]
+    return first in SCANNER_AGENTS
 
 
 @dataclass(frozen=True)
@@ -26,8 +48,13 @@ class AdmissionLimits:
     max_calls_per_source: int = 3
     invites_per_second_per_source: float = 5.0
     invite_burst_per_source: int = 10
-    setups_per_second: float = 20.0
+    setups_per_second: float = 30.0  # all sources together, trunks included: 1,000 calls at 25/s all answered
+    setup_burst: int = 8
     trunk_sources: tuple[str, ...] = ()
+
+    def admitted_at_most(self, seconds: float) -> float:
+        """The most INVITEs one source other than a trunk can have admitted in `seconds`: its burst, then its rate."""
+        return self.invite_burst_per_source + self.invites_per_second_per_source * seconds
 
 
 class TokenBucket:
@@ -57,7 +84,7 @@ class Admission:
         self.limits = limits
         self._allowed = allowed
         self._trunks = SourceFilter(list(limits.trunk_sources))
-        self._setups = TokenBucket(limits.setups_per_second, max(1.0, limits.setups_per_second), now)
+        self._setups = TokenBucket(limits.setups_per_second, limits.setup_burst, now)
         self._buckets: dict[str, TokenBucket] = {}
         self._live: Counter[str] = Counter()
         self._legs = 0  # calls the endpoint placed itself (a warm transfer's leg, a refused REFER's bridge)
@@ -77,6 +104,12 @@ class Admission:
             if busy:
                 return busy
             return ADMIT if self._setups.take(now) else OVERLOADED
+
+    def welcomes(self, source: str, agent: str = "") -> bool:
+        """Whether a request from `source` sent by `agent` (its User-Agent) deserves any answer at all: it comes
+        from an allowed source or a trunk, and not from a scanning tool."""
+        ip = source_ip(source)
+        return (self._trunks.allows(ip) or self._allowed.allows(ip)) and not is_scanner(agent)
 
     def recheck(self, source: str) -> int:
         """The checks that still hold once PJSIP has taken the call (no rate spent): a second line of defence."""

@@ -38,7 +38,7 @@ class SipEndpoint:
         self.listener = listener
         self.admission = Admission(config.limits, SourceFilter(list(config.allowed_sources)), time.monotonic())
         self._refusals = RefusalLog()
-        self._gate = InviteGate(self.admission.decide, self._refusals.refused)
+        self._gate = InviteGate(self.admission, self._refusals)
         self._commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
         self._ready = threading.Event()
         self._stopping = threading.Event()

@@ -192,6 +192,7 @@ def _one_call(endpoint: Any, line: _Line, args: argparse.Namespace, out: Path) -
     out.mkdir(parents=True, exist_ok=True)
     line.reset()
     result: dict[str, Any] = {"answered": False, "turns": []}
+    dialled = time.monotonic()
     key = endpoint.dial(args.uri)
     if not line.started.wait(args.answer_timeout):
         endpoint.hangup(key)
@@ -199,7 +200,8 @@ def _one_call(endpoint: Any, line: _Line, args: argparse.Namespace, out: Path) -
         return result | {"error": "not answered", "end_reason": line.end_reason}
     answered = time.monotonic()
     assert line.info is not None
-    result |= {"answered": True, "codec": line.info.codec, "sip_call_id": line.info.sip_call_id}
+    result |= {"answered": True, "answer_ms": round((answered - dialled) * 1000, 1), "codec": line.info.codec,
+               "sip_call_id": line.info.sip_call_id}
     print(json.dumps({"answered": line.info.sip_call_id}), file=sys.stderr, flush=True)  # for a watcher (bench.crash)
     if args.dtmf:
         endpoint.send_dtmf(key, args.dtmf)

@@ -165,6 +165,31 @@ def place_call(uri: str, out: Path, *args: str, timeout: float = 180.0) -> dict[
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
+def sipp(appliance: RunningAppliance, source: str, *args: str, timeout: float = 120.0,
+         stats: Path | None = None) -> subprocess.Popen[str]:
+    """Start SIPp calling the appliance from `source` (a loopback address of its own), at most `timeout` s; with
+    `stats`, SIPp writes its figures there (read them with sipp_stats)."""
+    command = ["sipp", f"127.0.0.1:{appliance.sip_port}", "-i", source, "-p", str(free_port()),
+               "-mp", str(free_port()), "-s", "frontdesk", "-nostdin", "-timeout", f"{int(timeout)}s",
+               "-timeout_error", *args]
+    if stats is not None:
+        command += ["-trace_stat", "-stf", str(stats), "-fd", "1"]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def sipp_stats(path: Path) -> dict[str, str]:
+    """SIPp's last `-trace_stat` line by column: "SuccessfulCall(C)", "FailedCall(C)", "ResponseTime1(C)"
+    (the mean time from INVITE to 200 OK, "HH:MM:SS:micros"), ... ((C): since the start; (P): the last period)."""
+    header, *rows = path.read_text().strip().splitlines()
+    return dict(zip(header.split(";"), rows[-1].split(";"), strict=False)) if rows else {}
+
+
+def sipp_ms(value: str) -> float:
+    """A SIPp duration "HH:MM:SS:micros" in milliseconds."""
+    hours, minutes, seconds, micros = (int(part) for part in value.split(":"))
+    return (hours * 3600 + minutes * 60 + seconds) * 1000 + micros / 1000
+
+
 def have_espeak() -> bool:
     """Whether espeak-ng (the callers' voice) is installed."""
     return shutil.which("espeak-ng") is not None
