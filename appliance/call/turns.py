@@ -20,7 +20,7 @@ class TurnConfig:
     min_utterance_ms: int = 200
     barge_in_ms: int = 600  # voiced this long over the receptionist, it interrupts (no backchannel is as long)
     finished_after_ms: int = 300  # words that sound finished at the first pause end the turn after this silence
-    unfinished_window_ms: int = 800  # words that sound unfinished ("my number is five five five") wait this long
+    unfinished_window_ms: int = 650  # words that sound unfinished ("my number is five five five") wait this long
     floor_db: float = -50.0
     margin_db: float = 12.0
 
