@@ -129,6 +129,7 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=20, help="timed turns per scenario (at least)")
     parser.add_argument("--codec", default="PCMU", choices=["PCMU", "PCMA", "G722"])
     parser.add_argument("--parallel", default="1,2", help="numbers of simultaneous calls, e.g. 1,2,4")
+    parser.add_argument("--llm-copies", type=int, default=0, help="[models] llm_copies (0: automatic)")
     parser.add_argument("--mix", default="facts", choices=sorted(QUESTIONS), help="the callers' questions")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-latency-") as tmp:
@@ -136,7 +137,8 @@ def main() -> None:
         wavs = [espeak_wav(q, root / f"q{i}.wav") for i, q in enumerate(QUESTIONS[args.mix])]
         started = time.monotonic()
         # every caller dials from 127.0.0.1: let one source hold all four lines, as a PBX would
-        appliance = start_appliance(root / "data", replace={"max_calls_per_source = 3": "max_calls_per_source = 4"})
+        appliance = start_appliance(root / "data", replace={"max_calls_per_source = 3": "max_calls_per_source = 4",
+                                                            "llm_copies = 0": f"llm_copies = {args.llm_copies}"})
         rss = memory_mb(appliance.process.pid)[0]
         print(f"appliance ready in {time.monotonic() - started:.1f} s; RSS {rss:.0f} MB")
         try:

@@ -79,12 +79,12 @@ async def test_two_copies_of_the_llm_write_two_calls_replies_at_once() -> None:
 
 def test_the_llm_pool_follows_the_model_and_the_box() -> None:
     small, large = 100 << 20, 4 << 30
-    assert llm_pool(0, small, cores=2, gpu_layers=0) == LlmPool(2, 1)
-    assert llm_pool(0, small, cores=8, gpu_layers=0) == LlmPool(2, 3)
-    assert llm_pool(0, large, cores=2, gpu_layers=0) == LlmPool(1, None)  # a big model keeps its own threads
-    assert llm_pool(0, small, cores=2, gpu_layers=-1) == LlmPool(1, None)  # on a GPU: one copy
-    assert llm_pool(3, small, cores=8, gpu_layers=0) == LlmPool(3, 2)  # as configured
-    assert llm_pool(1, small, cores=2, gpu_layers=0) == LlmPool(1, 1)
+    assert llm_pool(0, small, cores=2, gpu_layers=0, lines=4) == LlmPool(4, 1)  # a one-thread copy per line
+    assert llm_pool(0, small, cores=8, gpu_layers=0, lines=2) == LlmPool(2, 3)
+    assert llm_pool(0, large, cores=2, gpu_layers=0, lines=4) == LlmPool(1, None)  # a big model: its own threads
+    assert llm_pool(0, small, cores=2, gpu_layers=-1, lines=4) == LlmPool(1, None)  # on a GPU: one copy
+    assert llm_pool(3, small, cores=8, gpu_layers=0, lines=4) == LlmPool(3, 2)  # as configured
+    assert llm_pool(1, small, cores=2, gpu_layers=0, lines=4) == LlmPool(1, 1)
 
 
 def test_the_configured_copies_are_loaded_once_each() -> None:
