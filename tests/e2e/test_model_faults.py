@@ -24,7 +24,15 @@ from appliance.reception.phrasebook import CALL_BACK, DIDNT_CATCH, KEYPAD_MENU, 
 from models import default_llm_model, default_voice_model, default_whisper_model
 from tests.e2e.conftest import stored_messages, wait_for_end
 from tests.e2e.faulty_appliance import FAULTS_FILE, LLM_HANGS, LLM_RAISES, STT_RAISES, TTS_RAISES
-from tests.e2e.support import RECEPTIONIST, ROOT, RunningAppliance, espeak_wav, place_call, start_appliance
+from tests.e2e.support import (
+    RECEPTIONIST,
+    ROOT,
+    RunningAppliance,
+    espeak_wav,
+    panel_json,
+    place_call,
+    start_appliance,
+)
 
 pytestmark = pytest.mark.sip
 
@@ -135,14 +143,14 @@ def test_the_llm_stuck(faulty: RunningAppliance, questions: dict[str, Path], tmp
     assert replies(record)[1:] == [KEYPAD_MENU, MESSAGE_ASK, TAKEN_REPLY]
     assert record["outcome"] == "fallback" and errors(record) == ["overloaded"]
     assert max(silences(result)[1:]) < SILENCE_LIMIT_MS and fallback_delay(record) < STUCK_S
-    assert "did not stop within" in faulty.log.read_text()
+    assert "did not stop within" in faulty.log.read_text() and panel_json(faulty)["llm_stuck_s"] > 0
     result, record = call(faulty, tmp_path / "next", questions["pet"])
     assert replies(record)[1:] == [KEYPAD_MENU] and errors(record) == ["llm-failed"]
     assert max(silences(result)[1:]) < SILENCE_LIMIT_MS and fallback_delay(record) < FALLBACK_S
     switch(faulty)  # the stuck thread comes back out
     result, record = call(faulty, tmp_path / "after", questions["pet"])
     assert record["outcome"] == "answered" and "llm_first_token_ms" in record["turns"][-1]["timings"]
-    assert "finished its stuck reply" in faulty.log.read_text()
+    assert "finished its stuck reply" in faulty.log.read_text() and panel_json(faulty)["llm_stuck_s"] is None
 
 
 def test_it_stops_cleanly_with_the_llm_stuck(faulty: RunningAppliance, questions: dict[str, Path],
