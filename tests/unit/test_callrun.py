@@ -326,17 +326,8 @@ async def test_a_stuck_llm_puts_the_call_on_the_menu_and_the_call_still_ends(pro
     chat = StuckChat()
     engines = StuckLlmEngines(None, chat, None, heard=["Tell me a story about dragons."])  # type: ignore[arg-type]
     h = make(profile, engines, reply_deadline_s=0.5)
-    await h.run.ctx.phrases.preload(fixed_phrases(profile))
-    h.say(30)
-
-    async def hang_up_after_menu() -> None:
-        await receptionist_said(h, KEYPAD_MENU)
-        h.caller_hangs_up()
-
-    watcher = asyncio.ensure_future(hang_up_after_menu())
     try:
-        assert await converse(h, until=8.0) is Outcome.FALLBACK  # ended although the LLM's thread never came back
-        await watcher
+        assert await speak_until_the_menu(h) is Outcome.FALLBACK  # ended although the LLM's thread never came back
         assert [e.code for e in h.events if isinstance(e, ErrorRaised)] == ["overloaded"]
         assert isinstance(h.events[-1], CallEnded)
         await asyncio.sleep(0.3)  # the given-up reply waited STOP_WAIT_S for its thread, then left it behind
@@ -700,7 +691,16 @@ async def test_a_reply_that_takes_too_long_puts_the_call_on_the_menu(profile: Bu
                                                                      engines: FakeEngines) -> None:
     engines.heard, engines.llm_delay = ["Tell me a story about dragons."], 30.0  # a box too busy to answer
     h = make(profile, engines, reply_deadline_s=0.5)
-    await h.run.ctx.phrases.preload(fixed_phrases(profile))
+    assert await speak_until_the_menu(h) is Outcome.FALLBACK
+    [error] = [e for e in h.events if isinstance(e, ErrorRaised)]
+    caller = h.turns(Speaker.CALLER)[0]
+    menu = next(t for t in h.turns(Speaker.RECEPTIONIST) if t.text == KEYPAD_MENU)
+    assert error.code == "overloaded" and menu.start - caller.end < 2.0  # the caller's last word to the menu
+
+
+async def speak_until_the_menu(h: Harness) -> Outcome:
+    """The caller speaks (the phrases made before any call are ready), hears the keypad menu and hangs up."""
+    await h.run.ctx.phrases.preload(fixed_phrases(h.run.ctx.profile))
     h.say(30)
 
     async def hang_up_after_menu() -> None:
@@ -708,12 +708,9 @@ async def test_a_reply_that_takes_too_long_puts_the_call_on_the_menu(profile: Bu
         h.caller_hangs_up()
 
     watcher = asyncio.ensure_future(hang_up_after_menu())
-    assert await converse(h, until=8.0) is Outcome.FALLBACK
+    outcome = await converse(h, until=8.0)
     await watcher
-    [error] = [e for e in h.events if isinstance(e, ErrorRaised)]
-    caller = h.turns(Speaker.CALLER)[0]
-    menu = next(t for t in h.turns(Speaker.RECEPTIONIST) if t.text == KEYPAD_MENU)
-    assert error.code == "overloaded" and menu.start - caller.end < 2.0  # the caller's last word to the menu
+    return outcome
 
 
 async def receptionist_said(h: Harness, text: str) -> None:
