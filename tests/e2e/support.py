@@ -93,7 +93,7 @@ WITH_TCP = {'transports = ["udp"]': 'transports = ["udp", "tcp"]'}  # config: TC
 
 
 def start_appliance(data_dir: Path, replace: dict[str, str] | None = None, append: str = "",
-                    timeout: float = 240.0, log: Path | None = None,
+                    timeout: float = 240.0, log: Path | None = None, *,
                     command: list[str] | None = None) -> RunningAppliance:
     """Write a config for free ports and start the appliance (its output in `log`, by default appliance.log in the
     data folder; `command`: another launcher of `run`, e.g. the fault tests' own); wait until it says it is

@@ -47,8 +47,9 @@ _numbers = itertools.count(100)
 
 @pytest.fixture(scope="module")
 def faulty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningAppliance]:
-    """The appliance started by the fault launcher, no fault on yet."""
-    running = start_appliance(tmp_path_factory.mktemp("faulty"), command=FAULTY)
+    """The appliance started by the fault launcher (two copies of the LLM), no fault on yet."""
+    running = start_appliance(tmp_path_factory.mktemp("faulty"), replace={"llm_copies = 0": "llm_copies = 2"},
+                              command=FAULTY)
     yield running
     assert running.stop() == 0, running.log.read_text()[-3000:]
     assert "Traceback" not in running.log.read_text()
@@ -135,15 +136,18 @@ def test_the_voice_raising(faulty: RunningAppliance, questions: dict[str, Path],
 
 
 def test_the_llm_stuck(faulty: RunningAppliance, questions: dict[str, Path], tmp_path: Path) -> None:
-    """The LLM's thread never comes back on its own: the call is put on the menu by its reply deadline, the next
-    call's LLM turn gets the menu at once (not queued behind the stuck thread), and once the thread comes back
-    the LLM answers again."""
+    """The LLM's threads never come back on their own: a call is put on the menu by its reply deadline (one copy
+    of the two stuck, then the other); once both are stuck, the next call's LLM turn gets the menu at once (not
+    queued behind them); once the threads come back the LLM answers again."""
     switch(faulty, LLM_HANGS)
     result, record = call(faulty, tmp_path / "stuck", questions["pet"], KEY_1, questions["message"])
     assert replies(record)[1:] == [KEYPAD_MENU, MESSAGE_ASK, TAKEN_REPLY]
     assert record["outcome"] == "fallback" and errors(record) == ["overloaded"]
     assert max(silences(result)[1:]) < SILENCE_LIMIT_MS and fallback_delay(record) < STUCK_S
     assert "did not stop within" in faulty.log.read_text() and panel_json(faulty)["llm_stuck_s"] > 0
+    result, record = call(faulty, tmp_path / "second", questions["pet"])  # the other copy gets stuck too
+    assert replies(record)[1:] == [KEYPAD_MENU] and errors(record) == ["overloaded"]
+    assert max(silences(result)[1:]) < SILENCE_LIMIT_MS and fallback_delay(record) < STUCK_S
     result, record = call(faulty, tmp_path / "next", questions["pet"])
     assert replies(record)[1:] == [KEYPAD_MENU] and errors(record) == ["llm-failed"]
     assert max(silences(result)[1:]) < SILENCE_LIMIT_MS and fallback_delay(record) < FALLBACK_S
@@ -164,7 +168,7 @@ def test_it_stops_cleanly_with_the_llm_stuck(faulty: RunningAppliance, questions
 
 def test_model_files_vanishing_while_it_runs(questions: dict[str, Path], tmp_path: Path) -> None:
     """The loaded models are in memory (the LLM's file mapped): calls go on as before once the files the config
-    names are deleted; the next start refuses with the config key to fix."""
+    names are deleted; the next start refuses, naming the config key of the first file it misses."""
     models = tmp_path / "models"
     whisper = shutil.copytree(default_whisper_model(), models / "whisper")
     llm = Path(shutil.copy(default_llm_model(), models / "llm.gguf"))
@@ -185,4 +189,5 @@ def test_model_files_vanishing_while_it_runs(questions: dict[str, Path], tmp_pat
     config = str(tmp_path / "data" / "config.toml")
     again = subprocess.run([*RECEPTIONIST, "run", "--config", config], capture_output=True, text=True, timeout=120,
                            cwd=ROOT, check=False)
-    assert again.returncode != 0 and "models.whisper" in again.stderr + again.stdout
+    said = again.stderr + again.stdout
+    assert again.returncode != 0 and "not found" in said and ("models.llm" in said or "models.whisper" in said)
