@@ -139,12 +139,15 @@ class Appliance:
     # --- what a panel may ask ---
 
     def health(self) -> dict[str, Any]:
-        """Liveness of SIP, models and storage, and the profile version calls are answered from."""
+        """Liveness of SIP, models and storage, and the profile version calls are answered from; `llm_stuck_s`:
+        how long the LLM has been stuck on a reply nobody waits for (calls that need it get the keypad menu)."""
+        stuck = self._engines.llm_stuck_s if self._engines else None
         return {"status": "ok" if self._endpoint else "starting", "version": __version__,
                 "sip": f"{self.settings.sip.bind_address}:{self.settings.sip.port}",
                 "active_calls": len(self._board.runs) if self._board else 0,
                 "profile_version": self._profile.version if self._profile else 0,  # the one calls are answered from
-                "uptime_s": round(time.time() - self.started, 1)}
+                "uptime_s": round(time.time() - self.started, 1),
+                "llm_stuck_s": None if stuck is None else round(stuck, 1)}
 
     def calls(self, limit: int = 50) -> list[dict[str, Any]]:
         """The newest stored calls, newest first, with the callers' numbers and names decrypted."""

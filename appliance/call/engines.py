@@ -10,22 +10,44 @@ four calls answered by the LLM at once reached a p95 of 1.6 s, against 2.4 s wit
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import logging
 import os
 import threading
-from collections.abc import AsyncGenerator
-from dataclasses import dataclass
+import time
+from collections.abc import AsyncGenerator, Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from appliance.call.audio import Pcm, resample
 from appliance.config import Settings
-from appliance.errors import ApplianceError, ErrorCode
+from appliance.errors import ApplianceError, ErrorCode, StageError
 from models import ChatMessage, ChatModel, ModelError, ModelRegistry, Synthesizer, Transcriber, default_llm_model
 
 _LOGGER = logging.getLogger(__name__)
 _DONE = object()
+LLM_STALL_S = 10.0  # the LLM wrote nothing for this long: the reply fails (a call's own deadline is usually sooner)
+STOP_WAIT_S = 1.0  # a closed reply stream waits this long for its worker to notice that it should stop
+
+
+@dataclass
+class _LlmCopies:
+    """The LLM's copies free to take, shared by every brand's engines, and those stuck on a reply nobody waits
+    for any more (monotonic time since, by copy)."""
+
+    copies: tuple[ChatModel, ...]
+    free: asyncio.Queue[ChatModel] = field(default_factory=asyncio.Queue)
+    stuck: dict[int, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for chat in self.copies:
+            self.free.put_nowait(chat)
+
+    def stuck_s(self) -> float | None:
+        """How long the longest-stuck copy has been stuck (None: no copy is)."""
+        return time.monotonic() - min(self.stuck.values()) if self.stuck else None
 
 
 @dataclass
@@ -39,9 +61,7 @@ class Engines:
 
     def __post_init__(self) -> None:
         self._stt_lock = asyncio.Lock()
-        self._free_chats: asyncio.Queue[ChatModel] = asyncio.Queue()
-        for chat in (self.chat, *self.spare_chats):
-            self._free_chats.put_nowait(chat)
+        self._llm = _LlmCopies((self.chat, *self.spare_chats))
         self._tts_lock = asyncio.Lock()
 
     def warm(self, system_prompt: str) -> None:
@@ -70,33 +90,82 @@ class Engines:
         return resample(pcm, self.synthesizer.sample_rate, rate)
 
     async def stream_chat(self, messages: list[ChatMessage], max_tokens: int = 56) -> AsyncGenerator[str, None]:
-        """Pieces of the LLM's reply as they are generated; closing the iterator stops generation."""
-        loop = asyncio.get_running_loop()
+        """Pieces of the LLM's reply as they are generated; closing the iterator stops generation.
+
+        A copy that writes nothing for LLM_STALL_S fails the reply (StageError). A closed stream whose worker does
+        not stop within STOP_WAIT_S is left to finish on its own (a thread inside llama.cpp cannot be killed); it
+        keeps its copy, which is not re-entrant. Replies go on with the other copies; once every copy is stuck,
+        each reply asked for fails at once instead of queueing (its call then goes on with the keypad menu)."""
+        llm = self._llm
+        if len(llm.stuck) == len(llm.copies):
+            raise StageError(f"the language model is stuck on earlier replies (for {llm.stuck_s():.0f} s)",
+                             code=ErrorCode.LLM)
         pieces: asyncio.Queue[object] = asyncio.Queue()
         stop = threading.Event()
-
-        chat = await self._free_chats.get()
-
-        def produce() -> None:
-            try:
-                for piece in chat.stream(messages, max_tokens=max_tokens, should_stop=stop.is_set):
-                    loop.call_soon_threadsafe(pieces.put_nowait, piece)
-            except Exception as exc:  # handed to the consumer, which raises it at its boundary
-                loop.call_soon_threadsafe(pieces.put_nowait, exc)
-            finally:
-                loop.call_soon_threadsafe(pieces.put_nowait, _DONE)
-
-        worker = asyncio.ensure_future(asyncio.to_thread(produce))
+        chat = await llm.free.get()
         # The next call's turn comes once this reply is written, not once it has been spoken.
-        worker.add_done_callback(lambda _: self._free_chats.put_nowait(chat))
+        finished = self._start_llm_worker(chat, messages, max_tokens, stop, pieces)
         try:
-            while (item := await pieces.get()) is not _DONE:
+            while (item := await self._next_piece(pieces)) is not _DONE:
                 if isinstance(item, Exception):
                     raise item
                 yield str(item)
         finally:
             stop.set()
-            await asyncio.shield(worker)
+            await self._let_go(chat, finished)
+
+    def _start_llm_worker(self, chat: ChatModel, messages: list[ChatMessage], max_tokens: int,
+                          stop: threading.Event, pieces: asyncio.Queue[object]) -> asyncio.Future[None]:
+        """Run one copy on a daemon thread of its own: a stuck one holds no slot of the shared thread pool and does
+        not keep the process from exiting. The copy is free again when the thread ends."""
+        loop = asyncio.get_running_loop()
+        finished: asyncio.Future[None] = loop.create_future()
+
+        def hand(callback: Callable[..., object], *args: object) -> None:
+            with contextlib.suppress(RuntimeError):  # the loop closed while a stuck worker ran on
+                loop.call_soon_threadsafe(callback, *args)
+
+        def produce() -> None:
+            try:
+                for piece in chat.stream(messages, max_tokens=max_tokens, should_stop=stop.is_set):
+                    hand(pieces.put_nowait, piece)
+            except Exception as exc:  # handed to the consumer, which raises it at its boundary
+                hand(pieces.put_nowait, exc)
+            finally:
+                hand(pieces.put_nowait, _DONE)
+                hand(self._llm_let_go, chat, finished)
+
+        threading.Thread(target=produce, name="llm-reply", daemon=True).start()
+        return finished
+
+    async def _next_piece(self, pieces: asyncio.Queue[object]) -> object:
+        try:
+            return await asyncio.wait_for(pieces.get(), LLM_STALL_S)
+        except TimeoutError:
+            raise StageError(f"the language model wrote nothing for {LLM_STALL_S:g} s", code=ErrorCode.LLM) from None
+
+    async def _let_go(self, chat: ChatModel, finished: asyncio.Future[None]) -> None:
+        """Wait a moment for a closed stream's worker to stop; past that, leave it to finish on its own."""
+        await asyncio.wait({finished}, timeout=STOP_WAIT_S)
+        if not finished.done() and id(chat) not in self._llm.stuck:
+            self._llm.stuck[id(chat)] = time.monotonic()
+            _LOGGER.warning("a copy of the language model did not stop within %g s of being asked to (%d of %d "
+                            "stuck); its reply is left to finish on its own. Once every copy is stuck, calls that "
+                            "need it go on with the keypad menu. If this lasts, restart the appliance", STOP_WAIT_S,
+                            len(self._llm.stuck), len(self._llm.copies))
+
+    def _llm_let_go(self, chat: ChatModel, finished: asyncio.Future[None]) -> None:
+        """A worker ended (on the loop): its copy is free again."""
+        finished.set_result(None)
+        if (since := self._llm.stuck.pop(id(chat), None)) is not None:
+            _LOGGER.warning("a copy of the language model finished its stuck reply after %.0f s; it answers again",
+                            time.monotonic() - since)
+        self._llm.free.put_nowait(chat)
+
+    @property
+    def llm_stuck_s(self) -> float | None:
+        """How long a copy of the LLM has been stuck on a reply nobody waits for (None: none is)."""
+        return self._llm.stuck_s()
 
 
 SMALL_LLM_BYTES = 1 << 30  # a GGUF under 1 GB (the embedded 135M model): copies are cheap, share the file

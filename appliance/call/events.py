@@ -15,7 +15,7 @@ class Outcome(StrEnum):
     AFTER_HOURS = "after-hours"
     ABANDONED = "abandoned"
     BLOCKED = "blocked"
-    FALLBACK = "fallback"  # the voice failed: the call went on with pre-synthesized phrases and the keypad
+    FALLBACK = "fallback"  # a model failed: the call went on with pre-synthesized phrases and the keypad
     FAILED = "failed"
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from appliance.call.engines import Engines
 from appliance.call.sentences import SentenceSplitter, split_sentences
 from appliance.call.speech import Mouth
-from appliance.errors import ErrorCode
+from appliance.errors import ErrorCode, StageError
 from appliance.reception.phrasebook import FALLBACK
 from appliance.reception.plan import ReplyPlan
 from appliance.reception.plans import sympathy_fits
@@ -26,11 +26,10 @@ FIRST_CLAUSE = 30  # characters: a long first sentence is spoken from its first 
 
 @dataclass
 class Reply:
-    """What was said in one reply, how long its stages took, and any degradation."""
+    """What was said in one reply, how long its stages took, and whether the LLM strayed from the profile."""
 
     sentences: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
-    error: tuple[ErrorCode, str] | None = None
     ungrounded: bool = False
 
     @property
@@ -78,15 +77,14 @@ class Replier:
                         yield sentence
                     if count >= MAX_LLM_SENTENCES or reply.ungrounded:
                         break
-        except (ModelError, RuntimeError, ValueError, OSError) as exc:
-            _LOGGER.warning("LLM failed, using the fixed fallback: %s", exc)
-            reply.error = (ErrorCode.LLM, str(exc))
-        if reply.error is None and not reply.ungrounded and count < MAX_LLM_SENTENCES:
+        except (ModelError, RuntimeError, ValueError, OSError) as exc:  # the run puts the call on the keypad menu
+            raise StageError(f"the language model failed: {exc}", code=ErrorCode.LLM) from exc
+        if not reply.ungrounded and count < MAX_LLM_SENTENCES:
             for sentence in self._usable(splitter.flush(), caller_text, reply):
                 count += 1
                 yield sentence
-        if count == 0:
-            for sentence in split_sentences(FALLBACK):  # each one is in the phrase cache
+        if count == 0:  # nothing usable written (no fault): a fixed phrase, each sentence in the phrase cache
+            for sentence in split_sentences(FALLBACK):
                 yield sentence
 
     def _usable(self, sentences: list[str], caller_text: str, reply: Reply) -> list[str]:

@@ -56,6 +56,7 @@ MIN_LAST_WORDS_S = 0.3  # an utterance cut by the hang-up is transcribed when it
 LAST_WORDS_TIMEOUT_S = 10.0
 IDLE_TICK_S = 0.5
 ECHO_TAIL_S = 0.5  # after the receptionist's audio stops, its echo may still be on its way back
+MENU_ON_FAILURE = (ErrorCode.TTS, ErrorCode.LLM)  # a reply failing in these stages puts the call on the menu
 
 
 class CallRun:
@@ -256,6 +257,7 @@ class CallRun:
         try:
             text = await (speculative or self.ctx.engines.transcribe(utterance.pcm(), self.ctx.vocabulary))
         except Exception as exc:
+            _LOGGER.warning("call %s: speech recognition failed (%s)", self.started.call_id, type(exc).__name__)
             self._emit(ErrorRaised(ErrorCode.STT.value, str(exc), self._offset()))
             self.talk.stt_failed()
             text = ""
@@ -345,19 +347,19 @@ class CallRun:
             reply.timings.update(turn.timings)
         if last_voice is not None and first is not None:
             reply.timings["voice_to_voice_ms"] = round((first - last_voice) * 1000, 1)
-        if reply.error is not None:
-            self._emit(ErrorRaised(reply.error[0].value, reply.error[1], self._offset()))
         if reply.sentences:
             self._emit(TurnSpoken(Speaker.RECEPTIONIST, reply.text, start, self._offset(), reply.timings, intent))
 
     def _raise_reply_error(self) -> None:
-        """A reply that failed: a voice that fails the first time puts the call on the keypad menu (spoken from
-        phrases synthesized before the call); anything else (or the voice failing again) ends the call at the
-        run's one error boundary."""
+        """A reply that failed: the voice or the LLM failing (or stuck) puts the call on the keypad menu, spoken
+        from phrases synthesized before the call; anything else (or the voice failing again, on the menu) ends the
+        call at the run's one error boundary."""
         task = self._reply_task
         if task is not None and task.done() and not task.cancelled() and (exc := task.exception()):
             self._reply_task = None
-            if isinstance(exc, StageError) and exc.code is ErrorCode.TTS and not self.talk.degraded:
+            if isinstance(exc, StageError) and exc.code in MENU_ON_FAILURE and not self.talk.degraded:
+                # the code only: the message may quote a sentence, and the journal keeps no caller data
+                _LOGGER.warning("call %s: %s; it goes on with the keypad menu", self.started.call_id, exc.code.value)
                 self._emit(ErrorRaised(exc.code.value, str(exc), self._offset()))
                 self._start_reply(self.talk.fallback())
                 return

@@ -28,15 +28,20 @@ class Playout(Protocol):
 
 
 class PhraseCache:
-    """Frames of phrases spoken often (greeting, facts, prompts), synthesized once and kept."""
+    """Frames of phrases spoken often (greeting, facts, prompts), synthesized once and kept. Phrases preloaded
+    before the first call stay for good (they are what a call falls back on when the voice fails); the rest,
+    the LLM's sentences among them, are kept up to `limit`, the least recently used going first."""
 
     def __init__(self, engines: Engines, limit: int = 256) -> None:
         self._engines = engines
+        self._kept: dict[str, list[bytes]] = {}
         self._frames: OrderedDict[str, list[bytes]] = OrderedDict()
         self._limit = limit
 
     async def frames(self, sentence: str) -> list[bytes]:
         """The sentence as 20 ms frames at the call rate, from the cache when it is there."""
+        if (kept := self._kept.get(sentence)) is not None:
+            return kept
         cached = self._frames.get(sentence)
         if cached is not None:
             self._frames.move_to_end(sentence)
@@ -52,11 +57,13 @@ class PhraseCache:
         return frames
 
     async def preload(self, sentences: list[str]) -> None:
-        """Synthesize sentences ahead of the first call (each must make some audio: they are what a call falls back
-        on)."""
+        """Synthesize sentences ahead of the first call and keep them for good (each must make some audio: they
+        are what a call falls back on)."""
         for sentence in sentences:
-            if not await self.frames(sentence):
+            if not (frames := await self.frames(sentence)):
                 raise StageError(f"the voice made no audio for {sentence!r}", code=ErrorCode.TTS)
+            self._kept[sentence] = frames
+            self._frames.pop(sentence, None)
 
 
 class Mouth:

@@ -2,8 +2,9 @@
 first call and a keypad menu (1: leave a message, 0: the front desk), so there is never silence and never a
 dropped call. Pure.
 
-What puts a call on the menu: the voice failing, speech recognition failing again and again (`hearing_lost`),
-or a reply owed for longer than the run's deadline (`appliance.call.run`).
+What puts a call on the menu: the voice or the LLM failing (or the LLM stuck on an earlier reply), speech
+recognition failing again and again (`hearing_lost`), or a reply owed for longer than the run's deadline, whatever
+stage holds it up (`appliance.call.run`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from appliance.reception.routing import front_desk
 
 
 def keypad_menu() -> ReplyPlan:
-    """What the caller hears when the voice fails, and again whenever they speak."""
+    """What the caller hears when a model fails, and again whenever they speak."""
     return ReplyPlan(Intent.FALLBACK, text=KEYPAD_MENU)
 
 

@@ -57,7 +57,7 @@ NOT_TAKEN = "I'm sorry, we can't take your call."
 # Returning callers ({name}: the name they gave before, `appliance.reception.returning`)
 WELCOME_BACK = "Welcome back, {name}."
 
-# When the voice fails: only phrases synthesized before the first call can still be said
+# When a model fails: only phrases synthesized before the first call can still be said
 KEYPAD_MENU = "I'm sorry, I'm having technical trouble. Press 1 to leave a message, or press 0 for the front desk."
 ONE_MOMENT = "One moment, please."
 UNTRANSCRIBED = "A spoken message that could not be transcribed: please call back."  # a message's reason, not said

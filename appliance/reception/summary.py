@@ -24,7 +24,8 @@ _TOPICS = {"hours": "the opening hours", "address": "the address", "price": "pri
            "unavailable": "speaking to someone", "take-message": "leaving a message"}
 _OUTCOMES = {Outcome.ANSWERED: "answered", Outcome.MESSAGE_TAKEN: "a message was taken",
              Outcome.TRANSFERRED: "put through", Outcome.AFTER_HOURS: "after hours",
-             Outcome.ABANDONED: "the caller hung up without a request", Outcome.FAILED: "failed"}
+             Outcome.ABANDONED: "the caller hung up without a request", Outcome.BLOCKED: "blocked",
+             Outcome.FALLBACK: "a model failed, the call went on with the keypad menu", Outcome.FAILED: "failed"}
 QUOTE_CHARS = 120
 
 

@@ -16,6 +16,7 @@ import threading
 import time
 import wave
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from sip.events import CallInfo, TransferHow
 from sip.media import FRAME_BYTES, SAMPLE_RATE, SILENCE
 
 VOICE_DBFS = -40.0
+DTMF_STEP = "dtmf:"  # a --say step that presses keys instead of speaking
 
 
 class _Line:
@@ -160,16 +162,22 @@ def _greeting(line: _Line, args: argparse.Namespace, answered: float, out: Path)
     return {"greeting_ms": ms, "greeting_wav": str(out / "greeting.wav")}
 
 
-def _turn(line: _Line, args: argparse.Namespace, index: int, wav: Path, out: Path) -> dict[str, Any]:
+def _turn(line: _Line, args: argparse.Namespace, index: int, step: str, out: Path, *,
+          press: Callable[[str], None]) -> dict[str, Any]:
+    """One step of the script: speak a WAV, or press keys ("dtmf:1"); then time and record the reply."""
     _drain(line)
-    sent = _speak(line, read_question(wav))
+    if step.startswith(DTMF_STEP):
+        press(step.removeprefix(DTMF_STEP))
+        sent = time.monotonic()
+    else:
+        sent = _speak(line, read_question(Path(step)))
     last = index == len(args.say) - 1
     cut = args.hangup_in_reply if last else None
     heard = listen(line, quiet_s=args.quiet, max_s=args.max_reply, stop_after_voice_s=cut)
     path = out / f"reply{index + 1}.wav"
     _save(heard.pcm, path)
     latency = None if heard.first_voice is None else round((heard.first_voice - sent) * 1000, 1)
-    return {"question": str(wav), "latency_ms": latency, "reply_wav": str(path)}
+    return {"question": step, "latency_ms": latency, "reply_wav": str(path)}
 
 
 def run_script(args: argparse.Namespace) -> dict[str, Any]:
@@ -206,10 +214,10 @@ def _one_call(endpoint: Any, line: _Line, args: argparse.Namespace, out: Path) -
     if args.dtmf:
         endpoint.send_dtmf(key, args.dtmf)
     result |= _greeting(line, args, answered, out)
-    for index, wav in enumerate(args.say):
+    for index, step in enumerate(args.say):
         if line.ended.is_set() or args.hangup_in_greeting is not None:
             break
-        result["turns"].append(_turn(line, args, index, Path(wav), out))
+        result["turns"].append(_turn(line, args, index, step, out, press=lambda keys: endpoint.send_dtmf(key, keys)))
     return result | _finish(endpoint, line, key, args)
 
 
@@ -225,7 +233,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line options of the scripted caller."""
     parser = argparse.ArgumentParser(prog="python -m tests.e2e.caller", description=__doc__.splitlines()[0])
     parser.add_argument("uri", help="whom to call, e.g. sip:desk@127.0.0.1:5060")
-    parser.add_argument("--say", action="append", default=[], help="a 16 kHz mono WAV to speak (repeatable)")
+    parser.add_argument("--say", action="append", default=[],
+                        help="a 16 kHz mono WAV to speak, or dtmf:KEYS to press (repeatable)")
     parser.add_argument("--out", default="caller-out", help="folder for the recorded greeting and replies")
     parser.add_argument("--codec", action="append", choices=["PCMU", "PCMA", "G722"], default=None)
     parser.add_argument("--bind", default="127.0.0.1", help="local address to call from")

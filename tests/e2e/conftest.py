@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -61,6 +63,16 @@ def stored_call(appliance: RunningAppliance, sip_call_id: str) -> dict[str, obje
     finally:
         store.close()
     raise AssertionError(f"no stored call with SIP Call-ID {sip_call_id}")
+
+
+def wait_for_end(appliance: RunningAppliance, sip_call_id: str, timeout: float = 15.0) -> dict[str, Any]:
+    """The appliance's record of a call once it has ended (or as it stands after `timeout`)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        record = stored_call(appliance, sip_call_id)
+        if record["outcome"] != "in-progress" or time.monotonic() > deadline:
+            return record
+        time.sleep(0.2)
 
 
 def stored_messages(appliance: RunningAppliance, contact_id: str) -> list[dict[str, object]]:

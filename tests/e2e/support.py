@@ -93,9 +93,11 @@ WITH_TCP = {'transports = ["udp"]': 'transports = ["udp", "tcp"]'}  # config: TC
 
 
 def start_appliance(data_dir: Path, replace: dict[str, str] | None = None, append: str = "",
-                    timeout: float = 240.0, log: Path | None = None) -> RunningAppliance:
+                    timeout: float = 240.0, log: Path | None = None, *,
+                    command: list[str] | None = None) -> RunningAppliance:
     """Write a config for free ports and start the appliance (its output in `log`, by default appliance.log in the
-    data folder); wait until it says it is ready."""
+    data folder; `command`: another launcher of `run`, e.g. the fault tests' own); wait until it says it is
+    ready."""
     init(data_dir)
     sip_port, web_port = free_port(), free_port(socket.SOCK_STREAM)
     config = (data_dir / "config.toml").read_text()
@@ -106,13 +108,14 @@ def start_appliance(data_dir: Path, replace: dict[str, str] | None = None, appen
         assert old in config, old
         config = config.replace(old, new)
     (data_dir / "config.toml").write_text(config + "\n" + append)
-    return launch(data_dir, sip_port, web_port, log or data_dir / "appliance.log", timeout)
+    return launch(data_dir, sip_port, web_port, log or data_dir / "appliance.log", timeout, command=command)
 
 
-def launch(data_dir: Path, sip_port: int, web_port: int, log: Path, timeout: float = 240.0) -> RunningAppliance:
+def launch(data_dir: Path, sip_port: int, web_port: int, log: Path, timeout: float = 240.0, *,
+           command: list[str] | None = None) -> RunningAppliance:
     """Run the appliance on a data folder whose config is written (again, after a crash: the same ports); wait
     until it says it is ready."""
-    process = subprocess.Popen([*RECEPTIONIST, "run", "--config", str(data_dir / "config.toml")],
+    process = subprocess.Popen([*(command or RECEPTIONIST), "run", "--config", str(data_dir / "config.toml")],
                                stdout=log.open("w"), stderr=subprocess.STDOUT, text=True, cwd=ROOT)
     running = RunningAppliance(process, data_dir, sip_port, web_port, log)
     deadline = time.monotonic() + timeout

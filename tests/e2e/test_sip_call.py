@@ -18,7 +18,7 @@ from appliance.call.audio import resample
 from appliance.reception.numbers import say_digits
 from appliance.reception.phrasebook import HELP_NEXT, MESSAGE_PROMPT, NO_INFO, OFFER, SORRY
 from models import Transcriber
-from tests.e2e.conftest import stored_call, stored_messages
+from tests.e2e.conftest import stored_call, stored_messages, wait_for_end
 from tests.e2e.support import RECEPTIONIST, ROOT, RunningAppliance, baresip_call, panel_json, place_call, read_wav
 
 pytestmark = pytest.mark.sip
@@ -26,15 +26,6 @@ pytestmark = pytest.mark.sip
 
 def heard(transcriber: Transcriber, wav: str) -> str:
     return transcriber.transcribe(read_wav(Path(wav))).lower()
-
-
-def wait_for_end(appliance: RunningAppliance, sip_call_id: str, timeout: float = 15.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        record = stored_call(appliance, sip_call_id)
-        if record["outcome"] != "in-progress" or time.monotonic() > deadline:
-            return record
-        time.sleep(0.2)
 
 
 def test_caller_asks_the_opening_hours_and_hears_them(appliance: RunningAppliance, questions: dict[str, Path],

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from appliance.call import engines as engines_module
 from appliance.call.audio import Pcm
 from appliance.call.context import VOCABULARY_CHARS, RunContext, fixed_phrases, vocabulary
 from appliance.call.engines import Engines
@@ -48,6 +49,7 @@ from appliance.call.speech import PhraseCache
 from appliance.call.turns import TurnConfig
 from appliance.clock import Clock
 from appliance.config import CallSettings
+from appliance.errors import StageError
 from appliance.reception.phrasebook import (
     DIDNT_CATCH,
     FALLBACK,
@@ -61,6 +63,7 @@ from appliance.reception.policy import system_prompt
 from appliance.reception.profile import BusinessProfile
 from models import ChatMessage
 from sip.media import FRAME_SAMPLES, FrameQueue
+from tests.unit.test_engines import StuckChat
 
 OPEN_HOURS = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)  # a Wednesday, 10 AM in New York: open
 VOICE = (np.sin(np.arange(FRAME_SAMPLES) / 3) * 8000).astype("<i2").tobytes()
@@ -276,14 +279,61 @@ async def test_the_maximum_call_length_ends_the_call_politely(profile: BusinessP
     assert "time limit" in h.turns(Speaker.RECEPTIONIST)[-1].text and h.hangups
 
 
-async def test_an_llm_failure_degrades_to_a_fixed_phrase(profile: BusinessProfile, engines: FakeEngines) -> None:
+async def test_an_llm_failure_puts_the_call_on_the_keypad_menu(profile: BusinessProfile, engines: FakeEngines) -> None:
     engines.llm_error = RuntimeError("llama_decode returned -1")
     h = make(profile, engines)
     h.type("I will bring my dog.")
-    h.caller_hangs_up()
-    assert await converse(h) is Outcome.ANSWERED
-    assert h.turns(Speaker.RECEPTIONIST)[-1].text == FALLBACK
+
+    async def caller() -> None:
+        await receptionist_said(h, KEYPAD_MENU)
+        h.inputs.put_nowait(KeyPressed("1"))
+        await receptionist_said(h, "Please tell me your name")
+        h.type("This is Bo, call me on 555 201 7788 about my crown.")
+        await receptionist_said(h, "I've taken your message.")
+        h.caller_hangs_up()
+
+    driver = asyncio.ensure_future(caller())
+    assert await converse(h, until=8.0) is Outcome.FALLBACK
+    await driver
     assert [e.code for e in h.events if isinstance(e, ErrorRaised)] == ["llm-failed"]
+    [message] = [e for e in h.events if isinstance(e, MessageTaken)]
+    assert message.name == "Bo" and message.callback_number == "+15552017788"
+
+
+async def test_phrases_preloaded_before_the_first_call_stay_however_much_else_is_said(engines: FakeEngines) -> None:
+    cache = PhraseCache(engines, limit=2)
+    await cache.preload([KEYPAD_MENU])
+    for n in range(5):  # fresh sentences (the LLM's) fill the cache and go, least recently used first
+        await cache.frames(f"Sentence {n}.")
+    engines.tts_error = RuntimeError("voice gone")
+    assert await cache.frames(KEYPAD_MENU)  # still there: no voice needed
+    with pytest.raises(StageError):
+        await cache.frames("Sentence 0.")
+
+
+@dataclass
+class StuckLlmEngines(FakeEngines):
+    """Fake speech, and the real LLM turn-taking over a chat model stuck inside a reply."""
+
+    async def stream_chat(self, messages: list[ChatMessage], max_tokens: int = 80) -> AsyncGenerator[str, None]:
+        async for piece in Engines.stream_chat(self, messages, max_tokens):
+            yield piece
+
+
+async def test_a_stuck_llm_puts_the_call_on_the_menu_and_the_call_still_ends(profile: BusinessProfile,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engines_module, "STOP_WAIT_S", 0.1)
+    chat = StuckChat()
+    engines = StuckLlmEngines(None, chat, None, heard=["Tell me a story about dragons."])  # type: ignore[arg-type]
+    h = make(profile, engines, reply_deadline_s=0.5)
+    try:
+        assert await speak_until_the_menu(h) is Outcome.FALLBACK  # ended although the LLM's thread never came back
+        assert [e.code for e in h.events if isinstance(e, ErrorRaised)] == ["overloaded"]
+        assert isinstance(h.events[-1], CallEnded)
+        await asyncio.sleep(0.3)  # the given-up reply waited STOP_WAIT_S for its thread, then left it behind
+        assert engines.llm_stuck_s is not None
+    finally:
+        chat.release.set()
 
 
 async def test_ungrounded_llm_sentences_are_not_spoken(profile: BusinessProfile, engines: FakeEngines) -> None:
@@ -641,7 +691,16 @@ async def test_a_reply_that_takes_too_long_puts_the_call_on_the_menu(profile: Bu
                                                                      engines: FakeEngines) -> None:
     engines.heard, engines.llm_delay = ["Tell me a story about dragons."], 30.0  # a box too busy to answer
     h = make(profile, engines, reply_deadline_s=0.5)
-    await h.run.ctx.phrases.preload(fixed_phrases(profile))
+    assert await speak_until_the_menu(h) is Outcome.FALLBACK
+    [error] = [e for e in h.events if isinstance(e, ErrorRaised)]
+    caller = h.turns(Speaker.CALLER)[0]
+    menu = next(t for t in h.turns(Speaker.RECEPTIONIST) if t.text == KEYPAD_MENU)
+    assert error.code == "overloaded" and menu.start - caller.end < 2.0  # the caller's last word to the menu
+
+
+async def speak_until_the_menu(h: Harness) -> Outcome:
+    """The caller speaks (the phrases made before any call are ready), hears the keypad menu and hangs up."""
+    await h.run.ctx.phrases.preload(fixed_phrases(h.run.ctx.profile))
     h.say(30)
 
     async def hang_up_after_menu() -> None:
@@ -649,12 +708,9 @@ async def test_a_reply_that_takes_too_long_puts_the_call_on_the_menu(profile: Bu
         h.caller_hangs_up()
 
     watcher = asyncio.ensure_future(hang_up_after_menu())
-    assert await converse(h, until=8.0) is Outcome.FALLBACK
+    outcome = await converse(h, until=8.0)
     await watcher
-    [error] = [e for e in h.events if isinstance(e, ErrorRaised)]
-    caller = h.turns(Speaker.CALLER)[0]
-    menu = next(t for t in h.turns(Speaker.RECEPTIONIST) if t.text == KEYPAD_MENU)
-    assert error.code == "overloaded" and menu.start - caller.end < 2.0  # the caller's last word to the menu
+    return outcome
 
 
 async def receptionist_said(h: Harness, text: str) -> None:

@@ -90,7 +90,7 @@ async def test_a_finished_question_is_answered_after_the_shorter_silence() -> No
 
 
 async def test_unfinished_words_wait_the_longer_window() -> None:
-    assert (await _listen("My number is five five five", 60))[0] == 32  # 650 ms (32 frames: 640 ms, the window is counted in whole frames)
+    assert (await _listen("My number is five five five", 60))[0] == 32  # 650 ms, counted in whole frames
 
 
 async def test_unsure_words_keep_the_plain_window() -> None:

@@ -1,18 +1,21 @@
-"""The shared engines: calls take the LLM in turn, and a reply being spoken does not hold it; load errors name
-the config key."""
+"""The shared engines: calls take the LLM in turn, and a reply being spoken does not hold it; an LLM stuck inside
+a reply is left behind (later replies take the other copies, or fail at once when every copy is stuck) until it
+lets go; load errors name the config key."""
 
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from appliance.call import engines as engines_module
 from appliance.call.engines import Engines, LlmPool, llm_pool, load_engines
 from appliance.config import load_settings
-from appliance.errors import ApplianceError, ErrorCode
+from appliance.errors import ApplianceError, ErrorCode, StageError
 from models import ChatMessage, ModelError, ModelRegistry
 
 
@@ -52,6 +55,86 @@ async def test_a_reply_being_spoken_does_not_hold_the_llm() -> None:
     texts = await asyncio.gather(reply("a", 0.5), reply("b", 0.0))
     assert texts == ["One two three."] * 2 and not chat.overlapped
     assert first_piece_at["b"] - started < 0.5  # b did not wait for a's 1.5 s of speaking
+
+
+class StuckChat:
+    """A chat model stuck inside llama.cpp: it writes one piece, then blocks (never asking should_stop) until
+    `release` is set."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.calls = 0
+
+    def stream(self, messages: list[ChatMessage], max_tokens: int = 80,
+               should_stop: Callable[[], bool] | None = None) -> Iterator[str]:
+        self.calls += 1
+        yield "Well,"
+        self.release.wait(30)
+        yield " fine."
+
+
+async def read(engines: Engines) -> str:
+    text = ""
+    async for piece in engines.stream_chat([ChatMessage("user", "hi")]):
+        text += piece
+    return text
+
+
+async def test_a_stuck_llm_is_left_behind_and_fails_later_replies_until_it_lets_go(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setattr(engines_module, "STOP_WAIT_S", 0.1)
+    chat = StuckChat()
+    engines = Engines(None, chat, None)  # type: ignore[arg-type]
+    reply = asyncio.ensure_future(read(engines))
+    await asyncio.sleep(0.2)
+    reply.cancel()  # the call gave up on it (its deadline passed)
+    started = time.monotonic()
+    with pytest.raises(asyncio.CancelledError):
+        await reply
+    assert time.monotonic() - started < 0.5  # the reply did not wait for the stuck thread
+    assert engines.llm_stuck_s is not None and "did not stop within" in caplog.text
+    with pytest.raises(StageError) as failed:  # another call's reply: at once, not queued behind the stuck one
+        await asyncio.wait_for(read(engines), 0.5)
+    assert failed.value.code is ErrorCode.LLM and "stuck" in str(failed.value) and chat.calls == 1
+    chat.release.set()  # the thread comes back out of llama.cpp
+    for _ in range(100):
+        if engines.llm_stuck_s is None:
+            break
+        await asyncio.sleep(0.01)
+    assert engines.llm_stuck_s is None and "finished its stuck reply" in caplog.text
+    assert await asyncio.wait_for(read(engines), 2) == "Well, fine."
+
+
+async def test_replies_go_on_with_the_copies_not_stuck(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engines_module, "STOP_WAIT_S", 0.1)
+    first, second = StuckChat(), StuckChat()
+    engines = Engines(None, first, None, (second,))  # type: ignore[arg-type]
+    stuck = asyncio.ensure_future(read(engines))  # takes the first copy, which gets stuck
+    await asyncio.sleep(0.2)
+    stuck.cancel()
+    await asyncio.sleep(0.3)
+    second.release.set()  # the second copy works
+    assert await asyncio.wait_for(read(engines), 2) == "Well, fine." and second.calls == 1
+    second.release.clear()
+    stuck = asyncio.ensure_future(read(engines))  # and now gets stuck too
+    await asyncio.sleep(0.2)
+    stuck.cancel()
+    await asyncio.sleep(0.3)
+    with pytest.raises(StageError):  # every copy stuck: at once
+        await asyncio.wait_for(read(engines), 0.5)
+    first.release.set()
+    second.release.set()
+
+
+async def test_an_llm_that_writes_nothing_fails_the_reply(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engines_module, "LLM_STALL_S", 0.2)
+    monkeypatch.setattr(engines_module, "STOP_WAIT_S", 0.1)
+    chat = StuckChat()
+    engines = Engines(None, chat, None)  # type: ignore[arg-type]
+    with pytest.raises(StageError) as failed:
+        await asyncio.wait_for(read(engines), 2)
+    assert failed.value.code is ErrorCode.LLM and "wrote nothing for 0.2 s" in str(failed.value)
+    chat.release.set()
 
 
 def test_a_model_load_error_names_the_config_key(tmp_path: Path) -> None:

@@ -50,3 +50,10 @@ def test_a_silent_call_says_so() -> None:
     summary = summarize([STARTED, CallEnded(Outcome.ABANDONED, "caller hung up", 3.0)])
     assert summary == ("Ana Silva (+15550100) called and said nothing the receptionist could hear. Outcome: the "
                        "caller hung up without a request.")
+
+
+def test_every_outcome_has_its_words() -> None:
+    for outcome in Outcome:
+        assert summarize([STARTED, CallEnded(outcome, "caller hung up", 3.0)]).startswith("Ana Silva"), outcome
+    summary = summarize([STARTED, CallEnded(Outcome.FALLBACK, "caller hung up", 3.0)])
+    assert summary.endswith("Outcome: a model failed, the call went on with the keypad menu.")
