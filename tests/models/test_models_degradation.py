@@ -10,6 +10,7 @@ import json
 import shutil
 import subprocess
 import tomllib
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from appliance.call.events import CallStarted, Speaker, TurnSpoken
 from appliance.call.inputs import AudioIn, Inputs, KeyPressed, LineClosed
 from appliance.call.run import CallRun
 from appliance.call.sentences import split_sentences
+from appliance.clock import Clock
 from appliance.config import CallSettings, Settings
 from appliance.errors import ApplianceError, ErrorCode
 from appliance.reception.phrasebook import KEYPAD_MENU, MESSAGE_ASK, TAKEN, UNTRANSCRIBED
@@ -99,7 +101,8 @@ async def test_speech_recognition_dying_mid_call_puts_it_on_the_menu_and_a_messa
         pytest.skip("espeak-ng is not installed; it is the caller's voice")
     engines = Engines(DiesAfterFirstTurn(transcriber), chat_model, synthesizer)
     settings = Settings()
-    ctx = await build_context(settings, engines, profile)  # the real fixed phrases, made by the real voice
+    # the real fixed phrases, made by the real voice; a Wednesday at 10 AM in New York, when the practice is open
+    ctx = await build_context(settings, engines, profile, Clock(datetime(2026, 12, 2, 15, 0, tzinfo=UTC)))
     ctx = dataclasses.replace(ctx, call=CallSettings.model_construct(
         **(settings.call.model_dump() | {"reply_deadline_s": 30.0})))  # a slow shared box is not the fault here
     bus, store = EventBus(), CallStore(tmp_path / "receptionist.db", tmp_path / "master.key")
