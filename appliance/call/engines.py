@@ -66,7 +66,7 @@ class Engines:
 
     def warm(self, system_prompt: str) -> None:
         """Evaluate a system prompt in every copy of the LLM (blocking: run it in a worker thread)."""
-        for chat in (self.chat, *self.spare_chats):
+        for chat in self._llm.copies:
             chat.warm(system_prompt)
 
     def with_voice(self, synthesizer: Synthesizer) -> Engines:

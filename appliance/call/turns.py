@@ -43,12 +43,7 @@ class TurnDetector:
     def __init__(self, config: TurnConfig | None = None) -> None:
         self.config = config or TurnConfig()
         self._noise_db = -70.0
-        self._run = 0  # consecutive voiced frames
-        self._silence = 0  # consecutive unvoiced frames since the last voiced one
-        self._voiced_total = 0
-        self.in_turn = False
-        self._barged = False
-        self._window_ms = self.config.silence_window_ms
+        self.reset()
 
     @property
     def silence_ms(self) -> int:
@@ -123,4 +118,6 @@ class TurnDetector:
         self.in_turn = False
         self._barged = False
         self._window_ms = self.config.silence_window_ms
-        self._run = self._silence = self._voiced_total = 0
+        self._run = 0  # consecutive voiced frames
+        self._silence = 0  # consecutive unvoiced frames since the last voiced one
+        self._voiced_total = 0
