@@ -115,9 +115,9 @@ class TurnDetector:
 
     def reset(self) -> None:
         """Forget the current turn (the noise level is kept)."""
-        self.in_turn = False
-        self._barged = False
-        self._window_ms = self.config.silence_window_ms
-        self._run = 0  # consecutive voiced frames
-        self._silence = 0  # consecutive unvoiced frames since the last voiced one
-        self._voiced_total = 0
+        self.in_turn: bool = False
+        self._barged: bool = False
+        self._window_ms: int = self.config.silence_window_ms
+        self._run: int = 0  # consecutive voiced frames
+        self._silence: int = 0  # consecutive unvoiced frames since the last voiced one
+        self._voiced_total: int = 0
