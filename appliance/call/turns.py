@@ -43,7 +43,12 @@ class TurnDetector:
     def __init__(self, config: TurnConfig | None = None) -> None:
         self.config = config or TurnConfig()
         self._noise_db = -70.0
-        self.reset()
+        self._run = 0  # consecutive voiced frames
+        self._silence = 0  # consecutive unvoiced frames since the last voiced one
+        self._voiced_total = 0
+        self.in_turn = False
+        self._barged = False
+        self._window_ms = self.config.silence_window_ms
 
     @property
     def silence_ms(self) -> int:
@@ -115,9 +120,7 @@ class TurnDetector:
 
     def reset(self) -> None:
         """Forget the current turn (the noise level is kept)."""
-        self.in_turn: bool = False
-        self._barged: bool = False
-        self._window_ms: int = self.config.silence_window_ms
-        self._run: int = 0  # consecutive voiced frames
-        self._silence: int = 0  # consecutive unvoiced frames since the last voiced one
-        self._voiced_total: int = 0
+        self.in_turn = False
+        self._barged = False
+        self._window_ms = self.config.silence_window_ms
+        self._run = self._silence = self._voiced_total = 0
