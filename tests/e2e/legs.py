@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -103,7 +104,9 @@ class Phone:
         self.port, self.identity = port or free_port(), identity
         command = [sys.executable, "-m", "tests.e2e.phone", "--port", str(self.port), "--rtp-port",
                    str(free_port()), "--identity", identity, *args]
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        # pjsua2's own log and any stack dump of a hang; it lives as long as the phone (closed in kill())
+        self._stderr = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self._stderr, text=True,
                                         cwd=ROOT, env=dict(os.environ, PYTHONUNBUFFERED="1"))
         self.events: list[dict[str, Any]] = []
         self._closed = False  # its output ended (it exited)
@@ -136,13 +139,26 @@ class Phone:
                         return item
                 left = deadline - time.monotonic()
                 if left <= 0 or self._closed:
-                    raise AssertionError(f"phone {self.identity}: no {event!r} in {timeout} s: {self.events}")
+                    raise AssertionError(f"phone {self.identity}: no {event!r} in {timeout} s: {self.events}\n"
+                                         f"its stderr ends: {self.stderr_tail()}")
                 self._cond.wait(left)
+
+    def stderr_tail(self, size: int = 3000) -> str:
+        """The end of what the phone wrote to stderr."""
+        self._stderr.flush()
+        self._stderr.seek(0)
+        return self._stderr.read()[-size:]
 
     def finish(self, timeout: float = 30.0) -> dict[str, Any]:
         """Wait for the phone to end its calls and exit; its summary (what each call heard)."""
         done = self.wait("done", timeout)
-        assert self.process.wait(10) == 0
+        code = self.process.wait(20)
+        if code == 3 and any(item["event"] == "teardown-hung" for item in self.events):
+            # The calls are over and summed up; only freeing the test phone's pjsua2 hung. That is not the
+            # appliance, so the test goes on, and the stacks stay in the captured output for a look.
+            print(f"phone {self.identity}: pjsua2 teardown hung; stacks:\n{self.stderr_tail(8000)}")
+            return done
+        assert code == 0, f"phone {self.identity} exited {code} after its calls; its stderr ends: {self.stderr_tail()}"
         return done
 
     def kill(self) -> None:
@@ -150,6 +166,7 @@ class Phone:
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait(10)
+        self._stderr.close()
 
 
 class Sipp:

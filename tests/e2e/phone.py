@@ -8,9 +8,12 @@ endpoint per process) and prints one JSON object per line: events as they happen
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import gc
 import json
+import os
 import sys
+import threading
 import time
 from typing import Any
 
@@ -24,6 +27,7 @@ from sip.lib import create_library, make_account_config
 from sip.media import FRAME_SAMPLES, SAMPLE_RATE, FrameQueue
 from sip.timers import Timers
 
+TEARDOWN_S = 10.0  # freeing pjsua2 takes well under a second
 QUIET_RMS = 300.0  # below this a frame is silence, whatever its spectrum
 TONE_SHARE = 0.6  # a frame "carries" a tone when this share of its energy is within 50 Hz of it
 
@@ -32,6 +36,13 @@ def say(event: str, **fields: Any) -> None:
     """Print one event as a JSON line."""
     sys.stdout.write(json.dumps({"event": event, "at": time.monotonic(), **fields}) + "\n")
     sys.stdout.flush()
+
+
+def teardown_hung() -> None:
+    """Freeing pjsua2 hangs (seen once in CI): put every stack on stderr, say so, and exit 3 (see legs.Phone)."""
+    faulthandler.dump_traceback(sys.stderr, all_threads=True)
+    say("teardown-hung")
+    os._exit(3)
 
 
 def tone_frames(hz: float, seconds: float) -> list[bytes]:
@@ -208,8 +219,8 @@ class Phone:
             if idle_since is not None and time.monotonic() - idle_since > 0.5:
                 break
 
-    def close(self) -> dict[str, Any]:
-        """Hang up, free pjsua2 in the safe order, and sum up what each call heard."""
+    def close(self) -> None:
+        """Hang up, say what each call heard, and free pjsua2 in the safe order."""
         if self.calls:
             self.ep.hangupAllCalls()
             until = time.monotonic() + 2.0
@@ -218,6 +229,10 @@ class Phone:
         self.timers.clear()
         while self.calls:
             self.calls.popitem()[1].bridge = None
+        say("done", heard={str(n): tones_heard(frames, self.args.detect) for n, frames in self.heard.items()})
+        watchdog = threading.Timer(TEARDOWN_S, teardown_hung)
+        watchdog.daemon = True
+        watchdog.start()
         self.bridges.destroy()
         gc.collect()
         self.ep.libHandleEvents(100)
@@ -225,7 +240,7 @@ class Phone:
         self.account = None
         gc.collect()
         self.ep.libDestroy()
-        return {str(n): tones_heard(frames, self.args.detect) for n, frames in self.heard.items()}
+        watchdog.cancel()
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -249,13 +264,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     """Run the phone; print its events and then what it heard."""
-    phone = Phone(parse_args(argv))
+    args = parse_args(argv)
+    faulthandler.enable()
+    faulthandler.dump_traceback_later(args.max_s + 5, exit=True)  # a hang in the call loop: where, then exit 1
+    phone = Phone(args)
     try:
         phone.run()
     finally:
-        heard = phone.close()
+        faulthandler.cancel_dump_traceback_later()
+        phone.close()
         del phone  # no pjsua2 object may outlive libDestroy (it has run)
-    say("done", heard=heard)
 
 
 if __name__ == "__main__":
