@@ -30,6 +30,7 @@ from appliance.reception.profile import Profile
 from appliance.reception.wording import words
 from bench.line import heard_turns
 from models import Transcriber, shared_registry
+from tests.e2e.support import SCENARIO_VOICE
 from tests.scenarios.scenario import Scenario, check, load_scenarios, summary
 
 
@@ -73,7 +74,7 @@ def _norm(text: str) -> list[str]:
 
 
 def hear(transcriber: Transcriber, text: str, prompt: str, config: TurnConfig,
-         patient: bool) -> tuple[list[str], float]:
+         patient: bool, *, voice: str) -> tuple[list[str], float]:
     """The turns the appliance hears when an espeak-ng caller says text, and the seconds spent transcribing."""
     spent = 0.0
 
@@ -84,10 +85,11 @@ def hear(transcriber: Transcriber, text: str, prompt: str, config: TurnConfig,
         spent += time.monotonic() - started
         return text
 
-    return heard_turns(text, transcribe, config, patient), spent
+    return heard_turns(text, transcribe, config, patient, voice), spent
 
 
-def hear_all(scenarios: list[Scenario], profile: Profile, config: TurnConfig) -> dict[str, list[str]]:
+def hear_all(scenarios: list[Scenario], profile: Profile, config: TurnConfig,
+             voice: str = SCENARIO_VOICE) -> dict[str, list[str]]:
     """Each distinct spoken step's heard turns, keyed by brand and words (and whether the caller dictates then,
     as the conversation on the typed words says)."""
     transcriber = shared_registry().transcriber(None)
@@ -97,7 +99,7 @@ def hear_all(scenarios: list[Scenario], profile: Profile, config: TurnConfig) ->
         for step, patient in zip(scenario.steps, dictating(scenario, profile), strict=True):
             key = _key(brand.id, step.voice)
             if step.text and key not in found:
-                found[key], seconds = hear(transcriber, step.voice, vocabulary(brand), config, patient)
+                found[key], seconds = hear(transcriber, step.voice, vocabulary(brand), config, patient, voice=voice)
                 print(f"  {seconds:4.1f} s  {step.voice!r} -> {' | '.join(found[key])!r}", flush=True)
     return found
 
@@ -211,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--play", action="store_true", help="also play the scenarios with the heard words")
     parser.add_argument("--plain", action="store_true", help="end every turn by the 500 ms window alone")
     parser.add_argument("--save", type=Path, help="write what was heard to this JSON file")
+    parser.add_argument("--voice", default=SCENARIO_VOICE, help=f"the callers' espeak-ng voice ({SCENARIO_VOICE})")
     parser.add_argument("--load", type=Path, help="use what a --save run heard instead of hearing again")
     args = parser.parse_args(argv)
     from tests.scenarios.fast import FastRunner  # noqa: PLC0415 - the suite's profile, as the runners load it
@@ -219,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     scenarios = [s for s in load_scenarios() if not args.only or s.id in args.only or s.category in args.only]
     spoken = [s for s in scenarios if any(step.text for step in s.steps)]
     config = TurnConfig(finished_after_ms=500, unfinished_window_ms=500) if args.plain else TurnConfig()
-    heard = json.loads(args.load.read_text()) if args.load else hear_all(spoken, profile, config)
+    heard = json.loads(args.load.read_text()) if args.load else hear_all(spoken, profile, config, args.voice)
     if args.save:
         args.save.write_text(json.dumps(heard, indent=1))
     items = [item for scenario in spoken for item in compare(scenario, profile, heard)]

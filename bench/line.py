@@ -17,7 +17,7 @@ import numpy as np
 from appliance.call.audio import Pcm, resample
 from appliance.call.listening import Listening, TurnEnd
 from appliance.call.turns import TurnConfig
-from tests.e2e.support import espeak_wav, read_wav
+from tests.e2e.support import SCENARIO_VOICE, espeak_wav, read_wav
 
 LINE_RATE = 8000
 RATE = 16000
@@ -43,10 +43,10 @@ def over_the_line(pcm: Pcm) -> Pcm:
     return resample(mulaw_round_trip(resample(pcm, RATE, LINE_RATE)), LINE_RATE, RATE)
 
 
-def spoken(text: str, folder: Path | None = None) -> Pcm:
+def spoken(text: str, folder: Path | None = None, voice: str = SCENARIO_VOICE) -> Pcm:
     """What espeak-ng says for text, at 16 kHz, as the real-SIP runner makes it."""
     with tempfile.TemporaryDirectory(prefix="hearing-") as temp:
-        path = espeak_wav(text, Path(folder or temp) / "step.wav")
+        path = espeak_wav(text, Path(folder or temp) / "step.wav", voice)
         samples = read_wav(path)
     pcm: Pcm = np.round(samples * 32768.0).clip(-32768, 32767).astype(np.int16)
     return pcm
@@ -90,8 +90,8 @@ async def _turns(pcm: Pcm, transcribe: Callable[[Pcm], str], config: TurnConfig,
 
 
 def heard_turns(text: str, transcribe: Callable[[Pcm], str], config: TurnConfig | None = None,
-                patient: bool = False) -> list[str]:
+                patient: bool = False, voice: str = SCENARIO_VOICE) -> list[str]:
     """What the appliance hears, turn by turn, when an espeak-ng caller says text over PCMU: the real listener
     cuts the turns (its end of turn by words included), and a transcription takes as long as it really takes
     (`patient`: the caller is dictating)."""
-    return asyncio.run(_turns(over_the_line(spoken(text)), transcribe, config or TurnConfig(), patient))
+    return asyncio.run(_turns(over_the_line(spoken(text, voice=voice)), transcribe, config or TurnConfig(), patient))

@@ -30,7 +30,7 @@ from typing import Any
 from appliance.clock import CLOCK_ENV
 from appliance.storage.store import CallStore
 from tests.e2e.legs import Phone
-from tests.e2e.support import ROOT, RunningAppliance, espeak_wav, free_port, start_appliance
+from tests.e2e.support import ROOT, SCENARIO_VOICE, RunningAppliance, espeak_wav, free_port, start_appliance
 from tests.scenarios.scenario import (
     CallRecord,
     Exchange,
@@ -62,8 +62,8 @@ class Played:
 class SipSuite:
     """Plays scenarios over real SIP: the team's phones on fixed loopback ports, named in the box's profile."""
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
+    def __init__(self, folder: Path, voice: str = SCENARIO_VOICE) -> None:
+        self.folder, self.voice = folder, voice
         self.ports = {member: free_port() for member in team_ids()}
         self.profile = blind(profile_text({member: f"127.0.0.1:{port}" for member, port in self.ports.items()}))
         self.logs: list[str] = []  # each appliance's log, once it stopped
@@ -105,7 +105,7 @@ class SipSuite:
                           port=self.ports[scenario.transfer_to])
         caller: dict[str, Any] = {}
         try:
-            caller = place(box.uri(scenario.called), scenario, out)
+            caller = place(box.uri(scenario.called), scenario, out, self.voice)
         finally:
             events = _finish(phone, bool(caller.get("refers"))) if phone else []
         return Played(caller, events)
@@ -117,11 +117,13 @@ class SipSuite:
         return stored_record(box, str(played.caller["sip_call_id"]))
 
 
-def place(uri: str, scenario: Scenario, out: Path) -> dict[str, Any]:
-    """Speak the scenario's steps with the scripted caller (its own process); what it reported."""
+def place(uri: str, scenario: Scenario, out: Path, voice: str) -> dict[str, Any]:
+    """Speak the scenario's steps with the scripted caller (its own process) in an espeak-ng voice; what it
+    reported."""
     steps = []
     for n, step in enumerate(scenario.steps):
-        spoken = {"wav": str(espeak_wav(step.voice, out / f"step{n + 1}.wav"))} if step.text else {"keys": step.keys}
+        wav = out / f"step{n + 1}.wav"
+        spoken = {"wav": str(espeak_wav(step.voice, wav, voice))} if step.text else {"keys": step.keys}
         steps.append(spoken | {"over_reply_s": step.over_reply_s})
     plan = {"uri": uri, "identity": scenario.caller_id, "out": str(out), "steps": steps, "rtp_port": free_port(),
             "expect_transfer": bool(scenario.transfer_to), "wait_hangup_s": 35.0 if scenario.wait_for_hangup else 2.0}
@@ -257,13 +259,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=0, help="play at most N scenarios")
     parser.add_argument("--minutes", type=float, default=45.0, help="stop starting calls after this long")
     parser.add_argument("--out", type=Path, default=None, help="keep WAVs, plans and appliance logs here")
+    parser.add_argument("--voice", default=SCENARIO_VOICE, help=f"the callers' espeak-ng voice ({SCENARIO_VOICE})")
     args = parser.parse_args(argv)
     scenarios = select(load_scenarios(), args.only, args.limit)
     folder = args.out or Path(tempfile.mkdtemp(prefix="scenarios-sip-"))
     folder.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    results, left = run_suite(SipSuite(folder), scenarios, args.minutes)
-    print("\n".join(summary(results, "real SIP, espeak-ng callers, embedded default models")))
+    results, left = run_suite(SipSuite(folder, args.voice), scenarios, args.minutes)
+    print("\n".join(summary(results, f"real SIP, espeak-ng callers ({args.voice}), embedded default models")))
     if left:
         print(f"not played (time budget): {', '.join(s.id for s in left)}")
     print(f"{len(results)} calls in {(time.monotonic() - started) / 60:.1f} minutes; files in {folder}")

@@ -29,6 +29,8 @@ CLOSED = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)  # 10 PM the evening before
     ("I have a question about my insurance claim, who handles that?", "ann"),
     ("Put me through to the front desk.", "desk"),
     ("Can I speak to a person?", "desk"),
+    ("Can I speak for real, person? Please.", "desk"),  # 'to a real person' as tiny.en heard it over the line
+    ("I want a human.", "desk"),
 ])
 def test_callers_are_put_through_by_name_role_or_need(clinic: BusinessProfile, said: str, member: str) -> None:
     plan = plan_reply(clinic, said, now=OPEN)
