@@ -22,6 +22,7 @@ _MOST = ("most expensive", "priciest", "cost the most", "costs the most", "highe
 _LEAST = ("least expensive", "cheapest", "cost the least", "costs the least", "lowest price", "most affordable",
           "least costly")
 _DURATION = ("how long", "duration", "how many minutes", "how much time", "take long", "takes long")
+_STEM = 4  # letters: the least a word form shares, and the most it adds
 _GENERIC = {"a", "an", "the", "of", "and", "for", "with", "your", "service", "appointment", "session", "visit"}
 
 
@@ -81,17 +82,26 @@ def _significant(text: str) -> set[str]:
 def named_services(services: Sequence[ServiceFact], text: str) -> list[ServiceFact]:
     """The services the caller's words name best: all of a service's words count most, then the share of them said.
 
-    "cleaning" names "Teeth cleaning"; "teeth cleaning" prefers "Teeth cleaning" to "Teeth whitening"; two services
-    that fit equally well are both returned, so the caller can be asked which one they mean.
+    "cleaning" names "Teeth cleaning" (so do "clean" and "cleanings": word forms count); "teeth cleaning" prefers
+    "Teeth cleaning" to "Teeth whitening"; two services that fit equally well are both returned, so the caller can
+    be asked which one they mean.
     """
     said = _significant(text)
     scored: list[tuple[tuple[float, int], ServiceFact]] = []
     for service in services:
         name = _significant(service.name)
-        if name & said:
-            scored.append(((len(name & said) / len(name), len(name & said)), service))
+        common = {word for word in name if any(same_stem(word, other) for other in said)}
+        if common:
+            scored.append(((len(common) / len(name), len(common)), service))
     best = max((score for score, _ in scored), default=None)
     return [service for score, service in scored if score == best]
+
+
+def same_stem(one: str, other: str) -> bool:
+    """Whether two (singular) words are forms of one word: equal, or the shorter (4 letters or more) begins the
+    longer, which goes on by at most 4 letters ('whiten' and 'white' for 'whitening', 'clean' for 'cleaning')."""
+    short, long_ = sorted((one, other), key=len)
+    return short == long_ or (len(short) >= _STEM and long_.startswith(short) and len(long_) - len(short) <= _STEM)
 
 
 def asks_duration(text: str) -> bool:

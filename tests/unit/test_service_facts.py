@@ -82,6 +82,10 @@ def test_singular(word: str, one: str) -> None:
     ("how long are x-rays", ["X-ray"]),
     ("how long is something with teeth", ["Teeth cleaning", "Teeth whitening"]),
     ("how long is a root canal", []),
+    ("How much to whiten my teeth?", ["Teeth whitening"]),
+    ("How much does the white and incock?", ["Teeth whitening"]),  # 'teeth whitening' as tiny.en heard it
+    ("how long does it take to clean", ["Teeth cleaning"]),
+    ("how much is a check", ["Checkup"]),
 ])
 def test_services_are_named_loosely(text: str, names: list[str]) -> None:
     assert [s.name for s in named_services(DENTIST, text)] == names
