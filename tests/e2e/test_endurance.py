@@ -1,4 +1,4 @@
-"""Endurance, the fast variant (the full run: `python -m bench.endurance`, 500 calls): 20 short calls in a row
+"""Endurance, the fast variant (the full run: `python -m bench.endurance`, 500 calls): 10 short calls in a row
 against one running appliance, over real SIP with the real models; afterwards its file descriptors and threads
 are back where they were after the warm-up, and its memory grew by little."""
 
@@ -14,11 +14,11 @@ from tests.e2e.support import start_appliance
 
 pytestmark = pytest.mark.sip
 
-CALLS = 20
-GROWTH_MB = 25.0  # over 20 calls (the full run's bound is 50 MB over 500)
+CALLS = 10
+GROWTH_MB = 25.0  # over 10 calls (the full run's bound is 50 MB over 500)
 
 
-def test_twenty_calls_in_a_row_leak_no_descriptor_nor_thread(questions: dict[str, Path], tmp_path: Path) -> None:
+def test_ten_calls_in_a_row_leak_no_descriptor_nor_thread(questions: dict[str, Path], tmp_path: Path) -> None:
     appliance = start_appliance(short_data_dir(tmp_path / "data"))
     try:
         run = endure(appliance, [questions["parking"], questions["pet"]], tmp_path / "calls", calls=CALLS,
