@@ -7,6 +7,7 @@ as typed. Seconds per utterance instead of a half-hour SIP run.
     python -m bench.hearing --play               # also play each scenario in the fast runner with the heard words
     python -m bench.hearing --only transfer-name --save heard.json   # --load heard.json skips the hearing
     python -m bench.hearing --plain              # every turn ended by the 500 ms window, not by its words
+    python -m bench.hearing --whisper data/models/small/whisper-base   # another speech-to-text model
 """
 
 from __future__ import annotations
@@ -89,10 +90,10 @@ def hear(transcriber: Transcriber, text: str, prompt: str, config: TurnConfig,
 
 
 def hear_all(scenarios: list[Scenario], profile: Profile, config: TurnConfig,
-             voice: str = SCENARIO_VOICE) -> dict[str, list[str]]:
+             voice: str = SCENARIO_VOICE, whisper: Path | None = None) -> dict[str, list[str]]:
     """Each distinct spoken step's heard turns, keyed by brand and words (and whether the caller dictates then,
     as the conversation on the typed words says)."""
-    transcriber = shared_registry().transcriber(None)
+    transcriber = shared_registry().transcriber(whisper)
     found: dict[str, list[str]] = {}
     for scenario in scenarios:
         brand = profile.brand_for(scenario.called)
@@ -214,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--plain", action="store_true", help="end every turn by the 500 ms window alone")
     parser.add_argument("--save", type=Path, help="write what was heard to this JSON file")
     parser.add_argument("--voice", default=SCENARIO_VOICE, help=f"the callers' espeak-ng voice ({SCENARIO_VOICE})")
+    parser.add_argument("--whisper", type=Path, help="a faster-whisper model folder (default: the embedded one)")
     parser.add_argument("--load", type=Path, help="use what a --save run heard instead of hearing again")
     args = parser.parse_args(argv)
     from tests.scenarios.fast import FastRunner  # noqa: PLC0415 - the suite's profile, as the runners load it
@@ -222,7 +224,8 @@ def main(argv: list[str] | None = None) -> int:
     scenarios = [s for s in load_scenarios() if not args.only or s.id in args.only or s.category in args.only]
     spoken = [s for s in scenarios if any(step.text for step in s.steps)]
     config = TurnConfig(finished_after_ms=500, unfinished_window_ms=500) if args.plain else TurnConfig()
-    heard = json.loads(args.load.read_text()) if args.load else hear_all(spoken, profile, config, args.voice)
+    heard = json.loads(args.load.read_text()) if args.load else hear_all(spoken, profile, config, args.voice,
+                                                                                 args.whisper)
     if args.save:
         args.save.write_text(json.dumps(heard, indent=1))
     items = [item for scenario in spoken for item in compare(scenario, profile, heard)]

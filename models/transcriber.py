@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import itertools
 import logging
 import os
-import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -14,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from models.errors import SPEECH_TO_TEXT
+from models.repeats import collapse_repeats, has_repeated_phrase
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -56,12 +55,6 @@ def _as_float32(audio: npt.NDArray[Any]) -> npt.NDArray[np.float32]:
     if np.issubdtype(audio.dtype, np.floating):
         return audio.astype(np.float32, copy=False)
     raise ValueError(f"audio must be float32 in [-1, 1] or int16, got {audio.dtype}")
-
-
-def has_repeated_phrase(text: str) -> bool:
-    """True when a phrase comes twice in a row ("Hello? Hello?"), the usual sign of a looping decoder."""
-    phrases = [part.strip().lower() for part in re.split(r"[.?!,;]+", text) if part.strip()]
-    return any(first == second for first, second in itertools.pairwise(phrases))
 
 
 def window_frames(content_frames: int, min_window_seconds: float) -> int:
@@ -202,10 +195,13 @@ class Transcriber:
         avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)
         if result.no_speech_prob > _NO_SPEECH_PROB and avg_logprob < _LOG_PROB_FLOOR:
             return ""
-        text = str(tokenizer.decode(tokens)).strip()
-        looped = len(tokens) >= max_new or helpers.get_compression_ratio(text) > _COMPRESSION_RATIO_CEILING
-        if looped or has_repeated_phrase(text):
-            # Rare; the standard window is the reference, and it keeps a repetition the caller really said.
-            _LOGGER.debug("Fitted-window decode may have looped (%r); using the standard 30 s window", text)
+        decoded = str(tokenizer.decode(tokens)).strip()
+        text = collapse_repeats(decoded)  # a sentence written again is kept once (models/repeats.py)
+        cut = len(tokens) >= max_new and text == decoded
+        if cut or helpers.get_compression_ratio(text) > _COMPRESSION_RATIO_CEILING or has_repeated_phrase(text):
+            # The standard window is the reference, and it keeps a repetition the caller really said.
+            _LOGGER.debug("Fitted-window decode may have looped (%r); using the standard 30 s window", decoded)
             return None
+        if text != decoded:
+            _LOGGER.debug("Fitted-window decode wrote a sentence again (%r); kept once", decoded)
         return text

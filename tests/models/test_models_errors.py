@@ -15,7 +15,8 @@ import pytest
 
 import models.defaults
 from models import ChatModel, ModelError, Synthesizer, Transcriber, default_voice_model, default_whisper_model
-from models.transcriber import _as_float32, has_repeated_phrase, window_frames
+from models.repeats import collapse_repeats, has_repeated_phrase
+from models.transcriber import _as_float32, window_frames
 
 
 def _assert_names(error: ModelError, path: Path, key: str) -> None:
@@ -178,8 +179,25 @@ def test_window_fits_the_utterance() -> None:
 def test_repeated_phrase() -> None:
     assert has_repeated_phrase("Hello? Hello? Hello?")
     assert has_repeated_phrase("Thank you. thank you")
+    assert has_repeated_phrase("Can I, can I, speak to Ann?")
     assert not has_repeated_phrase("Our opening hours are Monday to Friday, 9 to 5.")
     assert not has_repeated_phrase("")
+    assert not has_repeated_phrase("Yes. Yes.")  # a caller says it twice; a loop goes on
+    assert not has_repeated_phrase("Call me at five, five, five, 2, 2, 0 1.")  # digits repeat in numbers
+
+
+def test_a_sentence_written_again_is_kept_once() -> None:
+    assert collapse_repeats("Is there parking? Is there parking?") == "Is there parking?"
+    looped = "Can I talk to someone in billing? Can I talk to someone in billing? Can I talk to someone in b"
+    assert collapse_repeats(looped) == "Can I talk to someone in billing?"  # and the cut-off copy goes
+    assert collapse_repeats("Hi. Thank you. thank you") == "Hi. Thank you."
+
+
+def test_what_a_caller_really_repeats_stays() -> None:
+    for text in ("Yes. Yes.", "My number is 5. 5. 5.", "Call me at 5.5, 3.0, 3.4, 4.5.", "Five five. Five five.",
+                 "Where are you? I am lost", "I have a question about my"):
+        assert collapse_repeats(text) == text
+    assert collapse_repeats("") == ""
 
 
 def test_audio_conversion() -> None:
