@@ -37,6 +37,12 @@ _SHORT_ANSWERS = frozenset((
 ))
 _GREETINGS = frozenset(("hi", "hello", "hey", "morning", "afternoon", "evening"))
 _INTRODUCTIONS = (("this", "is"), ("my", "name", "is"), ("it's",), ("it", "is"), ("i'm",), ("i", "am"))
+# A question by its word order ("is their parking." - Whisper often leaves out the question mark).
+_ASKING = frozenset((
+    "is", "are", "do", "does", "did", "can", "could", "will", "would", "may", "should", "have", "has",
+    "what", "when", "where", "who", "which", "how", "why",
+))
+_QUESTION_WORDS = 3  # at least this long: "Can you" alone is a caller about to go on
 _SHORT_ANSWER_WORDS = 3
 _NAME_WORDS = 2  # "This is Tom Reed." is a caller about to say why they call
 
@@ -59,6 +65,8 @@ def judge(text: str) -> Finished:
         return Finished.YES  # "Yes.", "No", "Yes, it is."
     if last in _TRAILING or _is_introduction(said):
         return Finished.NO
+    if said[0] in _ASKING and len(said) >= _QUESTION_WORDS and raw.endswith("."):
+        return Finished.YES
     return Finished.UNSURE  # a statement is often a preamble: "I have a question about my bill." ...
 
 

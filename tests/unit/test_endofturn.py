@@ -14,6 +14,7 @@ from appliance.call.turns import TurnConfig, TurnDetector, TurnSignal
 @pytest.mark.parametrize("text", [
     "What are your opening hours?", "Is Doctor Okafor in today?", "Yes.", "No", "Thanks.", "Could you put me through?",
     "Hello?", "Yes, it is.", "No, thank you.", "Who can I speak to?",
+    "is their parking.", "Do you accept insurance.",  # questions by their word order, the "?" left out
 ])
 def test_finished_words(text: str) -> None:
     assert judge(text) is Finished.YES
@@ -30,7 +31,8 @@ def test_unfinished_words(text: str) -> None:
 
 @pytest.mark.parametrize("text", ["", "Mm-hmm.", "Uh-huh.", "Okay so", "Good", "Tooth ache",
                                   "I have a question about my bill.", "I'd like to book a cleaning.",
-                                  "It's Sam Cole, about my bill."])
+                                  "It's Sam Cole, about my bill.", "Can you.", "Can you hear me, I",
+                                  "What I wanted to ask is", "How much is a cleaning, and"])
 def test_words_that_say_nothing_sure(text: str) -> None:
     assert judge(text) in (Finished.UNSURE, Finished.NO)
     assert judge(text) is not Finished.YES
