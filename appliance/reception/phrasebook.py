@@ -16,6 +16,7 @@ DIDNT_CATCH = f"{NOT_CAUGHT} Could you say it again?"
 STILL_THERE = "Are you still there?"
 TIME_LIMIT = "I'm sorry, we have reached the time limit for this call."
 FALLBACK = f"I'm sorry, I can't help with that right now. {ANYTHING_ELSE}"  # when the LLM fails or strays
+TOLD = "Thank you for letting me know. What can I help you with?"  # ...on words that told rather than asked
 
 # Taking a message
 MESSAGE_ASK = "Please tell me your name, your phone number, and what it's about."
@@ -69,4 +70,4 @@ CONSENT = "This call may be recorded."
 
 FIXED = (ANYTHING_ELSE, NO_INFO, WELCOME, GO_AHEAD, DIDNT_CATCH, STILL_THERE, TIME_LIMIT, FALLBACK, MESSAGE_PROMPT,
          OFFER, THANKS, TAKEN, URGENT, CALL_BACK, NO_NUMBER, NOBODY_TO_PUT_THROUGH, SORRY, UNDERSTAND,
-         HELP_NEXT, NUMBER_AGAIN, KEYPAD_MENU, ONE_MOMENT)  # said often: synthesized before the first call
+         HELP_NEXT, NUMBER_AGAIN, KEYPAD_MENU, ONE_MOMENT, TOLD)  # said often: synthesized before the first call

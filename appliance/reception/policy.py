@@ -57,6 +57,7 @@ _DONE = _NO | frozenset(
         "fine", "ok", "okay", "that", "is", "everything", "nothing", "else", "so", "much", "very", "for", "now",
     )
 )
+_GRATITUDE = ("thank you", "thanks", "grateful", "appreciate")  # 'I wanted to say thank you for last week.'
 _THANKS = frozenset(("thanks", "thank", "great", "perfect", "helpful", "wonderful", "awesome", "cheers"))
 _ACK = _THANKS | frozenset(
     ("you", "ok", "okay", "alright", "all", "right", "got", "it", "that's", "very", "much", "so", "good", "cool",
@@ -136,6 +137,8 @@ def plan_reply(profile: BusinessProfile, text: str, *, llm_answers_questions: bo
         return plan
     if is_question(text) and not llm_answers_questions:
         return ReplyPlan(Intent.UNKNOWN, text=f"{NO_INFO} {OFFER}", expect=Expect.OFFER_ANSWER)
+    if not is_question(text) and says(text, _GRATITUDE):
+        return ReplyPlan(Intent.ACKNOWLEDGE, text=f"{WELCOME} {ANYTHING_ELSE}")
     return ReplyPlan(Intent.OPEN, use_llm=True)
 
 

@@ -56,6 +56,7 @@ from appliance.reception.phrasebook import (
     KEYPAD_MENU,
     MESSAGE_PROMPT,
     STILL_THERE,
+    TOLD,
     UNTRANSCRIBED,
 )
 from appliance.reception.plans import sympathy_fits
@@ -158,10 +159,10 @@ class Harness:
         return [e for e in self.events if isinstance(e, TurnSpoken) and (speaker is None or e.speaker is speaker)]
 
 
-def make(profile: BusinessProfile, engines: FakeEngines, **call: Any) -> Harness:
+def make(profile: BusinessProfile, engines: FakeEngines, *, llm_answers: bool = False, **call: Any) -> Harness:
     settings = CallSettings.model_construct(**(CallSettings().model_dump() | call))
     ctx = RunContext(profile, engines, PhraseCache(engines), settings, TurnConfig(), system_prompt(profile),
-                     vocabulary(profile), clock=Clock(OPEN_HOURS))
+                     vocabulary(profile), llm_answers_questions=llm_answers, clock=Clock(OPEN_HOURS))
     inputs: Inputs = asyncio.Queue()
     line, events = FakeLine(inputs), []
     started = CallStarted("c1", "5550100", "desk", 1.0, "Ann", "127.0.0.1:5060", "PCMU", "sip-id")
@@ -342,6 +343,16 @@ async def test_ungrounded_llm_sentences_are_not_spoken(profile: BusinessProfile,
     h.type("I will bring my dog.")
     h.caller_hangs_up()
     await converse(h)
+    assert h.turns(Speaker.RECEPTIONIST)[-1].text == TOLD  # told, not asked: no "I can't help with that"
+
+
+async def test_a_question_the_llm_strays_on_gets_the_plain_fallback(profile: BusinessProfile,
+                                                                    engines: FakeEngines) -> None:
+    engines.llm_pieces = ["No, pets are forbidden by the landlord's insurance policy. "]
+    h = make(profile, engines, llm_answers=True)  # a larger model's tier answers questions itself
+    h.type("Can I bring my dog?")
+    h.caller_hangs_up()
+    await converse(h)
     assert h.turns(Speaker.RECEPTIONIST)[-1].text == FALLBACK
 
 
@@ -351,7 +362,7 @@ async def test_sympathy_for_nothing_told_is_not_spoken(profile: BusinessProfile,
     h.type("It's my first time calling.")
     h.caller_hangs_up()
     await converse(h)
-    assert h.turns(Speaker.RECEPTIONIST)[-1].text == FALLBACK
+    assert h.turns(Speaker.RECEPTIONIST)[-1].text == TOLD
 
 
 def test_sympathy_fits_only_what_the_caller_told() -> None:

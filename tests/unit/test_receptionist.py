@@ -67,6 +67,12 @@ def test_short_replies_to_anything_else(profile: BusinessProfile) -> None:
     assert plan_reply(profile, "No, thank you.").end_call
 
 
+def test_thanks_told_get_a_welcome_not_the_llm(profile: BusinessProfile) -> None:
+    for said in ("I wanted to say thank you for last week.", "I really appreciate how you fitted me in."):
+        assert plan_reply(profile, said).text == f"{WELCOME} {ANYTHING_ELSE}"
+    assert plan_reply(profile, "Thank you, I'd like to book an appointment.").intent is Intent.MESSAGE
+
+
 def test_a_message_offer_and_its_answers(profile: BusinessProfile) -> None:
     yes = plan_reply(profile, "Yes, please.", expect=Expect.OFFER_ANSWER)
     assert (yes.intent, yes.text, yes.expect) == (Intent.MESSAGE, MESSAGE_ASK, Expect.MESSAGE)
