@@ -32,15 +32,36 @@ def collapse_repeats(text: str) -> str:
     kept: list[str] = []
     collapsed = False
     for sentence in (s.strip() for s in _SENTENCE_END.split(text)):
-        plain = _plain(sentence)
+        plain = _plain(sentence).split()
         if not plain:
             continue
-        last = _plain(kept[-1]) if kept else ""
-        if plain == last and len(plain.split()) >= 2 and not _is_digits(plain):
+        last = _plain(kept[-1]).split() if kept else []
+        if plain == last and len(plain) >= 2 and not _is_digits(" ".join(plain)):
             collapsed = True
-        elif not (collapsed and sentence[-1] not in ".?!" and last.startswith(plain)):
+        elif not (collapsed and sentence[-1] not in ".?!" and _begins(last, plain)):
             kept.append(sentence)
     return " ".join(kept)
+
+
+def _begins(sentence: list[str], fragment: list[str]) -> bool:
+    """Whether a fragment of two words or more is how the sentence begins, its last word perhaps cut short."""
+    if not 2 <= len(fragment) <= len(sentence):
+        return False
+    size = len(fragment)
+    return sentence[: size - 1] == fragment[:-1] and sentence[size - 1].startswith(fragment[-1])
+
+
+def mend(decoded: str, cut: bool) -> str | None:
+    """What a fitted-window decode says once a sentence written again is kept once; None when it still looks
+    looped (`cut`: the decoder stopped at its token limit), so the standard window must decide. A cut decode is
+    only trusted when collapsing mended it: every sentence once, the last one ended."""
+    text = collapse_repeats(decoded)
+    if cut:
+        sentences = [_plain(s) for s in _SENTENCE_END.split(text) if _plain(s)]
+        mended = text != decoded and text.endswith((".", "?", "!")) and len(set(sentences)) == len(sentences)
+        if not mended:
+            return None
+    return None if has_repeated_phrase(text) else text
 
 
 def has_repeated_phrase(text: str) -> bool:

@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from models.errors import SPEECH_TO_TEXT
-from models.repeats import collapse_repeats, has_repeated_phrase
+from models.repeats import mend
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -196,9 +196,8 @@ class Transcriber:
         if result.no_speech_prob > _NO_SPEECH_PROB and avg_logprob < _LOG_PROB_FLOOR:
             return ""
         decoded = str(tokenizer.decode(tokens)).strip()
-        text = collapse_repeats(decoded)  # a sentence written again is kept once (models/repeats.py)
-        cut = len(tokens) >= max_new and text == decoded
-        if cut or helpers.get_compression_ratio(text) > _COMPRESSION_RATIO_CEILING or has_repeated_phrase(text):
+        text = mend(decoded, cut=len(tokens) >= max_new)  # a sentence written again is kept once
+        if text is None or helpers.get_compression_ratio(text) > _COMPRESSION_RATIO_CEILING:
             # The standard window is the reference, and it keeps a repetition the caller really said.
             _LOGGER.debug("Fitted-window decode may have looped (%r); using the standard 30 s window", decoded)
             return None

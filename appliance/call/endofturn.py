@@ -40,7 +40,13 @@ _INTRODUCTIONS = (("this", "is"), ("my", "name", "is"), ("it's",), ("it", "is"),
 # A question by its word order ("is their parking." - Whisper often leaves out the question mark).
 _ASKING = frozenset((
     "is", "are", "do", "does", "did", "can", "could", "will", "would", "may", "should", "have", "has",
-    "what", "when", "where", "who", "which", "how", "why",
+    "what", "what's", "when", "where", "who", "which", "how", "why",
+))
+# ...unless it stops where an object or a clause must follow ("Do you have.", "Is it possible.", "How do I put
+# this."): Whisper writes a full stop at a pause too.
+_GOES_ON = frozenset((
+    "have", "get", "know", "tell", "me", "be", "do", "check", "possible", "way", "start", "this", "ask", "see",
+    "find", "help", "make", "need", "want", "put", "give", "say", "wondering", "it", "there", "you", "i",
 ))
 _QUESTION_WORDS = 3  # at least this long: "Can you" alone is a caller about to go on
 _SHORT_ANSWER_WORDS = 3
@@ -65,7 +71,7 @@ def judge(text: str) -> Finished:
         return Finished.YES  # "Yes.", "No", "Yes, it is."
     if last in _TRAILING or _is_introduction(said):
         return Finished.NO
-    if said[0] in _ASKING and len(said) >= _QUESTION_WORDS and raw.endswith("."):
+    if said[0] in _ASKING and len(said) >= _QUESTION_WORDS and raw.endswith(".") and last not in _GOES_ON:
         return Finished.YES
     return Finished.UNSURE  # a statement is often a preamble: "I have a question about my bill." ...
 

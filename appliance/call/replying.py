@@ -15,7 +15,7 @@ from appliance.errors import ErrorCode, StageError
 from appliance.reception.phrasebook import FALLBACK, TOLD
 from appliance.reception.plan import ReplyPlan
 from appliance.reception.plans import sympathy_fits
-from appliance.reception.policy import clean_llm_reply, is_grounded, is_question, system_prompt
+from appliance.reception.policy import asks, clean_llm_reply, is_grounded, system_prompt
 from appliance.reception.profile import BusinessProfile
 from models import ChatMessage, ModelError
 
@@ -84,7 +84,7 @@ class Replier:
                 count += 1
                 yield sentence
         if count == 0:  # nothing usable written (no fault): a fixed phrase, each sentence in the phrase cache
-            for sentence in split_sentences(FALLBACK if is_question(caller_text) else TOLD):
+            for sentence in split_sentences(FALLBACK if asks(caller_text) else TOLD):
                 yield sentence
 
     def _usable(self, sentences: list[str], caller_text: str, reply: Reply) -> list[str]:

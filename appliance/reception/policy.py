@@ -36,7 +36,8 @@ _STOP = frozenset(
         "with", "please", "hi", "hello",
     )
 )
-_GOODBYE = ("bye", "goodbye", "that's all", "that is all", "nothing else", "that's it", "hang up", "no thanks")
+_GOODBYE = ("bye", "goodbye", "that's all", "that is all", "nothing else", "that's it", "hang up", "no thanks",
+            "have a nice day", "have a good day", "have a great day")
 _ADDRESS = ("where", "address", "located", "location", "directions", "find you")
 _PRICE = ("price", "prices", "cost", "costs", "how much", "charge", "fee", "fees", "rate")
 _SERVICES = ("services", "service", "offer", "provide", "do you do")
@@ -57,7 +58,18 @@ _DONE = _NO | frozenset(
         "fine", "ok", "okay", "that", "is", "everything", "nothing", "else", "so", "much", "very", "for", "now",
     )
 )
-_GRATITUDE = ("thank you", "thanks", "grateful", "appreciate")  # 'I wanted to say thank you for last week.'
+# Thanks and nothing else: 'I wanted to say thank you for last week.' A word outside these ('Thanks, I have a
+# question', 'I don't appreciate...', 'Thank you, my name is...') leaves the words to the other rules.
+_GRATITUDE = ("thank you", "thanks", "grateful", "appreciate")
+_THANKS_ONLY = frozenset((
+    "i", "we", "just", "wanted", "want", "to", "say", "thank", "thanks", "you", "so", "very", "much", "really",
+    "a", "lot", "for", "all", "your", "the", "my", "our", "help", "last", "week", "yesterday", "earlier", "again",
+    "appreciate", "it", "that", "grateful", "how", "fitted", "fitting", "me", "in", "kind", "kindness", "care",
+    "great", "service", "work", "visit", "appointment", "everything", "and", "team", "oh", "well",
+))
+# Asking without a question's form: 'I was wondering if...', 'Tell me about whitening.'
+_ASKS_INDIRECTLY = ("wonder", "wondering", "wondered", "like to know", "want to know", "tell me", "know if",
+                    "know whether", "curious")
 _THANKS = frozenset(("thanks", "thank", "great", "perfect", "helpful", "wonderful", "awesome", "cheers"))
 _ACK = _THANKS | frozenset(
     ("you", "ok", "okay", "alright", "all", "right", "got", "it", "that's", "very", "much", "so", "good", "cool",
@@ -108,6 +120,11 @@ def is_question(text: str) -> bool:
     return text.rstrip().endswith("?") or bool(said and said[0] in _ASKING)
 
 
+def asks(text: str) -> bool:
+    """Whether the caller wants to know something, in a question's form or not ('I was wondering if...')."""
+    return is_question(text) or says(text, _ASKS_INDIRECTLY)
+
+
 def plan_reply(profile: BusinessProfile, text: str, *, llm_answers_questions: bool = False,
                expect: Expect = Expect.ANYTHING, now: datetime | None = None) -> ReplyPlan:
     """Decide how to answer what the caller just said (`expect`: what the last reply asked for; `now`: the
@@ -137,7 +154,7 @@ def plan_reply(profile: BusinessProfile, text: str, *, llm_answers_questions: bo
         return plan
     if is_question(text) and not llm_answers_questions:
         return ReplyPlan(Intent.UNKNOWN, text=f"{NO_INFO} {OFFER}", expect=Expect.OFFER_ANSWER)
-    if not is_question(text) and says(text, _GRATITUDE):
+    if says(text, _GRATITUDE) and set(said) <= _THANKS_ONLY:
         return ReplyPlan(Intent.ACKNOWLEDGE, text=f"{WELCOME} {ANYTHING_ELSE}")
     return ReplyPlan(Intent.OPEN, use_llm=True)
 

@@ -19,9 +19,7 @@ from appliance.reception.wording import says, singular, singular_words, words
 _ASKS = ("speak to", "speak with", "talk to", "talk with", "put me through", "transfer me", "connect me",
          "put me on", "get me", "reach", "get hold of", "get a hold of", "who do i speak", "who do i talk",
          "who handles", "who deals with", "who can help", "who should i", "i need", "i'd like", "i want",
-         "is there someone", "can i get", "looking for",
-         # the verb alone: 'can I talk about your mechanics' (tiny.en for 'to one of your mechanics')
-         "can i talk", "can i speak", "could i talk", "could i speak", "may i talk", "may i speak")
+         "is there someone", "can i get", "looking for")
 _PRESENT = ("in today", "in now", "available", "there today", "around", "in the office", "working today")
 # 'A person, please': the front desk. One home for these words (the plans and the ask test both use them).
 PERSON = ("a person", "a human", "human", "someone", "somebody", "real person", "live person", "the front desk",

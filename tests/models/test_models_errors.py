@@ -15,7 +15,7 @@ import pytest
 
 import models.defaults
 from models import ChatModel, ModelError, Synthesizer, Transcriber, default_voice_model, default_whisper_model
-from models.repeats import collapse_repeats, has_repeated_phrase
+from models.repeats import collapse_repeats, has_repeated_phrase, mend
 from models.transcriber import _as_float32, window_frames
 
 
@@ -191,6 +191,17 @@ def test_a_sentence_written_again_is_kept_once() -> None:
     looped = "Can I talk to someone in billing? Can I talk to someone in billing? Can I talk to someone in b"
     assert collapse_repeats(looped) == "Can I talk to someone in billing?"  # and the cut-off copy goes
     assert collapse_repeats("Hi. Thank you. thank you") == "Hi. Thank you."
+    assert collapse_repeats("Is Ann there? Is Ann there? I") == "Is Ann there? I"  # 'I' is no cut-off copy
+
+
+def test_a_decode_is_mended_or_left_to_the_standard_window() -> None:
+    assert mend("Is there parking? Is there parking?", cut=False) == "Is there parking?"
+    assert mend("Is there parking? Is there parking? Is th", cut=True) == "Is there parking?"
+    assert mend("Can I, can I, speak to Ann?", cut=False) is None  # a loop inside a sentence
+    assert mend("My number is five five five two zero one", cut=True) is None  # cut, nothing to mend
+    alternating = "Yes. Is there parking? Is there parking? Yes. Is there parking? Is there parking? Yes. Is th"
+    assert mend(alternating, cut=True) is None  # still two sentences over and over
+    assert mend("Yes. Yes.", cut=False) == "Yes. Yes."
 
 
 def test_what_a_caller_really_repeats_stays() -> None:

@@ -72,6 +72,7 @@ def test_the_silence_watch_fires_once_a_reply_is_owed_in_silence_past_the_deadli
     watch = SilenceWatch(2.0)
     assert not watch.overdue(10.0, owed=True, playing=False)  # the caller's turn just ended
     assert not watch.overdue(11.9, owed=True, playing=False)
+    assert not watch.overdue(11.93, owed=True, playing=False)
     assert watch.overdue(11.95, owed=True, playing=False)  # three frames early: the menu first frame is out by 12.0
     assert not watch.overdue(12.1, owed=True, playing=False)  # it starts over
 

@@ -32,7 +32,8 @@ def test_unfinished_words(text: str) -> None:
 @pytest.mark.parametrize("text", ["", "Mm-hmm.", "Uh-huh.", "Okay so", "Good", "Tooth ache",
                                   "I have a question about my bill.", "I'd like to book a cleaning.",
                                   "It's Sam Cole, about my bill.", "Can you.", "Can you hear me, I",
-                                  "What I wanted to ask is", "How much is a cleaning, and"])
+                                  "What I wanted to ask is", "How much is a cleaning, and", "Do you have.",
+                                  "Can you tell me.", "Is it possible.", "How do I put this.", "Do you know."])
 def test_words_that_say_nothing_sure(text: str) -> None:
     assert judge(text) in (Finished.UNSURE, Finished.NO)
     assert judge(text) is not Finished.YES

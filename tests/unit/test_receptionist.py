@@ -9,7 +9,7 @@ from appliance.errors import ConfigError
 from appliance.reception import facts
 from appliance.reception.phrasebook import ANYTHING_ELSE, GO_AHEAD, MESSAGE_ASK, MESSAGE_PROMPT, NO_INFO, OFFER, WELCOME
 from appliance.reception.plan import Expect, Intent
-from appliance.reception.policy import is_grounded, is_question, plan_reply, system_prompt, takes_message
+from appliance.reception.policy import asks, is_grounded, is_question, plan_reply, system_prompt, takes_message
 from appliance.reception.profile import BusinessProfile, load_profile
 
 
@@ -65,12 +65,25 @@ def test_short_replies_to_anything_else(profile: BusinessProfile) -> None:
     assert plan_reply(profile, "ok").text == ANYTHING_ELSE
     assert plan_reply(profile, "Yeah.").text == GO_AHEAD
     assert plan_reply(profile, "No, thank you.").end_call
+    assert plan_reply(profile, "Thank you, have a nice day.").end_call
 
 
 def test_thanks_told_get_a_welcome_not_the_llm(profile: BusinessProfile) -> None:
     for said in ("I wanted to say thank you for last week.", "I really appreciate how you fitted me in."):
         assert plan_reply(profile, said).text == f"{WELCOME} {ANYTHING_ELSE}"
     assert plan_reply(profile, "Thank you, I'd like to book an appointment.").intent is Intent.MESSAGE
+    for said in ("I don't appreciate being put on hold.", "Thanks, I have a question about my bill.",
+                 "Thank you. My name is Tom Reed and I'm calling about my son.", "Thanks for nothing.",
+                 "I'd appreciate some help with my insurance claim.", "Thanks. Do you take walk-ins."):
+        assert plan_reply(profile, said).text != f"{WELCOME} {ANYTHING_ELSE}", said
+
+
+@pytest.mark.parametrize(("said", "asked"), [
+    ("I was wondering if you take walk-ins.", True), ("Tell me about whitening.", True),
+    ("Do you take walk-ins?", True), ("It's my first time calling.", False), ("I will bring my dog.", False),
+])
+def test_asking_without_a_question_form(said: str, asked: bool) -> None:
+    assert asks(said) is asked
 
 
 def test_a_message_offer_and_its_answers(profile: BusinessProfile) -> None:
