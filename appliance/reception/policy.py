@@ -7,6 +7,7 @@ open conversation, with the profile as its grounding. A question the profile has
 
 from __future__ import annotations
 
+import difflib
 import re
 from datetime import UTC, datetime
 from itertools import groupby
@@ -42,6 +43,7 @@ _ADDRESS = ("where", "address", "located", "location", "directions", "find you")
 _PRICE = ("price", "prices", "cost", "costs", "how much", "charge", "fee", "fees", "rate")
 _SERVICES = ("services", "service", "offer", "provide", "do you do")
 GROUNDED_SHARE = 0.6
+NEAR_WORD = 0.8
 _PRONOUNS = frozenset(("i", "i'm", "i'll", "i'd", "i've"))
 _ASKING = frozenset(
     (
@@ -98,10 +100,19 @@ def best_faq(profile: BusinessProfile, text: str) -> tuple[int, float]:
     for index, faq in enumerate(profile.faqs):
         asked = set(words(faq.question)) - _STOP
         if asked and said:
-            score = len(said & asked) / len(asked)
+            score = sum(any(_near_word(word, heard) for heard in said) for word in asked) / len(asked)
             if score > best[1]:
                 best = (index, score)
     return best
+
+
+def _near_word(word: str, heard: str) -> bool:
+    """The same word, or one speech recognition got nearly right ('spell' for 'sell'): four letters or more, the
+    same first letter, and alike by NEAR_WORD."""
+    if word == heard:
+        return True
+    return min(len(word), len(heard)) >= 4 and word[0] == heard[0] and \
+        difflib.SequenceMatcher(None, word, heard).ratio() >= NEAR_WORD
 
 
 def _service_price(profile: BusinessProfile, text: str) -> str:

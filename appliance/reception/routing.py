@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from appliance.reception.directory import Route, TeamMember
 from appliance.reception.profile import BusinessProfile
 from appliance.reception.spans import DAYS, parse_span
-from appliance.reception.wording import says, singular, singular_words, words
+from appliance.reception.wording import joined_pairs, says, singular, singular_words, words
 
 _ASKS = ("speak to", "speak with", "talk to", "talk with", "put me through", "transfer me", "connect me",
          "put me on", "get me", "reach", "get hold of", "get a hold of", "who do i speak", "who do i talk",
@@ -55,7 +55,7 @@ def find_member(profile: BusinessProfile, text: str, *, closed: bool = False, ur
     for' is Dr. Okafor), then role or department, then a routing rule's need (its words too). Singular and plural
     are alike ('one of your mechanics', 'the account department'). Rules limited to open or closed hours, or to
     urgent calls, apply only then."""
-    said = singular_words(text)
+    said = singular_words(text) + joined_pairs(text)  # 'in voice' names the invoice rule too
     for member in profile.team:
         if any(f" {name} " in said for name in _names(member)):
             return Match(member, "name")

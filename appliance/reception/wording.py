@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 _WORD = re.compile(r"[a-z0-9']+")
@@ -16,6 +17,18 @@ def says(text: str, cues: tuple[str, ...]) -> bool:
     """Whether the text contains one of the cues (words or phrases) as whole words."""
     padded = f" {' '.join(words(text))} "
     return any(f" {cue} " in padded for cue in cues)
+
+
+_JOINED_MIN = 6  # letters: 'in voice' is 'invoice'; shorter joins ('a bill' → 'abill') say nothing
+
+
+def joined_pairs(text: str) -> str:
+    """Each two neighbouring words written as one, space-padded: speech recognition splits a word it does not
+    expect ('a mountain in voice' for 'about an invoice'), and the pair joined again finds it."""
+    said = words(text)
+    pairs = [singular(a + b) for a, b in itertools.pairwise(said)
+             if len(a) >= 2 and len(b) >= 2 and len(a + b) >= _JOINED_MIN]
+    return f" {' '.join(pairs)} "
 
 
 def singular(word: str) -> str:

@@ -41,6 +41,8 @@ def test_open_now_uses_the_business_time_zone(profile: BusinessProfile) -> None:
         ("How much is a cleaning?", Intent.PRICE),
         ("What services do you offer?", Intent.SERVICES),
         ("Do you accept insurance?", Intent.FAQ),
+        ("Are you talking new patience?", Intent.FAQ),
+        ("Do you accept pets?", Intent.UNKNOWN),  # one word of two is no answer
         ("OK thanks, bye!", Intent.GOODBYE),
         ("No.", Intent.GOODBYE),
         ("Nope, I think that's everything.", Intent.GOODBYE),

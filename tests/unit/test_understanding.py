@@ -14,7 +14,7 @@ from appliance.reception.plans import on_call_need
 from appliance.reception.policy import plan_reply
 from appliance.reception.profile import BusinessProfile
 from appliance.reception.routing import find_member, sounds_like
-from appliance.reception.wording import singular, singular_words
+from appliance.reception.wording import joined_pairs, singular, singular_words
 
 OPEN = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)  # a Wednesday, 10 AM in New York
 CLOSED = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)  # 10 PM the evening before
@@ -36,6 +36,12 @@ def test_singular(word: str, one: str) -> None:
     assert singular(word) == one
 
 
+def test_neighbouring_words_joined() -> None:
+    assert joined_pairs("a mountain in voice") == " mountainin invoice "  # one-letter words stay apart
+    assert joined_pairs("a bill") == "  "  # too short to be one word misheard as two
+    assert joined_pairs("") == "  "
+
+
 def test_singular_words_make_plural_and_singular_alike() -> None:
     assert singular_words("The accounts department") == singular_words("the account department") == \
         " the account department "
@@ -49,6 +55,7 @@ def test_singular_words_make_plural_and_singular_alike() -> None:
     ("Is Dr. Rocka for in today?", "okafor"),  # 'Dr. Okafor' as tiny.en hears it over a phone line
     ("Is doctor Okafore there?", "okafor"),
     ("Can I speak to Doctor Hart?", "hyg"),
+    ("Who do I talk to a mountain in voice?", "ann"),  # 'about an invoice': a word split in two, joined again
 ])
 def test_heard_words_find_the_member(practice: BusinessProfile, said: str, member: str) -> None:
     match = find_member(practice, said)
@@ -61,6 +68,7 @@ def test_heard_words_find_the_member(practice: BusinessProfile, said: str, membe
     "Is Dr. Rock after interlude?",  # too far from Okafor to risk it
     "I'd like to book a cleaning.",
     "My daughter has an appointment on Friday.",
+    "I can sell you a bike in voice mail.",  # joined pairs: 'invoicemail', 'cansell' name nobody
 ])
 def test_near_misses_do_not_put_through(practice: BusinessProfile, said: str) -> None:
     match = find_member(practice, said)
