@@ -12,7 +12,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from appliance.reception.phrasebook import DIGIT_NAMES
-from appliance.reception.wording import words
+from appliance.reception.wording import ASKING, words
 
 
 class Finished(StrEnum):
@@ -37,12 +37,8 @@ _SHORT_ANSWERS = frozenset((
 ))
 _GREETINGS = frozenset(("hi", "hello", "hey", "morning", "afternoon", "evening"))
 _INTRODUCTIONS = (("this", "is"), ("my", "name", "is"), ("it's",), ("it", "is"), ("i'm",), ("i", "am"))
-# A question by its word order ("is their parking." - Whisper often leaves out the question mark).
-_ASKING = frozenset((
-    "is", "are", "do", "does", "did", "can", "could", "will", "would", "may", "should", "have", "has",
-    "what", "what's", "when", "where", "who", "which", "how", "why",
-))
-# ...unless it stops where an object or a clause must follow ("Do you have.", "Is it possible.", "How do I put
+# A question by its word order ("is their parking.": Whisper often leaves out the question mark), unless it
+# stops where an object or a clause must follow ("Do you have.", "Is it possible.", "How do I put
 # this."): Whisper writes a full stop at a pause too.
 _GOES_ON = frozenset((
     "have", "get", "know", "tell", "me", "be", "do", "check", "possible", "way", "start", "this", "ask", "see",
@@ -71,7 +67,7 @@ def judge(text: str) -> Finished:
         return Finished.YES  # "Yes.", "No", "Yes, it is."
     if last in _TRAILING or _is_introduction(said):
         return Finished.NO
-    if said[0] in _ASKING and len(said) >= _QUESTION_WORDS and raw.endswith(".") and last not in _GOES_ON:
+    if said[0] in ASKING and len(said) >= _QUESTION_WORDS and raw.endswith(".") and last not in _GOES_ON:
         return Finished.YES
     return Finished.UNSURE  # a statement is often a preamble: "I have a question about my bill." ...
 

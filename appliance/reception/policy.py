@@ -27,7 +27,7 @@ from appliance.reception.phrasebook import (
 from appliance.reception.plan import Expect, Intent, ReplyPlan
 from appliance.reception.profile import BusinessProfile
 from appliance.reception.service_facts import ServiceFact, named_services
-from appliance.reception.wording import says, words
+from appliance.reception.wording import ASKING, says, words
 
 _STOP = frozenset(
     (
@@ -45,13 +45,6 @@ _SERVICES = ("services", "service", "offer", "provide", "do you do")
 GROUNDED_SHARE = 0.6
 NEAR_WORD = 0.8
 _PRONOUNS = frozenset(("i", "i'm", "i'll", "i'd", "i've"))
-_ASKING = frozenset(
-    (
-        "can", "could", "do", "does", "did", "is", "are", "was", "were", "will", "would", "may", "might", "should",
-        "shall", "have", "has", "what", "what's", "when", "where", "where's", "who", "whom", "whose", "why", "how",
-        "which", "any", "anyone", "anybody",
-    )
-)
 # Short replies to "Is there anything else?": no (the caller is done), thanks or ok, yes (one more question).
 _NO = frozenset(("no", "nope", "nah"))
 _DONE = _NO | frozenset(
@@ -128,7 +121,7 @@ def _service_price(profile: BusinessProfile, text: str) -> str:
 def is_question(text: str) -> bool:
     """Whether the caller asked something (a question mark, or a question's first word)."""
     said = words(text)
-    return text.rstrip().endswith("?") or bool(said and said[0] in _ASKING)
+    return text.rstrip().endswith("?") or bool(said and said[0] in ASKING)
 
 
 def asks(text: str) -> bool:

@@ -6,6 +6,14 @@ import itertools
 import re
 
 _WORD = re.compile(r"[a-z0-9']+")
+# The first words of a question ("Can you...", "Is there parking."): one list for the policy and the end of turn.
+ASKING = frozenset(
+    (
+        "can", "could", "do", "does", "did", "is", "are", "was", "were", "will", "would", "may", "might", "should",
+        "shall", "have", "has", "what", "what's", "when", "where", "where's", "who", "whom", "whose", "why", "how",
+        "which", "any", "anyone", "anybody",
+    )
+)
 
 
 def words(text: str) -> list[str]:
