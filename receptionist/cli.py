@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import faulthandler
+import logging
 import signal
 import subprocess
 import sys
@@ -25,6 +27,10 @@ def main(argv: list[str] | None = None) -> int:
 # The project folder: the self-test drives a real SIP call with the latency benchmark's test caller, which live
 # beside the packages (bench/, tests/e2e/), as scripts/setup.sh installs them.
 ROOT = Path(__file__).resolve().parents[1]
+# A stop that takes longer than this has hung: the threads' stacks go to standard error (the journal) and the
+# process exits with 1. Below the unit's TimeoutStopSec (20 s), so the journal tells where, not just "killed".
+STOP_LIMIT_S = 15.0
+_LOGGER = logging.getLogger(__name__)
 
 
 def _add_run(sub: cli.SubParsers, config_help: str) -> None:
@@ -60,17 +66,27 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 async def _run(settings: Settings) -> None:
-    """Serve until SIGINT or SIGTERM; the stop then hangs up calls before the panel goes."""
+    """Serve until SIGINT or SIGTERM; the stop then hangs up calls before the panel goes. SIGUSR1 writes every
+    thread's stack to standard error and goes on."""
     from web.server import serve  # noqa: PLC0415 - heavy (models, SIP, uvicorn): only for this command
 
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     await serve(settings, _stop_on_signals())
 
 
 def _stop_on_signals() -> asyncio.Event:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def stopping() -> None:
+        if not stop.is_set():
+            _LOGGER.info("stopping (if it takes over %.0f s, the threads' stacks are written and it exits)",
+                         STOP_LIMIT_S)
+            faulthandler.dump_traceback_later(STOP_LIMIT_S, exit=True)  # a C thread: works even if Python hangs
+        stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, stopping)
     return stop
 
 

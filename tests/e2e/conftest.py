@@ -28,7 +28,7 @@ def appliance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningAppli
     running = start_appliance(tmp_path_factory.mktemp("appliance"), replace=WITH_TCP)
     yield running
     code = running.stop()
-    assert code == 0, running.log.read_text()[-3000:]
+    assert code == 0, running.since_stop()
     assert "Traceback" not in running.log.read_text()
 
 

@@ -96,6 +96,11 @@ class RunningAppliance:
             self.process.send_signal(signal.SIGTERM)
         return self.process.wait(timeout)
 
+    def since_stop(self) -> str:
+        """The log from the stop on (with the threads' stacks if it hung), for a failed test's message."""
+        log = self.log.read_text()
+        return log[log.rfind("stopping ("):] if "stopping (" in log else log[-3000:]
+
 
 WITH_TCP = {'transports = ["udp"]': 'transports = ["udp", "tcp"]'}  # config: TCP too (off by default)
 

@@ -31,7 +31,7 @@ def gated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningAppliance
     })
     place_call(running.uri(), tmp_path_factory.mktemp("warm"), "--hangup-in-greeting", "0.5")  # lazy set-up
     yield running
-    assert running.stop() == 0, running.log.read_text()[-3000:]
+    assert running.stop() == 0, running.since_stop()
     assert "Traceback" not in running.log.read_text()
 
 

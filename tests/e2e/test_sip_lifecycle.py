@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -42,6 +43,17 @@ def test_keys_cannot_be_rotated_under_the_running_service(strict_appliance: Runn
     assert not (strict_appliance.data_dir / "master.key.old").exists()
 
 
+def test_sigusr1_writes_every_threads_stack_and_calls_go_on(strict_appliance: RunningAppliance,
+                                                            tmp_path: Path) -> None:
+    strict_appliance.process.send_signal(signal.SIGUSR1)
+    deadline = time.monotonic() + 10
+    while "most recent call first" not in strict_appliance.log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    log = strict_appliance.log.read_text()
+    assert 'Thread 0x' in log and "most recent call first" in log, log[-3000:]
+    assert place_call(strict_appliance.uri(), tmp_path, "--hangup-in-greeting", "0.3")["answered"]
+
+
 def test_shutdown_with_a_call_in_progress_ends_cleanly(strict_appliance: RunningAppliance, tmp_path: Path) -> None:
     caller = subprocess.Popen(
         [sys.executable, "-m", "tests.e2e.caller", strict_appliance.uri(), "--out", str(tmp_path), "--rtp-port",
@@ -49,7 +61,7 @@ def test_shutdown_with_a_call_in_progress_ends_cleanly(strict_appliance: Running
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     time.sleep(3)  # the call is answered and the greeting is playing
-    assert strict_appliance.stop() == 0, strict_appliance.log.read_text()[-3000:]
+    assert strict_appliance.stop() == 0, strict_appliance.since_stop()
     out, _ = caller.communicate(timeout=60)
     result = json.loads(out.strip().splitlines()[-1])
     assert result["answered"] and result["remote_hangup"]
