@@ -29,7 +29,7 @@ from appliance.reception.conversation import Conversation, Rules
 from appliance.reception.plan import DICTATION
 from appliance.reception.profile import Profile
 from appliance.reception.wording import words
-from bench.line import heard_turns
+from bench.line import CODECS, heard_turns
 from models import Transcriber, shared_registry
 from tests.e2e.support import SCENARIO_VOICE
 from tests.scenarios.scenario import Scenario, check, load_scenarios, summary
@@ -75,7 +75,7 @@ def _norm(text: str) -> list[str]:
 
 
 def hear(transcriber: Transcriber, text: str, prompt: str, config: TurnConfig,
-         patient: bool, *, voice: str) -> tuple[list[str], float]:
+         patient: bool, *, voice: str, codec: str) -> tuple[list[str], float]:
     """The turns the appliance hears when an espeak-ng caller says text, and the seconds spent transcribing."""
     spent = 0.0
 
@@ -86,11 +86,11 @@ def hear(transcriber: Transcriber, text: str, prompt: str, config: TurnConfig,
         spent += time.monotonic() - started
         return text
 
-    return heard_turns(text, transcribe, config, patient, voice), spent
+    return heard_turns(text, transcribe, config, patient, voice, codec=codec), spent
 
 
-def hear_all(scenarios: list[Scenario], profile: Profile, config: TurnConfig,
-             voice: str = SCENARIO_VOICE, whisper: Path | None = None) -> dict[str, list[str]]:
+def hear_all(scenarios: list[Scenario], profile: Profile, config: TurnConfig, voice: str = SCENARIO_VOICE,
+             whisper: Path | None = None, *, codec: str = "PCMU") -> dict[str, list[str]]:
     """Each distinct spoken step's heard turns, keyed by brand and words (and whether the caller dictates then,
     as the conversation on the typed words says)."""
     transcriber = shared_registry().transcriber(whisper)
@@ -100,7 +100,8 @@ def hear_all(scenarios: list[Scenario], profile: Profile, config: TurnConfig,
         for step, patient in zip(scenario.steps, dictating(scenario, profile), strict=True):
             key = _key(brand.id, step.voice)
             if step.text and key not in found:
-                found[key], seconds = hear(transcriber, step.voice, vocabulary(brand), config, patient, voice=voice)
+                found[key], seconds = hear(transcriber, step.voice, vocabulary(brand), config, patient, voice=voice,
+                                           codec=codec)
                 print(f"  {seconds:4.1f} s  {step.voice!r} -> {' | '.join(found[key])!r}", flush=True)
     return found
 
@@ -204,7 +205,7 @@ def play(scenarios: list[Scenario], profile: Profile, heard: dict[str, list[str]
             results.append((played, record, check(played, record)))
     finally:
         runner.close()
-    return summary(results, "fast runner, words heard through espeak-ng, PCMU and the embedded speech-to-text")
+    return summary(results, "fast runner, words heard through espeak-ng, the line and the speech-to-text")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -217,6 +218,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--voice", default=SCENARIO_VOICE, help=f"the callers' espeak-ng voice ({SCENARIO_VOICE})")
     parser.add_argument("--whisper", type=Path, help="a faster-whisper model folder (default: the embedded one)")
     parser.add_argument("--load", type=Path, help="use what a --save run heard instead of hearing again")
+    parser.add_argument("--codec", choices=CODECS, default="PCMU",
+                        help="the line: PCMU (as a trunk) or G722 (as a LAN desk phone)")
     args = parser.parse_args(argv)
     from tests.scenarios.fast import FastRunner  # noqa: PLC0415 - the suite's profile, as the runners load it
 
@@ -225,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     spoken = [s for s in scenarios if any(step.text for step in s.steps)]
     config = TurnConfig(finished_after_ms=500, unfinished_window_ms=500) if args.plain else TurnConfig()
     heard = json.loads(args.load.read_text()) if args.load else hear_all(spoken, profile, config, args.voice,
-                                                                                 args.whisper)
+                                                                                 args.whisper, codec=args.codec)
     if args.save:
         args.save.write_text(json.dumps(heard, indent=1))
     items = [item for scenario in spoken for item in compare(scenario, profile, heard)]

@@ -62,8 +62,8 @@ class Played:
 class SipSuite:
     """Plays scenarios over real SIP: the team's phones on fixed loopback ports, named in the box's profile."""
 
-    def __init__(self, folder: Path, voice: str = SCENARIO_VOICE) -> None:
-        self.folder, self.voice = folder, voice
+    def __init__(self, folder: Path, voice: str = SCENARIO_VOICE, codec: str = "PCMU") -> None:
+        self.folder, self.voice, self.codec = folder, voice, codec
         self.ports = {member: free_port() for member in team_ids()}
         self.profile = blind(profile_text({member: f"127.0.0.1:{port}" for member, port in self.ports.items()}))
         self.logs: list[str] = []  # each appliance's log, once it stopped
@@ -105,7 +105,7 @@ class SipSuite:
                           port=self.ports[scenario.transfer_to])
         caller: dict[str, Any] = {}
         try:
-            caller = place(box.uri(scenario.called), scenario, out, self.voice)
+            caller = place(box.uri(scenario.called), scenario, out, self.voice, self.codec)
         finally:
             events = _finish(phone, bool(caller.get("refers"))) if phone else []
         return Played(caller, events)
@@ -117,15 +117,16 @@ class SipSuite:
         return stored_record(box, str(played.caller["sip_call_id"]))
 
 
-def place(uri: str, scenario: Scenario, out: Path, voice: str) -> dict[str, Any]:
-    """Speak the scenario's steps with the scripted caller (its own process) in an espeak-ng voice; what it
-    reported."""
+def place(uri: str, scenario: Scenario, out: Path, voice: str, codec: str = "PCMU") -> dict[str, Any]:
+    """Speak the scenario's steps with the scripted caller (its own process, offering only `codec`) in an
+    espeak-ng voice; what it reported."""
     steps = []
     for n, step in enumerate(scenario.steps):
         wav = out / f"step{n + 1}.wav"
         spoken = {"wav": str(espeak_wav(step.voice, wav, voice))} if step.text else {"keys": step.keys}
         steps.append(spoken | {"over_reply_s": step.over_reply_s})
     plan = {"uri": uri, "identity": scenario.caller_id, "out": str(out), "steps": steps, "rtp_port": free_port(),
+            "codec": codec,
             "expect_transfer": bool(scenario.transfer_to), "wait_hangup_s": 35.0 if scenario.wait_for_hangup else 2.0}
     (out / "plan.json").write_text(json.dumps(plan, indent=1))
     done = subprocess.run([sys.executable, "-m", "tests.scenarios.sip_caller", str(out / "plan.json")],
@@ -260,13 +261,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--minutes", type=float, default=45.0, help="stop starting calls after this long")
     parser.add_argument("--out", type=Path, default=None, help="keep WAVs, plans and appliance logs here")
     parser.add_argument("--voice", default=SCENARIO_VOICE, help=f"the callers' espeak-ng voice ({SCENARIO_VOICE})")
+    parser.add_argument("--codec", choices=("PCMU", "G722"), default="PCMU",
+                        help="what the callers' phones offer: PCMU (as a trunk) or G722 (as a LAN desk phone)")
     args = parser.parse_args(argv)
     scenarios = select(load_scenarios(), args.only, args.limit)
     folder = args.out or Path(tempfile.mkdtemp(prefix="scenarios-sip-"))
     folder.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    results, left = run_suite(SipSuite(folder, args.voice), scenarios, args.minutes)
-    print("\n".join(summary(results, f"real SIP, espeak-ng callers ({args.voice}), embedded default models")))
+    results, left = run_suite(SipSuite(folder, args.voice, args.codec), scenarios, args.minutes)
+    print("\n".join(summary(results, f"real SIP, espeak-ng callers ({args.voice}) over {args.codec}, embedded "
+                                     "default models")))
     if left:
         print(f"not played (time budget): {', '.join(s.id for s in left)}")
     print(f"{len(results)} calls in {(time.monotonic() - started) / 60:.1f} minutes; files in {folder}")

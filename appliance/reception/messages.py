@@ -61,10 +61,21 @@ def read_message(said: str, caller_number: str, region: str = DEFAULT_REGION, *,
 
 
 def spoken_number(said: str, region: str = DEFAULT_REGION) -> str | None:
-    """The canonical form of the first phone number in a caller's words (digits or words), or None."""
-    numbers = [n for n in spoken_numbers(said) if digit_count(n) >= MIN_DIGITS]
-    number = PhoneNumber.parse(numbers[0], region) if numbers else None
-    return None if number is None else number.canonical
+    """The canonical form of the first phone number in a caller's words (digits or words), or None. When that is
+    no full number of the region, words that sound like digits are read as digits ("to" two, "fine" five), and
+    that reading is kept if it makes a full number ("call me at to 0 2, 5 5 5, 0 1 4 7")."""
+    plain = _first_number(said, region, sound_alike=False)
+    if plain is not None and plain.e164:
+        return plain.canonical
+    heard = _first_number(said, region, sound_alike=True)
+    if heard is not None and heard.e164:
+        return heard.canonical
+    return None if plain is None else plain.canonical
+
+
+def _first_number(said: str, region: str, *, sound_alike: bool) -> PhoneNumber | None:
+    numbers = [n for n in spoken_numbers(said, sound_alike=sound_alike) if digit_count(n) >= MIN_DIGITS]
+    return PhoneNumber.parse(numbers[0], region) if numbers else None
 
 
 def thanks(message: CallerMessage) -> str:

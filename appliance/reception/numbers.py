@@ -4,8 +4,11 @@ Callers say numbers as digits and words, and Whisper writes them in many ways: "
 "5 5 5, 0 1 9", "five-five-five", "five five five, oh one nine, double four seven one", "forty-four seventy-one",
 "eight hundred", "plus four four ...". `spoken_numbers` reads every run of them as digits; a run goes on over
 spaces, commas, dashes, dots, brackets and "uh"s, and stops at any other word. "Oh" is a zero only next to
-other digits ("Oh, it's 555 ..." is not a zero). Pure: which run is a phone number, and its canonical form, is for
-`appliance.reception.messages` and `appliance.phone`.
+other digits ("Oh, it's 555 ..." is not a zero). Asked with `sound_alike`, the words speech recognition writes
+for a digit on a phone line ("to" for two, "for" for four, "fine" or "time" for five) are digits too, where a digit
+is next to them; `appliance.reception.messages` asks only when the plain reading is no full number.
+Pure: which run is a phone number, and its canonical form, is for `appliance.reception.messages` and
+`appliance.phone`.
 """
 
 from __future__ import annotations
@@ -27,15 +30,20 @@ _TENS = {word: str(n) for n, word in enumerate(
 _REPEATS = {"double": 2, "triple": 3}
 _INSIDE = frozenset((",", "-", ".", "(", ")", "/", "–", "—", "uh", "um", "er", "erm", "ah", "hmm"))  # within a number
 _PLUS = frozenset(("+", "plus"))
+_SOUND_ALIKE = {"won": "1", "to": "2", "too": "2", "free": "3", "tree": "3", "for": "4", "fore": "4", "fine": "5",
+                "time": "5", "hive": "5", "ate": "8"}
 
 
-def spoken_numbers(said: str) -> list[str]:
+def spoken_numbers(said: str, *, sound_alike: bool = False) -> list[str]:
     """Every run of digits in a caller's words, in order, as digits (with a leading '+' when said or written)."""
     tokens = _TOKEN.findall(said.lower().replace("’", "'"))
     numbers: list[str] = []
     run, index = "", 0
     while index < len(tokens):
-        digits, used = _digits(tokens, index, in_run=bool(run.strip("+")))
+        in_run = bool(run.strip("+"))
+        digits, used = _digits(tokens, index, in_run=in_run)
+        if not digits and sound_alike:
+            digits, used = _sound_alike(tokens, index, in_run=in_run)
         if digits:
             run, index = run + digits, index + used
             continue
@@ -93,6 +101,18 @@ def _digits(tokens: list[str], index: int, *, in_run: bool) -> tuple[str, int]:
         digit = _single(_at(tokens, index + skip))
         return (digit * _REPEATS[token], skip + 1) if digit else ("", 0)
     return "", 0
+
+
+def _sound_alike(tokens: list[str], index: int, *, in_run: bool) -> tuple[str, int]:
+    """A word that sounds like a digit, as that digit when it is in a run of digits or one follows it."""
+    digit = _SOUND_ALIKE.get(_at(tokens, index), "")
+    if not digit:
+        return "", 0
+    after = index + 1
+    while _at(tokens, after) in _INSIDE and after < len(tokens):
+        after += 1
+    near = in_run or _starts_digits(tokens, after) or _at(tokens, after) in _SOUND_ALIKE
+    return (digit, 1) if near else ("", 0)
 
 
 def _single(token: str) -> str:

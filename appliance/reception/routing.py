@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from appliance.reception.directory import Route, TeamMember
 from appliance.reception.profile import BusinessProfile
 from appliance.reception.spans import DAYS, parse_span
-from appliance.reception.wording import joined_pairs, says, singular, singular_words, words
+from appliance.reception.wording import joined_pairs, says, singular, singular_words, sound_key, words
 
 _ASKS = ("speak to", "speak with", "talk to", "talk with", "put me through", "transfer me", "connect me",
          "put me on", "get me", "reach", "get hold of", "get a hold of", "who do i speak", "who do i talk",
@@ -32,6 +32,8 @@ _DECLINE = ("no", "not now", "can't", "cannot", "busy", "decline", "take a messa
 _TITLES = frozenset(("dr", "doctor", "mr", "mrs", "ms", "miss", "mx", "prof", "professor", "the"))
 _SAID_TITLES = _TITLES - {"the"}
 NEAR = 0.75  # how alike a heard word and a surname must sound after a title ('Dr. Rocka for': Okafor, 0.86)
+_KEY_MIN = 3  # consonants: a shorter sound key ('Lee': 'l') matches too much
+_KEY_WEIGHT = 0.9  # alike consonants count less than alike spelling ('Rock after': 'rkftr', 0.75 of 'kfr', is no)
 _NEAR_MARGIN = 0.1  # ...and how much more alike than any other titled member's
 _COMMON = frozenset(("front", "desk", "team", "office", "manager", "person", "department", "and", "of", "for"))
 
@@ -71,8 +73,13 @@ def find_member(profile: BusinessProfile, text: str, *, closed: bool = False, ur
 
 
 def sounds_like(heard: str, name: str) -> float:
-    """How alike two spellings are, 0..1 (what speech recognition makes of an unusual name is a near miss)."""
-    return difflib.SequenceMatcher(None, heard, name).ratio()
+    """How alike two spellings, or their consonants, are, 0..1: what speech recognition makes of an unusual name
+    is a near miss ('rocka for': Okafor by spelling), or its consonants are ('Chahfer': Okafor, both 'kfr')."""
+    spelled = difflib.SequenceMatcher(None, heard, name).ratio()
+    keys = sound_key(heard), sound_key(name)
+    if min(len(keys[0]), len(keys[1])) < _KEY_MIN:
+        return spelled
+    return max(spelled, _KEY_WEIGHT * difflib.SequenceMatcher(None, *keys).ratio())
 
 
 def _after_title(profile: BusinessProfile, said: list[str]) -> TeamMember | None:

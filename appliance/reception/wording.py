@@ -27,6 +27,21 @@ def says(text: str, cues: tuple[str, ...]) -> bool:
     return any(f" {cue} " in padded for cue in cues)
 
 
+_SPELLINGS = (("ph", "f"), ("ck", "k"), ("ch", "k"), ("sh", "s"), ("th", "t"), ("gh", "g"), ("qu", "k"), ("c", "k"),
+              ("q", "k"), ("x", "ks"), ("z", "s"))
+_SILENT = str.maketrans("", "", "aeiouyhw'")
+
+
+def sound_key(word: str) -> str:
+    """The consonants of a word in order, each sound spelled one way and doubled ones once: speech recognition
+    keeps the consonants of a name it does not know and loses the vowels ('Chahfer' and 'Okafor' are both 'kfr')."""
+    key = word.lower()
+    for spelling, sound in _SPELLINGS:
+        key = key.replace(spelling, sound)
+    key = key.translate(_SILENT)
+    return "".join(c for n, c in enumerate(key) if n == 0 or c != key[n - 1])
+
+
 _JOINED_MIN = 6  # letters: 'in voice' is 'invoice'; shorter joins ('a bill' → 'abill') say nothing
 
 

@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> None:
     """Run the plan given as the only argument; print the JSON result."""
     plan = json.loads(Path((argv or sys.argv[1:])[0]).read_text())
     config = EndpointConfig(bind_address="127.0.0.1", port=0, transports=("udp", "tcp"), rtp_port=plan["rtp_port"],
-                            codecs=("PCMU",), identity=plan["identity"])
+                            codecs=(plan.get("codec", "PCMU"),), identity=plan["identity"])
     endpoint = SipEndpoint(config, LINE)
     endpoint.start()
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from appliance.phone import digit_groups
+from appliance.reception.messages import spoken_number
 from appliance.reception.numbers import say_digits, spoken_numbers
 
 
@@ -65,3 +66,25 @@ def test_digit_groups(number: str, region: str, groups: list[str]) -> None:
 def test_a_number_is_read_back_digit_by_digit_in_groups() -> None:
     assert say_digits("+15550194471", "US") == "five five five, zero one nine, four four seven one"
     assert say_digits("+442079460958", "US") == "plus four four, two zero, seven nine four six, zero nine five eight"
+
+
+@pytest.mark.parametrize(("said", "numbers"), [
+    ("Call to 0-2-5-5-5-0147.", ["2025550147"]),  # "two" heard as "to"
+    ("No, it's time, time, time, 2.0.1, 7.7.8.9.", ["5552017789"]),  # "five" heard as "time"
+    ("fine fine fine, oh one nine, for four seven one", ["5550194471"]),
+    ("I want to talk to someone for a minute", []),  # no digit near: plain words
+    ("call me at 555 0199 to confirm", ["55501992"]),  # "to" after a run goes on it; the caller of
+])                                                     # spoken_number keeps the plain reading when that is full
+def test_words_that_sound_like_digits_are_read_when_asked(said: str, numbers: list[str]) -> None:
+    assert spoken_numbers(said, sound_alike=True) == numbers
+
+
+@pytest.mark.parametrize(("said", "number"), [
+    ("This is Paul Green. Call me back at to 0-2-5-5-5. 0-1-4-7.", "+12025550147"),
+    ("No, it's time, time, time, 2.0.1, 7.7.8.9.", "+15552017789"),
+    ("call me back at 202 555 0147 to confirm", "+12025550147"),  # the plain reading is full: kept
+    ("call me back at 555 0199 for the results", "5550199"),  # neither is full: the plain one
+    ("I want to talk to someone", None),
+])
+def test_sound_alikes_count_only_when_they_make_a_full_number(said: str, number: str | None) -> None:
+    assert spoken_number(said, "US") == number

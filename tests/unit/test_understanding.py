@@ -14,7 +14,7 @@ from appliance.reception.plans import on_call_need
 from appliance.reception.policy import plan_reply
 from appliance.reception.profile import BusinessProfile
 from appliance.reception.routing import find_member, sounds_like
-from appliance.reception.wording import joined_pairs, singular, singular_words
+from appliance.reception.wording import joined_pairs, singular, singular_words, sound_key
 
 OPEN = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)  # a Wednesday, 10 AM in New York
 CLOSED = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)  # 10 PM the evening before
@@ -54,6 +54,7 @@ def test_singular_words_make_plural_and_singular_alike() -> None:
     ("I have a question about my bills.", "ann"),
     ("Is Dr. Rocka for in today?", "okafor"),  # 'Dr. Okafor' as tiny.en hears it over a phone line
     ("Is doctor Okafore there?", "okafor"),
+    ("Is Dr. Chahfer in today?", "okafor"),  # over G.722: the consonants of Okafor
     ("Can I speak to Doctor Hart?", "hyg"),
     ("Who do I talk to a mountain in voice?", "ann"),  # 'about an invoice': a word split in two, joined again
 ])
@@ -81,6 +82,12 @@ def test_a_near_name_must_sound_clearly_like_one_member(practice: BusinessProfil
     twins = BusinessProfile.model_validate(data)
     assert find_member(twins, "Is Dr. Rocka for in?") is None  # Okafor or Okafo: nobody rather than a guess
     assert sounds_like("rockafor", "okafor") > 0.8 > sounds_like("rockafter", "okafor")
+
+
+def test_a_sound_key_keeps_the_consonants_spelled_one_way() -> None:
+    assert sound_key("Chahfer") == sound_key("Okafor") == sound_key("kieffer") == "kfr"
+    assert sound_key("Phillips") == "flps" and sound_key("Rivera") == "rvr" and sound_key("Lee") == "l"
+    assert sounds_like("lo", "lee") < 0.5  # keys under 3 consonants ("l" and "l"): the spelling alone
 
 
 def test_part_of_a_service_name_gets_its_price(practice: BusinessProfile) -> None:
