@@ -75,19 +75,25 @@ async def _run(settings: Settings) -> None:
 
 
 def _stop_on_signals() -> asyncio.Event:
+    """An event set by SIGINT or SIGTERM. Plain signal handlers, not the loop's: the loop learns of a signal through
+    the same pipe that carries every audio frame's wake-up, and a signal that finds it full is lost."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
 
-    def stopping() -> None:
+    def stopping(_signum: int, _frame: object) -> None:
         if not stop.is_set():
-            _LOGGER.info("stopping (if it takes over %.0f s, the threads' stacks are written and it exits)",
-                         STOP_LIMIT_S)
             faulthandler.dump_traceback_later(STOP_LIMIT_S, exit=True)  # a C thread: works even if Python hangs
-        stop.set()
+            loop.call_soon_threadsafe(_stopping, stop)
 
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stopping)
+        signal.signal(sig, stopping)
     return stop
+
+
+def _stopping(stop: asyncio.Event) -> None:
+    if not stop.is_set():
+        _LOGGER.info("stopping (if it takes over %.0f s, the threads' stacks are written and it exits)", STOP_LIMIT_S)
+        stop.set()
 
 
 if __name__ == "__main__":

@@ -383,8 +383,9 @@ class SipEndpoint:
     def _destroy(self) -> None:
         """Drop every pjsua2 object before libDestroy(): one destroyed after it aborts the process."""
         self._timers.clear()
-        while self._calls:  # no loop variable may keep a Call alive past libDestroy()
-            self._calls.popitem()[1].bridge = None
+        while self._calls:  # no variable may keep a Call alive past libDestroy(); its run ends now, not at a timeout
+            self._report_ended(self._calls[key := next(reversed(self._calls))], "shutdown")
+            self._calls.pop(key).bridge = None
         self._bridges.destroy()
         gc.collect()
         if self._ep is not None:  # let the conference bridge finish the queued port removals

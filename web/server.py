@@ -20,6 +20,7 @@ from web.app import create_app
 from web.redirect import redirect_app
 
 _LOGGER = logging.getLogger(__name__)
+PANEL_CLOSE_S = 5  # at a stop, requests still open after this long are cut (a browser left open does not hold it)
 
 
 async def serve(settings: Settings, stop: asyncio.Event) -> None:
@@ -47,7 +48,7 @@ def _servers(appliance: Appliance, listeners: list[socket.socket]) -> list[tuple
     """The HTTPS panel on the first socket, and the redirect to it on the second if there is one."""
     web = appliance.settings.web
     common: dict[str, Any] = {"log_level": "warning", "lifespan": "off", "server_header": False,
-                              "proxy_headers": False}
+                              "proxy_headers": False, "timeout_graceful_shutdown": PANEL_CLOSE_S}
     panel = uvicorn.Config(create_app(appliance), ssl_certfile=str(web.certificate), ssl_keyfile=str(web.key),
                            **common)
     servers = [(PanelServer(panel), listeners[0])]

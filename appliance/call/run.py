@@ -7,7 +7,6 @@ through its `CallControl`. Errors become one ErrorRaised event here; `finally` a
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -394,5 +393,8 @@ class CallRun:
         task, self._reply_task = self._reply_task, None
         if task is not None and not task.done():
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            try:
                 await task
+            except asyncio.CancelledError:
+                if (current := asyncio.current_task()) is not None and current.cancelling():
+                    raise  # the call itself is being cancelled (at a stop): not the reply's cancel

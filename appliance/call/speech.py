@@ -9,9 +9,12 @@ from typing import Protocol
 
 from appliance.call.audio import to_frames
 from appliance.call.engines import Engines
+from appliance.call.watch import FRAME_S
 from appliance.errors import ErrorCode, StageError
 from models import ModelError
 from sip.media import FRAME_SAMPLES, SAMPLE_RATE
+
+DRAIN_SLACK_S = 1.0  # how much longer than its frames play a reply may take to leave
 
 
 class Playout(Protocol):
@@ -84,9 +87,11 @@ class Mouth:
             self.first_audio_at = time.monotonic()
 
     async def drained(self) -> None:
-        """Wait until every queued frame has been sent."""
-        while len(self._playout):
-            await asyncio.sleep(0.02)
+        """Wait until every queued frame has been sent: at most as long as they play and a second more, so a line
+        that stopped taking frames does not hold the call."""
+        deadline = time.monotonic() + len(self._playout) * FRAME_S + DRAIN_SLACK_S
+        while len(self._playout) and time.monotonic() < deadline:
+            await asyncio.sleep(FRAME_S)
 
     @property
     def playing(self) -> bool:

@@ -3,7 +3,9 @@ out. When it fires, the run puts the call on the keypad menu (a stage too slow, 
 
 from __future__ import annotations
 
-FRAME_S = 0.02
+from sip.media import FRAME_SAMPLES, SAMPLE_RATE
+
+FRAME_S = FRAME_SAMPLES / SAMPLE_RATE  # 20 ms
 # The watch is checked once per 20 ms frame: it may start a frame late and notice a frame late, and the menu's
 # first frame leaves with the next one. Firing this much early puts that first frame out by the deadline.
 LEAD_S = 3 * FRAME_S

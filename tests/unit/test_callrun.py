@@ -727,3 +727,12 @@ async def speak_until_the_menu(h: Harness) -> Outcome:
 async def receptionist_said(h: Harness, text: str) -> None:
     while not any(t.text.startswith(text) for t in h.turns(Speaker.RECEPTIONIST)):
         await asyncio.sleep(0.01)
+
+
+async def test_a_line_that_stops_taking_frames_does_not_hold_the_call(profile: BusinessProfile,
+                                                                      engines: FakeEngines) -> None:
+    h = make(profile, engines)
+    h.type("No thanks, that is all. Bye bye.")
+    outcome = await converse(h, until=5.0, play=False)  # nothing plays the frames: the goodbye never leaves
+    assert h.hangups and outcome is not None
+    assert profile.goodbye_text in [t.text for t in h.turns(Speaker.RECEPTIONIST)][-1]

@@ -28,3 +28,33 @@ def test_a_hung_stop_writes_the_stacks_and_exits() -> None:
     assert done.returncode == 1
     assert "Timeout (0:00:00.500000)!" in done.stderr and "most recent call first" in done.stderr
     assert "in main" in done.stderr  # where it hung
+
+
+STOP_WITH_A_FULL_PIPE = """
+import asyncio, os, signal, threading, time
+from receptionist import cli
+
+async def main():
+    loop = asyncio.get_running_loop()
+    stop = cli._stop_on_signals()
+
+    def busy():  # a call's audio frames: each wakes the loop through its self-pipe, which fills while it is stalled
+        for _ in range(20000):
+            loop.call_soon_threadsafe(lambda: None)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    worker = threading.Thread(target=busy)
+    worker.start()
+    time.sleep(1.0)  # the loop is stalled meanwhile
+    worker.join()
+    await asyncio.wait_for(stop.wait(), 5)
+    print("stopped")
+
+asyncio.run(main())
+"""
+
+
+def test_a_stop_signal_is_not_lost_when_the_loop_was_stalled() -> None:
+    done = subprocess.run([sys.executable, "-c", STOP_WITH_A_FULL_PIPE], capture_output=True, text=True, timeout=30,
+                          cwd=ROOT, check=False)
+    assert done.returncode == 0 and "stopped" in done.stdout, done.stderr[-2000:]
