@@ -147,7 +147,8 @@ async def test_speech_recognition_dying_mid_call_puts_it_on_the_menu_and_a_messa
     options = split_sentences(KEYPAD_MENU)[-1]  # "Press 1 to leave a message, or press 0 for the front desk."
     spoken = b"".join(await ctx.phrases.frames(options))
     assert spoken in caller_heard  # the caller heard the menu's options, as the real voice said them
-    assert "leave a message" in transcriber.transcribe(np.frombuffer(spoken, dtype="<i2")).lower()
+    heard = transcriber.transcribe(np.frombuffer(spoken, dtype="<i2")).lower()
+    assert all(word in heard for word in ("leave", "message", "front desk")), heard  # the voice varies a little
 
 
 def check_stored(store: CallStore) -> None:
