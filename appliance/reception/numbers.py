@@ -109,7 +109,7 @@ def _sound_alike(tokens: list[str], index: int, *, in_run: bool) -> tuple[str, i
     if not digit:
         return "", 0
     after = index + 1
-    while _at(tokens, after) in _INSIDE and after < len(tokens):
+    while _at(tokens, after) in _INSIDE:
         after += 1
     near = in_run or _starts_digits(tokens, after) or _at(tokens, after) in _SOUND_ALIKE
     return (digit, 1) if near else ("", 0)
