@@ -29,6 +29,7 @@ from typing import Any
 
 from appliance.clock import CLOCK_ENV
 from appliance.storage.store import CallStore
+from bench.line import CODECS
 from tests.e2e.legs import Phone
 from tests.e2e.support import ROOT, SCENARIO_VOICE, RunningAppliance, espeak_wav, free_port, start_appliance
 from tests.scenarios.scenario import (
@@ -261,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--minutes", type=float, default=45.0, help="stop starting calls after this long")
     parser.add_argument("--out", type=Path, default=None, help="keep WAVs, plans and appliance logs here")
     parser.add_argument("--voice", default=SCENARIO_VOICE, help=f"the callers' espeak-ng voice ({SCENARIO_VOICE})")
-    parser.add_argument("--codec", choices=("PCMU", "G722"), default="PCMU",
+    parser.add_argument("--codec", choices=CODECS, default="PCMU",
                         help="what the callers' phones offer: PCMU (as a trunk) or G722 (as a LAN desk phone)")
     args = parser.parse_args(argv)
     scenarios = select(load_scenarios(), args.only, args.limit)
