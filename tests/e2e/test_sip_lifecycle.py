@@ -67,6 +67,7 @@ def test_shutdown_with_a_call_in_progress_ends_cleanly(strict_appliance: Running
     assert result["answered"] and result["remote_hangup"]
     log = strict_appliance.log.read_text()
     assert "hanging up 1 call(s)" in log and "SIP endpoint stopped" in log and "Traceback" not in log
+    assert log.rstrip().endswith("receptionist.cli: stopped")  # the last line: it left without finalization
     store = CallStore(strict_appliance.data_dir / "receptionist.db")
     last = store.recent_calls(1)[0]
     store.close()

@@ -58,3 +58,25 @@ def test_a_stop_signal_is_not_lost_when_the_loop_was_stalled() -> None:
     done = subprocess.run([sys.executable, "-c", STOP_WITH_A_FULL_PIPE], capture_output=True, text=True, timeout=30,
                           cwd=ROOT, check=False)
     assert done.returncode == 0 and "stopped" in done.stdout, done.stderr[-2000:]
+
+
+HANGING_FINALIZER = """
+import logging, sys, time
+from receptionist import cli
+
+class NativeModel:  # a library object whose destructor hangs when the interpreter ends
+    def __del__(self):
+        time.sleep(30)
+
+MODEL = NativeModel()
+logging.basicConfig(level=logging.INFO)
+print("served", flush=False)  # still buffered when it leaves
+cli._leave_now()
+"""
+
+
+def test_a_stopped_service_ends_without_the_libraries_destructors() -> None:
+    done = subprocess.run([sys.executable, "-c", HANGING_FINALIZER], capture_output=True, text=True, timeout=10,
+                          cwd=ROOT, check=False)
+    assert done.returncode == 0
+    assert done.stdout == "served\n" and "INFO:receptionist.cli:stopped" in done.stderr
