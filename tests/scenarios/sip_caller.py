@@ -23,7 +23,7 @@ from typing import Any
 from sip.calls import PjCall
 from sip.config import EndpointConfig
 from sip.endpoint import SipEndpoint
-from tests.e2e.caller import Heard, _drain, _Line, _save, _speak, is_voiced, read_question
+from tests.e2e.caller import Heard, _drain, _Line, _save, _speak, is_voiced, leave, read_question
 from tests.e2e.phone import tone_frames, tones_heard
 
 CALLER_HZ, PHONE_HZ = 1000.0, 600.0  # the tone this caller plays once bridged, and the one team phones play
@@ -168,6 +168,7 @@ def main(argv: list[str] | None = None) -> None:
         endpoint.stop()
     json.dump(result, sys.stdout)
     sys.stdout.write("\n")
+    leave()
 
 
 if __name__ == "__main__":
