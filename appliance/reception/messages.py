@@ -23,6 +23,11 @@ URGENT_CUES = ("urgent", "urgently", "emergency", "asap", "as soon as possible",
            "swollen", "swelling", "unbearable", "immediately")
 _NAME = re.compile(r"\b(?:my name is|name's|this is|i am|i'm|it's)\s+([A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)?)",
                    re.IGNORECASE)
+_COURTESY = frozenset(("please", "thanks", "thank", "you", "sure", "yes", "yeah", "oh", "um", "uh", "well", "it",
+                       "is", "its", "it's", "that's", "hi", "hello", "okay", "ok", "sorry"))
+_NOT_NAMES = frozenset(("no", "nope", "nah", "bye", "goodbye", "nothing", "never", "mind", "all", "that", "what",
+                        "why", "how", "who", "i", "i'm", "we", "my", "me", "not", "can", "could", "would"))
+_NAME_WORDS = 3  # a name given alone: at most this many words
 MIN_DIGITS = 7  # fewer is a room, a date or an amount, not a number to call back
 
 
@@ -89,6 +94,18 @@ def confirmation(message: CallerMessage, *, thanked: bool = False) -> str:
     urgent = URGENT if message.urgent else ""
     back = CALL_BACK if message.number_confirmed else NO_NUMBER
     return " ".join(filter(None, ("" if thanked else thanks(message), TAKEN, urgent, back)))
+
+
+def answered_name(said: str) -> str | None:
+    """The name in an answer to "May I have your name?": 'This is Tom Reed', or the name alone ('Tom Reed,
+    please.'): one to three words, each capitalized as speech recognition writes names. None otherwise
+    ('No, that's all.')."""
+    if (name := _name(said)) is not None:
+        return name
+    kept = [word for word in re.findall(r"[\w'-]+", said) if word.lower() not in _COURTESY]
+    if 1 <= len(kept) <= _NAME_WORDS and all(word[0].isupper() and word.lower() not in _NOT_NAMES for word in kept):
+        return " ".join(kept)
+    return None
 
 
 def _name(said: str) -> str | None:

@@ -28,6 +28,7 @@ TAKEN = "I've taken your message."
 URGENT = "I've marked it as urgent."
 CALL_BACK = "The team will call you back."
 NO_NUMBER = "The team will see it."
+NAME_ASK = "May I have your name, please?"  # a message taken without the caller's name
 
 # Reading the callback number back ({digits}: the number's digits by name, in groups)
 READ_BACK = "The number I have is {digits}. Is that right?"

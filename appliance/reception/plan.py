@@ -41,6 +41,7 @@ class Expect(StrEnum):
     MESSAGE = "message"  # "Please tell me your name, your phone number, and what it's about."
     CALLBACK_CHECK = "callback-check"  # "The number I have is five five five, ... Is that right?"
     CALLBACK_NUMBER = "callback-number"  # "What number should the team call you back on?"
+    CALLER_NAME = "caller-name"  # "May I have your name, please?" (a message taken without it)
 
 
 # The caller is dictating: their pauses are between parts, not at the end.

@@ -1,4 +1,5 @@
-"""Reading a message's callback number back to the caller: confirmed, corrected, asked for again, or given up.
+"""Reading a message's callback number back to the caller: confirmed, corrected, asked for again, or given up;
+and the caller's name asked for when the message came without one.
 
 Pure: the caller's answers in, what to say and the message as it stands out. After a message, the receptionist
 reads its number (spoken, or else the caller ID) back in digit groups and asks "Is that right?":
@@ -8,7 +9,10 @@ reads its number (spoken, or else the caller ID) back in digit groups and asks "
 - "no" alone: the caller is asked for the number again;
 - two failed tries (a "no", a correction, or an answer with neither), and the message is final with the last
   number heard (or the caller ID), unconfirmed, and the caller is told the team will see it;
-- a goodbye: the message is final as it stands, and the policy says goodbye.
+- a goodbye: the message is final as it stands, and the policy says goodbye;
+- a message without the caller's name (none said, or none heard): once the number is settled, or at once when
+  there is no number to read back, the caller is asked for it, once ("May I have your name, please?"). The
+  answer's name ('Tom Reed.', 'This is Tom Reed') goes into the message, which is then final, with or without it.
 
 Design: the message is stored once, when final (one `MessageTaken`, with `number_confirmed`), so the stored
 message is never a draft and no subscriber (the call log, the live view, a notification) sees a number the caller
@@ -21,10 +25,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from appliance.reception.messages import CallerMessage, confirmation, spoken_number, thanks
+from appliance.reception.messages import CallerMessage, answered_name, confirmation, spoken_number, thanks
 from appliance.reception.numbers import digit_count, say_digits
 from appliance.reception.phrasebook import (
     ANYTHING_ELSE,
+    NAME_ASK,
     NOT_CAUGHT,
     NUMBER_AGAIN,
     NUMBER_GIVEN_UP,
@@ -69,18 +74,23 @@ class ReadBack:
         self.message, self.region = message, region
         self.misses = 0
         self.asked_number = False  # the last question was "What number ...?", not "Is that right?"
+        self.asked_name = False  # the last question was "May I have your name?": the number is settled
 
     @classmethod
     def take(cls, message: CallerMessage, region: str) -> tuple[ReadBack | None, Step]:
         """A message just heard: its number read back (the ReadBack then waits for the answer), or, when it has
         no number to read, the message is final at once."""
-        if message.callback_number is None or not digit_count(message.callback_number):
-            return None, _final(message, f"{confirmation(message)} {ANYTHING_ELSE}")
         check = cls(message, region)
+        if message.callback_number is None or not digit_count(message.callback_number):
+            if message.name is None:
+                return check, check._ask_name(THANKS)
+            return None, _final(message, f"{confirmation(message)} {ANYTHING_ELSE}")
         return check, check._read(thanks(message))
 
     def answer(self, said: str) -> Step:
-        """The caller's answer to the read-back or to "What number ...?"."""
+        """The caller's answer to the read-back, to "What number ...?" or to "May I have your name?"."""
+        if self.asked_name:
+            return self._named(said)
         if (number := spoken_number(said, self.region)) is not None:
             return self._heard(number, agrees(said) is not False)
         if is_goodbye(said):
@@ -110,11 +120,27 @@ class ReadBack:
         return Step(ReplyPlan(Intent.READ_BACK, text=text, expect=Expect.CALLBACK_CHECK))
 
     def _confirmed(self) -> Step:
-        message = replace(self.message, number_confirmed=True)
-        return _final(message, f"{confirmation(message, thanked=True)} {ANYTHING_ELSE}")
+        self.message = replace(self.message, number_confirmed=True)
+        if self.message.name is None:
+            return self._ask_name(THANKS)
+        return _final(self.message, f"{confirmation(self.message, thanked=True)} {ANYTHING_ELSE}")
 
     def _given_up(self) -> Step:
+        if self.message.name is None:
+            return self._ask_name(NUMBER_GIVEN_UP)
         return _final(self.message, f"{NUMBER_GIVEN_UP} {confirmation(self.message, thanked=True)} {ANYTHING_ELSE}")
+
+    def _ask_name(self, before: str) -> Step:
+        self.asked_name = True
+        return Step(ReplyPlan(Intent.READ_BACK, text=f"{before} {NAME_ASK}", expect=Expect.CALLER_NAME))
+
+    def _named(self, said: str) -> Step:
+        """The answer to "May I have your name?": the message is final, with the name if one was said."""
+        name = answered_name(said)
+        if name is None and is_goodbye(said):
+            return Step(None, self.message)
+        self.message = replace(self.message, name=name)
+        return _final(self.message, f"{confirmation(self.message)} {ANYTHING_ELSE}")
 
 
 def _final(message: CallerMessage, text: str) -> Step:

@@ -14,6 +14,7 @@ from appliance.reception.phrasebook import (
     DIDNT_CATCH,
     MESSAGE_ASK,
     MESSAGE_PROMPT,
+    NAME_ASK,
     NOT_CAUGHT,
     NUMBER_AGAIN,
     NUMBER_GIVEN_UP,
@@ -43,6 +44,11 @@ def say(c: Conversation, text: str) -> MessageTaken | None:
     return c.heard(text, at=5.0)
 
 
+def expecting(c: Conversation) -> Expect:
+    """What the receptionist expects now (a call: mypy keeps no narrowing of it from an earlier assert)."""
+    return c.expect
+
+
 def test_the_number_is_read_back_and_confirmed(profile: BusinessProfile) -> None:
     c = talk(profile)
     assert leave(c) == f"Thank you, Ana. {READ}" and c.expect is Expect.CALLBACK_CHECK
@@ -50,7 +56,7 @@ def test_the_number_is_read_back_and_confirmed(profile: BusinessProfile) -> None
     assert message is not None and (message.callback_number, message.number_confirmed) == ("+15550194471", True)
     assert c.plan("Yes, that's right.").text == (
         f"I've taken your message. The team will call you back. {ANYTHING_ELSE}")
-    assert c.expect is Expect.ANYTHING and c.outcome is Outcome.MESSAGE_TAKEN
+    assert expecting(c) is Expect.ANYTHING and c.outcome is Outcome.MESSAGE_TAKEN
     assert c.message_left(9.0) is None  # stored once
 
 
@@ -140,6 +146,71 @@ def test_a_caller_without_a_number_is_told_the_team_will_see_it(profile: Busines
     message = say(c, "It's Bob, about my bill.")
     assert message is not None and message.callback_number is None
     assert c.plan("").text == f"Thank you, Bob. I've taken your message. The team will see it. {ANYTHING_ELSE}"
+
+
+NAMELESS = "Please call me back on five five five, oh one nine, four four seven one, about my crown."
+
+
+def test_a_message_without_a_name_asks_for_it_once_the_number_is_confirmed(profile: BusinessProfile) -> None:
+    c = talk(profile)
+    assert leave(c, NAMELESS) == f"Thank you. {READ}"
+    assert say(c, "Yes.") is None  # not final yet: the name is asked for
+    assert c.plan("Yes.").text == f"Thank you. {NAME_ASK}" and c.expect is Expect.CALLER_NAME
+    message = say(c, "Tom Reed, please.")
+    assert message is not None and (message.name, message.callback_number, message.number_confirmed) == (
+        "Tom Reed", "+15550194471", True)
+    assert c.plan("Tom Reed, please.").text == (
+        f"Thank you, Tom. I've taken your message. The team will call you back. {ANYTHING_ELSE}")
+    assert c.message_left(9.0) is None  # stored once
+
+
+@pytest.mark.parametrize(("said", "name"), [("This is Dana Fox.", "Dana Fox"), ("Sure, it's Sam.", "Sam"),
+                                            ("No, that's all.", None), ("I'd rather not say.", None)])
+def test_the_answer_to_the_name_ask(profile: BusinessProfile, said: str, name: str | None) -> None:
+    c = talk(profile)
+    leave(c, NAMELESS)
+    say(c, "Yes.")
+    c.plan("Yes.")
+    message = say(c, said)
+    assert message is not None and message.name == name and message.number_confirmed  # final either way
+    c.plan(said)
+    assert c.expect is Expect.ANYTHING
+
+
+def test_silence_at_the_name_ask_asks_again_and_a_goodbye_keeps_the_message(profile: BusinessProfile) -> None:
+    c = talk(profile)
+    leave(c, NAMELESS)
+    say(c, "Yes.")
+    c.plan("Yes.")
+    assert say(c, "") is None and c.plan("").text == DIDNT_CATCH and c.expect is Expect.CALLER_NAME
+    message = say(c, "Bye.")
+    assert message is not None and message.name is None and message.number_confirmed
+    assert c.plan("Bye.").end_call
+
+
+def test_hanging_up_at_the_name_ask_keeps_the_confirmed_message(profile: BusinessProfile) -> None:
+    c = talk(profile)
+    leave(c, NAMELESS)
+    say(c, "Yes.")
+    message = c.message_left(7.0)
+    assert message is not None and (message.name, message.number_confirmed) == (None, True)
+
+
+def test_the_name_is_asked_after_a_number_given_up_and_with_no_number(profile: BusinessProfile) -> None:
+    c = talk(profile)
+    leave(c, NAMELESS)
+    say(c, "No, it's 555 019 4472.")
+    c.plan("")
+    assert say(c, "No, no, five five five zero one nine four four seven three.") is None
+    assert c.plan("").text == f"{NUMBER_GIVEN_UP} {NAME_ASK}"
+    anonymous = talk(profile, caller="anonymous")
+    say(anonymous, "Can you take a message?")
+    anonymous.plan("Can you take a message?")
+    assert say(anonymous, "It's about my bill.") is None and anonymous.plan("").text == f"Thank you. {NAME_ASK}"
+    message = say(anonymous, "Bob Stone.")
+    assert message is not None and (message.name, message.callback_number) == ("Bob Stone", None)
+    assert anonymous.plan("").text == (
+        f"Thank you, Bob. I've taken your message. The team will see it. {ANYTHING_ELSE}")
 
 
 def test_a_message_after_someone_unavailable_is_for_them(clinic: BusinessProfile) -> None:
