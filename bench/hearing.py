@@ -5,7 +5,7 @@ as typed. Seconds per utterance instead of a half-hour SIP run.
 
     python -m bench.hearing                      # every spoken step: transcript, policy, summary
     python -m bench.hearing --play               # also play each scenario in the fast runner with the heard words
-    python -m bench.hearing --only transfer-name --save heard.json   # --load heard.json skips the hearing
+    python -m bench.hearing --only transfer-name --save heard.json   # --load heard.json: only new steps are heard
     python -m bench.hearing --plain              # every turn ended by the 500 ms window, not by its words
     python -m bench.hearing --whisper data/models/small/whisper-base   # another speech-to-text model
 """
@@ -90,11 +90,12 @@ def hear(transcriber: Transcriber, text: str, prompt: str, config: TurnConfig,
 
 
 def hear_all(scenarios: list[Scenario], profile: Profile, config: TurnConfig, voice: str = SCENARIO_VOICE,
-             whisper: Path | None = None, *, codec: str = "PCMU") -> dict[str, list[str]]:
+             whisper: Path | None = None, *, codec: str = "PCMU",
+             known: dict[str, list[str]] | None = None) -> dict[str, list[str]]:
     """Each distinct spoken step's heard turns, keyed by brand and words (and whether the caller dictates then,
-    as the conversation on the typed words says)."""
+    as the conversation on the typed words says); steps in `known` (an earlier run's) are not heard again."""
     transcriber = shared_registry().transcriber(whisper)
-    found: dict[str, list[str]] = {}
+    found: dict[str, list[str]] = dict(known or {})
     for scenario in scenarios:
         brand = profile.brand_for(scenario.called)
         for step, patient in zip(scenario.steps, dictating(scenario, profile), strict=True):
@@ -217,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--save", type=Path, help="write what was heard to this JSON file")
     parser.add_argument("--voice", default=SCENARIO_VOICE, help=f"the callers' espeak-ng voice ({SCENARIO_VOICE})")
     parser.add_argument("--whisper", type=Path, help="a faster-whisper model folder (default: the embedded one)")
-    parser.add_argument("--load", type=Path, help="use what a --save run heard instead of hearing again")
+    parser.add_argument("--load", type=Path, help="use what a --save run heard; hear only the steps it lacks")
     parser.add_argument("--codec", choices=CODECS, default="PCMU",
                         help="the line: PCMU (as a trunk) or G722 (as a LAN desk phone)")
     args = parser.parse_args(argv)
@@ -227,8 +228,8 @@ def main(argv: list[str] | None = None) -> int:
     scenarios = [s for s in load_scenarios() if not args.only or s.id in args.only or s.category in args.only]
     spoken = [s for s in scenarios if any(step.text for step in s.steps)]
     config = TurnConfig(finished_after_ms=500, unfinished_window_ms=500) if args.plain else TurnConfig()
-    heard = json.loads(args.load.read_text()) if args.load else hear_all(spoken, profile, config, args.voice,
-                                                                                 args.whisper, codec=args.codec)
+    known = json.loads(args.load.read_text()) if args.load else None
+    heard = hear_all(spoken, profile, config, args.voice, args.whisper, codec=args.codec, known=known)
     if args.save:
         args.save.write_text(json.dumps(heard, indent=1))
     items = [item for scenario in spoken for item in compare(scenario, profile, heard)]
