@@ -94,13 +94,14 @@ def hear_all(scenarios: list[Scenario], profile: Profile, config: TurnConfig, vo
              known: dict[str, list[str]] | None = None) -> dict[str, list[str]]:
     """Each distinct spoken step's heard turns, keyed by brand and words (and whether the caller dictates then,
     as the conversation on the typed words says); steps in `known` (an earlier run's) are not heard again."""
-    transcriber = shared_registry().transcriber(whisper)
+    transcriber: Transcriber | None = None  # loaded for the first step not known
     found: dict[str, list[str]] = dict(known or {})
     for scenario in scenarios:
         brand = profile.brand_for(scenario.called)
         for step, patient in zip(scenario.steps, dictating(scenario, profile), strict=True):
             key = _key(brand.id, step.voice)
             if step.text and key not in found:
+                transcriber = transcriber or shared_registry().transcriber(whisper)
                 found[key], seconds = hear(transcriber, step.voice, vocabulary(brand), config, patient, voice=voice,
                                            codec=codec)
                 print(f"  {seconds:4.1f} s  {step.voice!r} -> {' | '.join(found[key])!r}", flush=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import faulthandler
 import logging
 import os
@@ -78,8 +79,9 @@ def _leave_now() -> NoReturn:
     nothing it does matters to what the service wrote."""
     _LOGGER.info("stopped")
     logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
+    with contextlib.suppress(OSError):  # a journal or pipe already gone changes nothing now
+        sys.stdout.flush()
+        sys.stderr.flush()
     os._exit(0)
 
 

@@ -79,12 +79,11 @@ class Conversation:
         """A model failed or the box is overloaded: from now on only pre-synthesized phrases and the keypad
         menu."""
         self.degraded, self.outcome, self.expect = True, Outcome.FALLBACK, Expect.ANYTHING
-        self._readback = None
-        return keypad_menu()
+        return keypad_menu()  # a message still being read back is kept: `message_left` gives it at the end
 
     def heard(self, text: str, at: float) -> MessageTaken | None:
         """The caller said something; returns the message they left once it is final (its number read back and
-        confirmed or given up on, or with no number to read back)."""
+        confirmed or given up on, or with no number to read back; the caller's name asked for if it had none)."""
         if self.outcome is Outcome.BLOCKED:
             return None
         if self.degraded:
@@ -125,8 +124,8 @@ class Conversation:
         self._stt_failures += 1
 
     def message_left(self, at: float) -> MessageTaken | None:
-        """At the end of the call: the message whose number was still being read back, as it stands (number
-        unconfirmed), so that hanging up during the read-back never loses a message."""
+        """At the end of the call: the message still being read back or waiting for the caller's name, as it
+        stands, so that hanging up then (or a fall back to the keypad menu) never loses a message."""
         readback, self._readback = self._readback, None
         return None if readback is None else readback.message.event(at)
 

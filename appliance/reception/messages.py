@@ -21,12 +21,16 @@ _WANTS = ("message", "call me back", "call back", "callback", "call me", "an app
           "schedule", "reschedule", "cancel", "speak to", "talk to", "speak with", "talk with", "someone call")
 URGENT_CUES = ("urgent", "urgently", "emergency", "asap", "as soon as possible", "right away", "severe", "bleeding",
            "swollen", "swelling", "unbearable", "immediately")
-_NAME = re.compile(r"\b(?:my name is|name's|this is|i am|i'm|it's)\s+([A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)?)",
-                   re.IGNORECASE)
+_NAME = re.compile(r"\b(?:my name is|name's|this is|i am|i'm|it's)\s+((?:(?:dr|mr|mrs|ms|mx)\.?\s+)?[A-Z][\w'-]+"
+                   r"(?:\s+[A-Z][\w'-]+)?)", re.IGNORECASE)
 _COURTESY = frozenset(("please", "thanks", "thank", "you", "sure", "yes", "yeah", "oh", "um", "uh", "well", "it",
-                       "is", "its", "it's", "that's", "hi", "hello", "okay", "ok", "sorry"))
-_NOT_NAMES = frozenset(("no", "nope", "nah", "bye", "goodbye", "nothing", "never", "mind", "all", "that", "what",
-                        "why", "how", "who", "i", "i'm", "we", "my", "me", "not", "can", "could", "would"))
+                       "is", "its", "it's", "that's", "hi", "hello", "okay", "ok", "sorry", "bye", "goodbye"))
+# Words that are never a name answered alone: refusals, questions, asks to repeat, acknowledgements.
+_NOT_NAMES = frozenset(("no", "nope", "nah", "nothing", "never", "mind", "all", "that", "what",
+                        "why", "how", "who", "i", "i'm", "we", "my", "me", "not", "can", "could", "would", "pardon",
+                        "huh", "excuse", "again", "wait", "hold", "on", "fine", "great", "perfect", "cheers",
+                        "alright", "right", "got", "see", "good", "anonymous", "hang", "one", "moment", "sec"))
+ASKS_AGAIN = ("pardon", "what", "sorry", "hello", "huh", "excuse me", "come again", "say that again")
 _NAME_WORDS = 3  # a name given alone: at most this many words
 MIN_DIGITS = 7  # fewer is a room, a date or an amount, not a number to call back
 

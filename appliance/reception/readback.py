@@ -25,7 +25,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from appliance.reception.messages import CallerMessage, answered_name, confirmation, spoken_number, thanks
+from appliance.reception.messages import (
+    ASKS_AGAIN,
+    CallerMessage,
+    answered_name,
+    confirmation,
+    spoken_number,
+    thanks,
+)
 from appliance.reception.numbers import digit_count, say_digits
 from appliance.reception.phrasebook import (
     ANYTHING_ELSE,
@@ -75,6 +82,7 @@ class ReadBack:
         self.misses = 0
         self.asked_number = False  # the last question was "What number ...?", not "Is that right?"
         self.asked_name = False  # the last question was "May I have your name?": the number is settled
+        self.name_asks = 0  # times the name was asked for ("Pardon?" asks it once more)
 
     @classmethod
     def take(cls, message: CallerMessage, region: str) -> tuple[ReadBack | None, Step]:
@@ -132,14 +140,18 @@ class ReadBack:
 
     def _ask_name(self, before: str) -> Step:
         self.asked_name = True
+        self.name_asks += 1
         return Step(ReplyPlan(Intent.READ_BACK, text=f"{before} {NAME_ASK}", expect=Expect.CALLER_NAME))
 
     def _named(self, said: str) -> Step:
-        """The answer to "May I have your name?": the message is final, with the name if one was said."""
-        name = answered_name(said)
-        if name is None and is_goodbye(said):
+        """The answer to "May I have your name?": the message is final, with the name if one was said ("Pardon?"
+        asks once more; a goodbye keeps the message and the policy says goodbye)."""
+        if (name := answered_name(said)) is not None:
+            self.message = replace(self.message, name=name)
+        if is_goodbye(said):
             return Step(None, self.message)
-        self.message = replace(self.message, name=name)
+        if name is None and says(said, ASKS_AGAIN) and self.name_asks < TRIES:
+            return self._ask_name(NOT_CAUGHT)
         return _final(self.message, f"{confirmation(self.message)} {ANYTHING_ELSE}")
 
 

@@ -9,6 +9,7 @@ process) and prints one JSON object with what it heard and when:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import queue
@@ -268,8 +269,9 @@ def main(argv: list[str] | None = None) -> None:
 def leave(code: int = 0) -> NoReturn:
     """End a test peer as soon as its result is printed. The interpreter's own ending destroys the native
     libraries' objects, and such a destructor hung processes in CI (docs/hardening.md, "Stopping")."""
-    sys.stdout.flush()
-    sys.stderr.flush()
+    with contextlib.suppress(OSError):
+        sys.stdout.flush()
+        sys.stderr.flush()
     os._exit(code)
 
 

@@ -275,6 +275,7 @@ def main(argv: list[str] | None = None) -> None:
         phone.close()
         del phone  # no pjsua2 object may outlive libDestroy (it has run)
     sys.stdout.flush()
+    sys.stderr.flush()
     os._exit(0)  # as tests.e2e.caller.leave: the interpreter's own ending is skipped
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from appliance.call.events import MessageTaken, Outcome
 from appliance.reception.conversation import Conversation, Rules
+from appliance.reception.messages import answered_name
 from appliance.reception.phrasebook import (
     ANYTHING_ELSE,
     DIDNT_CATCH,
@@ -196,6 +197,26 @@ def test_hanging_up_at_the_name_ask_keeps_the_confirmed_message(profile: Busines
     assert message is not None and (message.name, message.number_confirmed) == (None, True)
 
 
+def test_a_name_with_a_goodbye_is_kept_and_pardon_asks_again(profile: BusinessProfile) -> None:
+    c = talk(profile)
+    leave(c, NAMELESS)
+    say(c, "Yes.")
+    c.plan("Yes.")
+    assert say(c, "Pardon?") is None and c.plan("Pardon?").text == f"{NOT_CAUGHT} {NAME_ASK}"
+    message = say(c, "Tom Reed, bye.")
+    assert message is not None and message.name == "Tom Reed" and c.plan("Tom Reed, bye.").end_call
+
+
+def test_a_fall_back_to_the_keypad_menu_at_the_name_ask_keeps_the_message(profile: BusinessProfile) -> None:
+    c = talk(profile)
+    leave(c, NAMELESS)
+    say(c, "Yes.")
+    c.plan("Yes.")
+    c.fallback()  # the voice failed, or speech recognition did twice
+    message = c.message_left(9.0)
+    assert message is not None and (message.callback_number, message.number_confirmed) == ("+15550194471", True)
+
+
 def test_the_name_is_asked_after_a_number_given_up_and_with_no_number(profile: BusinessProfile) -> None:
     c = talk(profile)
     leave(c, NAMELESS)
@@ -203,6 +224,11 @@ def test_the_name_is_asked_after_a_number_given_up_and_with_no_number(profile: B
     c.plan("")
     assert say(c, "No, no, five five five zero one nine four four seven three.") is None
     assert c.plan("").text == f"{NUMBER_GIVEN_UP} {NAME_ASK}"
+    message = say(c, "Ana Silva.")
+    assert message is not None and (message.name, message.callback_number, message.number_confirmed) == (
+        "Ana Silva", "+15550194473", False)
+    assert c.plan("Ana Silva.").text == (
+        f"Thank you, Ana. I've taken your message. The team will see it. {ANYTHING_ELSE}")
     anonymous = talk(profile, caller="anonymous")
     say(anonymous, "Can you take a message?")
     anonymous.plan("Can you take a message?")
@@ -270,3 +296,17 @@ def test_the_message_prompt_is_unchanged(profile: BusinessProfile) -> None:
 )
 def test_yes_and_no(said: str, agreed: bool | None) -> None:
     assert agrees(said) is agreed
+
+
+@pytest.mark.parametrize(
+    ("said", "name"),
+    [
+        ("Tom Reed.", "Tom Reed"), ("Tom Reed, please.", "Tom Reed"), ("My name is Dana Fox.", "Dana Fox"),
+        ("It's Dr. Smith.", "Dr. Smith"), ("Sure, it's Sam.", "Sam"), ("Anna Berg, thank you.", "Anna Berg"),
+        ("No.", None), ("No thanks.", None), ("That's it.", None), ("Okay, bye.", None), ("Yes please.", None),
+        ("Hello?", None), ("Pardon?", None), ("Huh?", None), ("Wait.", None), ("Fine.", None), ("Perfect.", None),
+        ("Got it.", None), ("See you.", None), ("Anonymous.", None), ("555 1234", None), ("I'd rather not say.", None),
+    ],
+)
+def test_a_name_answered_alone(said: str, name: str | None) -> None:
+    assert answered_name(said) == name
