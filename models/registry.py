@@ -22,7 +22,11 @@ _Key = tuple[object, ...]
 
 def _resolve(path: Path | None) -> Path | None:
     """Resolve symlinks and relative parts so two spellings of one file share one model."""
-    return path.expanduser().resolve() if path is not None else None
+    return _real(path) if path is not None else None
+
+
+def _real(path: Path) -> Path:
+    return path.expanduser().resolve()
 
 
 class ModelRegistry:
@@ -37,14 +41,14 @@ class ModelRegistry:
 
     def transcriber(self, path: Path | None = None, *, config_key: str = "", **opts: Any) -> Transcriber:
         """Return the shared speech-to-text model at path (None: the embedded default)."""
-        model_path = _resolve(path) or default_whisper_model(config_key)
+        model_path = _real(path or default_whisper_model(config_key))  # the default too: one key for both
         key = ("transcriber", model_path, *sorted(opts.items()))
         return self._get(key, lambda: Transcriber(model_path, config_key=config_key, **opts), Transcriber)
 
     def chat(self, path: Path | None = None, *, config_key: str = "", replica: int = 0, **opts: Any) -> ChatModel:
         """Return the shared language model at path (None: the embedded default); `replica` numbers separate
         copies of one model (each its own context and threads)."""
-        model_path = _resolve(path) or default_llm_model(config_key)
+        model_path = _real(path or default_llm_model(config_key))
         key = ("chat", model_path, replica, *sorted(opts.items()))
         return self._get(key, lambda: ChatModel(model_path, config_key=config_key, **opts), ChatModel)
 
@@ -53,7 +57,7 @@ class ModelRegistry:
         """Return the shared voice at path with its JSON settings (None: the embedded default voice)."""
         model_path, config_path = _resolve(path), _resolve(config)
         if model_path is None:
-            model_path, default_config = default_voice_model(config_key)
+            model_path, default_config = map(_real, default_voice_model(config_key))
             config_path = config_path or default_config
         # Resolve the implied <voice>.onnx.json here so both spellings share one key.
         config_path = config_path or model_path.with_name(model_path.name + ".json")
