@@ -81,8 +81,7 @@ class ReadBack:
         self.message, self.region = message, region
         self.misses = 0
         self.asked_number = False  # the last question was "What number ...?", not "Is that right?"
-        self.asked_name = False  # the last question was "May I have your name?": the number is settled
-        self.name_asks = 0  # times the name was asked for ("Pardon?" asks it once more)
+        self.name_asks = 0  # times "May I have your name?" was asked: once it was, the number is settled
 
     @classmethod
     def take(cls, message: CallerMessage, region: str) -> tuple[ReadBack | None, Step]:
@@ -97,7 +96,7 @@ class ReadBack:
 
     def answer(self, said: str) -> Step:
         """The caller's answer to the read-back, to "What number ...?" or to "May I have your name?"."""
-        if self.asked_name:
+        if self.name_asks:
             return self._named(said)
         if (number := spoken_number(said, self.region)) is not None:
             return self._heard(number, agrees(said) is not False)
@@ -139,7 +138,6 @@ class ReadBack:
         return _final(self.message, f"{NUMBER_GIVEN_UP} {confirmation(self.message, thanked=True)} {ANYTHING_ELSE}")
 
     def _ask_name(self, before: str) -> Step:
-        self.asked_name = True
         self.name_asks += 1
         return Step(ReplyPlan(Intent.READ_BACK, text=f"{before} {NAME_ASK}", expect=Expect.CALLER_NAME))
 

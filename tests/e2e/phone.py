@@ -26,6 +26,7 @@ from sip.config import EndpointConfig
 from sip.lib import create_library, make_account_config
 from sip.media import FRAME_SAMPLES, SAMPLE_RATE, FrameQueue
 from sip.timers import Timers
+from tests.e2e.caller import leave
 
 TEARDOWN_S = 10.0  # freeing pjsua2 takes well under a second
 QUIET_RMS = 300.0  # below this a frame is silence, whatever its spectrum
@@ -274,9 +275,7 @@ def main(argv: list[str] | None = None) -> None:
         faulthandler.cancel_dump_traceback_later()
         phone.close()
         del phone  # no pjsua2 object may outlive libDestroy (it has run)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)  # as tests.e2e.caller.leave: the interpreter's own ending is skipped
+    leave()
 
 
 if __name__ == "__main__":
