@@ -66,6 +66,15 @@ class PhoneNumber:
         return (self.canonical, self.canonical[1:]) if self.e164 else (self.canonical,)
 
 
+def is_full_number(canonical: str) -> bool:
+    """Whether a canonical number can be dialled as it is: E.164, and in the North American plan with an area code
+    that can exist (2-9 first: '+1 025 ...' is five digits heard wrong, not a number). A spoken number that is not
+    full is asked for again instead of being read back as if it were (`appliance.reception.readback`)."""
+    if not canonical.startswith("+"):
+        return False
+    return not canonical.startswith("+1") or canonical[2:3] not in ("0", "1")
+
+
 def digit_groups(canonical: str, region: str = DEFAULT_REGION) -> list[str]:
     """A canonical number in the groups people say it in: `region`'s own numbers in their national form without
     the country code (`+15550194471`: 555, 019, 4471), others in their international form (`+44`, 20, 7946, 0958),

@@ -45,6 +45,7 @@ class CallerMessage:
     urgent: bool
     for_member: str | None = None  # the id of the team member it is for (one who could not be reached)
     number_confirmed: bool = False  # the caller said the number read back to them is right
+    number_heard: bool = False  # the callback number is one the caller said (not the caller ID)
 
     def event(self, at: float) -> MessageTaken:
         """The call event that stores this message."""
@@ -64,9 +65,10 @@ def read_message(said: str, caller_number: str, region: str = DEFAULT_REGION, *,
     Either is normalized (`appliance.phone`): E.164 when it is a full number in `region`, else its digits.
     """
     number = spoken_number(said, region)
+    heard = number is not None
     if number is None and (caller := PhoneNumber.parse(caller_number, region)) is not None:
         number = caller.canonical
-    return CallerMessage(_name(said), number, said.strip(), says(said, URGENT_CUES), for_member)
+    return CallerMessage(_name(said), number, said.strip(), says(said, URGENT_CUES), for_member, number_heard=heard)
 
 
 def spoken_number(said: str, region: str = DEFAULT_REGION) -> str | None:

@@ -44,8 +44,8 @@ class Expect(StrEnum):
     CALLER_NAME = "caller-name"  # "May I have your name, please?" (a message taken without it)
 
 
-# The caller is dictating: their pauses are between parts, not at the end.
-DICTATION = frozenset((Expect.MESSAGE, Expect.CALLBACK_NUMBER))
+# The caller is dictating: their pauses are between parts, not at the end ("Tom ... Reed", "555 ... 0147").
+DICTATION = frozenset((Expect.MESSAGE, Expect.CALLBACK_NUMBER, Expect.CALLER_NAME))
 
 
 @dataclass(frozen=True)

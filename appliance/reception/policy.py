@@ -190,11 +190,17 @@ def _fact_plan(profile: BusinessProfile, text: str) -> ReplyPlan | None:
         return _fact(Intent.PRICE, price)
     if says(text, plans.HOURS_CUES):
         return _fact(Intent.HOURS, facts.hours_sentence(profile))
-    if says(text, _ADDRESS) and profile.address:
+    if (says(text, _ADDRESS) or _asks_where(text)) and profile.address:
         return _fact(Intent.ADDRESS, facts.address_sentence(profile))
     if (says(text, _PRICE) or says(text, _SERVICES)) and profile.services:
         return _fact(Intent.SERVICES, facts.services_sentence(profile))
     return None
+
+
+def _asks_where(text: str) -> bool:
+    """A question that starts with "where" as speech recognition sometimes writes it, "wear" ("Wear is your
+    shop?"): a question never starts with the verb."""
+    return is_question(text) and words(text)[:1] == ["wear"]
 
 
 def _fact(intent: Intent, sentence: str) -> ReplyPlan:

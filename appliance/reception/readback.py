@@ -7,8 +7,10 @@ reads its number (spoken, or else the caller ID) back in digit groups and asks "
 - "yes" / "that's right" (or the same number again): the number is confirmed and the message is final;
 - "no, it's 555 019 4472": the corrected number is read back in turn;
 - "no" alone: the caller is asked for the number again;
-- two failed tries (a "no", a correction, or an answer with neither), and the message is final with the last
-  number heard (or the caller ID), unconfirmed, and the caller is told the team will see it;
+- a number the caller said that cannot be dialled (digits missing, no such area code) is not read back as if it
+  were right: its digits are said and the caller is asked for the number again;
+- two failed tries (a "no", a correction, a number that is not full, or an answer with neither), and the message
+  is final with the last number heard (or the caller ID), unconfirmed, and the caller is told the team will see it;
 - a goodbye: the message is final as it stands, and the policy says goodbye;
 - a message without the caller's name (none said, or none heard): once the number is settled, or at once when
   there is no number to read back, the caller is asked for it, once ("May I have your name, please?"). The
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from appliance.phone import is_full_number
 from appliance.reception.messages import (
     ASKS_AGAIN,
     CallerMessage,
@@ -39,7 +42,9 @@ from appliance.reception.phrasebook import (
     NAME_ASK,
     NOT_CAUGHT,
     NUMBER_AGAIN,
+    NUMBER_ASK,
     NUMBER_GIVEN_UP,
+    NUMBER_PART,
     READ_BACK,
     THANKS,
 )
@@ -92,7 +97,7 @@ class ReadBack:
             if message.name is None:
                 return check, check._ask_name(THANKS)
             return None, _final(message, f"{confirmation(message)} {ANYTHING_ELSE}")
-        return check, check._read(thanks(message))
+        return check, check._check(thanks(message))
 
     def answer(self, said: str) -> Step:
         """The caller's answer to the read-back, to "What number ...?" or to "May I have your name?"."""
@@ -110,15 +115,24 @@ class ReadBack:
         if agrees(said) is False:
             self.asked_number = True
             return Step(ReplyPlan(Intent.READ_BACK, text=NUMBER_AGAIN, expect=Expect.CALLBACK_NUMBER))
-        return self._read(NOT_CAUGHT)  # neither yes nor no: the number is read again
+        return self._check(NOT_CAUGHT)  # neither yes nor no: the number is read (or asked for) again
 
     def _heard(self, number: str, agreeing: bool) -> Step:
         if number == self.message.callback_number and not self.asked_number and agreeing:
             return self._confirmed()  # "yes, 555 019 4471": the same number again
-        if not self.asked_number:
-            self.misses += 1  # a correction: the number read back was wrong
-        self.message = replace(self.message, callback_number=number)
-        return self._given_up() if self.misses >= TRIES else self._read(THANKS)
+        if not self.asked_number or not is_full_number(number):
+            self.misses += 1  # a correction (the number read back was wrong), or a number still not full
+        self.message = replace(self.message, callback_number=number, number_heard=True)
+        return self._given_up() if self.misses >= TRIES else self._check(THANKS)
+
+    def _check(self, before: str) -> Step:
+        """The number read back, or, when the caller said one that cannot be dialled, asked for again."""
+        number = self.message.callback_number or ""
+        if not self.message.number_heard or is_full_number(number):
+            return self._read(before)
+        self.asked_number = True
+        part = NUMBER_PART.format(digits=say_digits(number, self.region))
+        return Step(ReplyPlan(Intent.READ_BACK, text=f"{before} {part} {NUMBER_ASK}", expect=Expect.CALLBACK_NUMBER))
 
     def _read(self, before: str) -> Step:
         self.asked_number = False

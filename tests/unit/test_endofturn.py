@@ -9,6 +9,7 @@ import pytest
 from appliance.call.endofturn import Finished, judge
 from appliance.call.listening import Listening, TurnEnd
 from appliance.call.turns import TurnConfig, TurnDetector, TurnSignal
+from appliance.reception.plan import DICTATION, Expect
 
 
 @pytest.mark.parametrize("text", [
@@ -102,3 +103,9 @@ async def test_unsure_words_keep_the_plain_window() -> None:
 
 async def test_a_caller_who_dictates_is_not_hurried() -> None:
     assert (await _listen("This is Anna Berg, call me back please.", 30, patient=True))[0] == 25
+
+
+
+def test_a_caller_saying_their_name_dictates_too() -> None:
+    """After "May I have your name?" no turn ends early ("Tom. ... Reed."), as for a message or a number."""
+    assert Expect.CALLER_NAME in DICTATION and Expect.ANYTHING not in DICTATION

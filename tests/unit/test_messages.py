@@ -25,7 +25,7 @@ def test_wants_message(said: str, wants: bool) -> None:
 def test_a_full_message() -> None:
     message = read_message("Hi, my name is Ana Lopez, my number is 555-123-4567. My crown fell out, it's urgent.",
                            "5550100")
-    assert message == CallerMessage("Ana Lopez", "+15551234567", message.reason, True)
+    assert message == CallerMessage("Ana Lopez", "+15551234567", message.reason, True, number_heard=True)
     assert message.reason.startswith("Hi, my name is Ana Lopez")
     event = message.event(1700000000.0)
     assert (event.name, event.callback_number, event.urgency, event.at) == ("Ana Lopez", "+15551234567", "urgent",

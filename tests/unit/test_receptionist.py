@@ -38,6 +38,8 @@ def test_open_now_uses_the_business_time_zone(profile: BusinessProfile) -> None:
         ("What are your opening hours?", Intent.HOURS),
         ("when do you close on saturday", Intent.HOURS),
         ("Where are you located?", Intent.ADDRESS),
+        ("Wear with your office?", Intent.ADDRESS),  # "where" as speech recognition may write it
+        ("What should I wear?", Intent.UNKNOWN),
         ("How much is a cleaning?", Intent.PRICE),
         ("What services do you offer?", Intent.SERVICES),
         ("Do you accept insurance?", Intent.FAQ),
