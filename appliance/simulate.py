@@ -109,7 +109,7 @@ async def simulate(settings: Settings, texts: list[str], wavs: list[Path], profi
                    save_audio: Path | None, *, called: str = "", clock: Clock | None = None) -> int:
     """Run one simulated call to `called` (which brand answers; the default brand when empty) and print every
     turn; returns a process exit code."""
-    profile = _profile(settings, profile_path).brand_for(called)
+    profile = _profile(settings, profile_path).brand_for(called, settings.business.default_region)
     engines = await asyncio.to_thread(load_engines, settings, shared_registry())
     ctx = await build_context(settings, engines, profile, clock)
     inputs: Inputs = asyncio.Queue()

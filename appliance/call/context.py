@@ -76,10 +76,11 @@ class Reception:
 
     profile: Profile
     contexts: dict[str, RunContext]
+    region: str = DEFAULT_REGION  # where a called number in national form is
 
     def for_called(self, called: str) -> RunContext:
         """The run context of the brand answering calls to this number (the default brand otherwise)."""
-        return self.contexts[self.profile.brand_for(called).id]
+        return self.contexts[self.profile.brand_for(called, self.region).id]
 
 
 async def build_reception(settings: Settings, engines: Engines, profile: Profile,
@@ -92,7 +93,7 @@ async def build_reception(settings: Settings, engines: Engines, profile: Profile
         if brand.voice is not None:
             spoken = engines.with_voice(await asyncio.to_thread(voice, brand.voice, brand.voice_config))
         contexts[brand.id] = await build_context(settings, spoken, brand, clock)
-    return Reception(profile, contexts)
+    return Reception(profile, contexts, settings.business.default_region)
 
 
 async def build_context(settings: Settings, engines: Engines, profile: BusinessProfile,

@@ -19,6 +19,8 @@ from appliance.reception.wording import says
 
 _WANTS = ("message", "call me back", "call back", "callback", "call me", "an appointment", "book", "booking",
           "schedule", "reschedule", "cancel", "speak to", "talk to", "speak with", "talk with", "someone call")
+_LEAVES = ("message", "call me back", "call back", "callback", "call me", "get back to me", "let them know", "tell her",
+           "tell him", "tell them", "pass on", "book", "booking", "schedule", "reschedule", "cancel", "appointment")
 URGENT_CUES = ("urgent", "urgently", "emergency", "asap", "as soon as possible", "right away", "severe", "bleeding",
            "swollen", "swelling", "unbearable", "immediately")
 _NAME = re.compile(r"\b(?:my name is|name's|this is|i am|i'm|it's)\s+((?:(?:dr|mr|mrs|ms|mx)\.?\s+)?[A-Z][\w'-]+"
@@ -56,6 +58,11 @@ class CallerMessage:
 def wants_message(said: str) -> bool:
     """Whether the caller asks for something only the team can do (a message, a call back, an appointment)."""
     return says(said, _WANTS)
+
+
+def has_message_parts(said: str, region: str = DEFAULT_REGION) -> bool:
+    """Whether words hold something of a message: a call back or a message asked for, a name, a number."""
+    return says(said, _LEAVES) or _name(said) is not None or spoken_number(said, region) is not None
 
 
 def read_message(said: str, caller_number: str, region: str = DEFAULT_REGION, *,

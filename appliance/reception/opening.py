@@ -7,6 +7,7 @@ right after one ending at midnight continues it, so it is not a new opening.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
@@ -299,4 +300,12 @@ def hours_answer(hours: OpeningHours, text: str, now: datetime) -> str | None:
     if asked is None:
         return next_opening_sentence(hours, now) if says(text, _NEXT) else None
     answer = answer_when(hours, asked, now)
-    return plain(answer) if words(text)[:1] and words(text)[0] in _WH else answer
+    if words(text)[:1] and words(text)[0] in _WH:
+        return plain(answer)
+    return _flipped(answer) if says(text, ("closed",)) and not says(text, ("open",)) else answer
+
+
+def _flipped(answer: str) -> str:
+    """The yes and no of an answer about being open, turned for a question about being closed: 'Are you closed
+    on Sunday?' 'Yes, we're closed on Sunday.'"""
+    return re.sub(r"(^|\. )(Yes|No), ", lambda m: f"{m[1]}{'No' if m[2] == 'Yes' else 'Yes'}, ", answer)

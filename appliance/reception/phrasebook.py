@@ -22,6 +22,7 @@ TOLD = "Thank you for letting me know. What can I help you with?"  # ...on words
 MESSAGE_ASK = "Please tell me your name, your phone number, and what it's about."
 MESSAGE_PROMPT = f"I can take a message, and the team will call you back. {MESSAGE_ASK}"
 OFFER = "Would you like to leave a message for the team?"
+MESSAGE_FOR = "I can take a message for {name}."  # a message asked for one team member
 THANKS = "Thank you."
 THANKS_NAMED = "Thank you, {name}."
 TAKEN = "I've taken your message."

@@ -14,6 +14,8 @@ from appliance.reception.phrasebook import (
     ANYTHING_ELSE,
     CLOSED_GREETING,
     HELP_NEXT,
+    MESSAGE_ASK,
+    MESSAGE_FOR,
     MESSAGE_PROMPT,
     NOBODY_TO_PUT_THROUGH,
     NOT_TAKEN,
@@ -34,27 +36,41 @@ HOURS_CUES = ("open", "opening", "hours", "close", "closing", "closed", "what ti
 _PROBLEM = ("hurt", "hurts", "hurting", "pain", "painful", "ache", "aching", "sore", "broke", "broken", "cracked",
             "chipped", "loose", "fell out", "came out", "bleeding", "swollen", "swelling", "leak", "leaking",
             "damaged", "stopped working", "not working", "doesn't work", "won't start", "problem", "issue",
-            "trouble", "wrong", "sick", "injured", "emergency")
+            "trouble", "wrong", "sick", "injured", "emergency", "came off", "fell off", "falling off", "won't",
+            "doesn't fit", "don't fit", "lost", "rejected", "denied", "charged twice", "overcharged", "mistake",
+            "don't understand", "hasn't arrived", "hasn't come", "never arrived", "didn't arrive", "missing", "late",
+            "squeak", "squeaks", "squeaking", "click", "clicks", "clicking", "flat", "stuck", "bent", "snapped",
+            "infection", "infected", "bleeds", "itchy", "numb", "can't", "toothache", "headache")
 _FEELING = ("nervous", "anxious", "scared", "worried", "afraid", "frightened", "stressed", "unsure", "not sure")
 _SYMPATHY = ("sorry to hear", "sorry for your loss", "sorry for the loss", "condolences", "sorry about that",
              "sorry for the misunderstanding", "sorry for the confusion", "sorry you're")
 _CALL_ME_BACK = ("call me back", "call me", "callback", "call back", "ring me back", "get back to me")
+_A_MESSAGE = ("message", "a note", "let them know", "tell her", "tell him", "tell them", "pass on")
 
 
 def person_plan(profile: BusinessProfile, text: str, now: datetime) -> ReplyPlan | None:
     """The caller asks for someone by name, role or need: put them through when that person can be reached now,
     otherwise say so and offer a message. None when the words name nobody on the team (or there is no team:
     then asking for someone is asking for a message)."""
-    if not profile.team or says(text, _CALL_ME_BACK):  # "can someone call me back?" asks for a message
+    if not profile.team:
         return None
     closed = not profile.is_open(now)
     match = find_member(profile, text, closed=closed, urgent=says(text, URGENT_CUES))
+    if says(text, _CALL_ME_BACK) or says(text, _A_MESSAGE):  # "can someone call me back?" asks for a message
+        return None if match is None else message_for(match.member)
     if match is not None and (asks_for_someone(text) or match.by == "name"):
         return put_through(profile, match.member, now, on_call=_on_call(match))
     if says(text, PERSON):  # 'a person, please': the front desk
         desk = front_desk(profile)
         return put_through(profile, desk, now) if desk else _no_one()
     return None
+
+
+def message_for(member: TeamMember) -> ReplyPlan:
+    """A message the caller asks to leave for one team member ('Please take a message for Ann Lee', 'Can the
+    billing person call me back?'): asked for, and stored for that member."""
+    text = f"{MESSAGE_FOR.format(name=member.name)} {MESSAGE_ASK}"
+    return ReplyPlan(Intent.MESSAGE, text=text, expect=Expect.MESSAGE, message_for=member)
 
 
 def key_plan(profile: BusinessProfile, digit: str, now: datetime) -> ReplyPlan | None:
@@ -96,21 +112,28 @@ def day_facts_plan(profile: BusinessProfile, text: str, now: datetime) -> ReplyP
     return None
 
 
-def statement_plan(profile: BusinessProfile, text: str, now: datetime) -> ReplyPlan | None:
-    """A caller telling of a problem or a worry (not asking), or of a need an on-call rule covers now: acknowledge
-    it and offer the next step the profile supports, a routing rule's team member when one handles it, else a
-    message. None for other statements."""
+def statement_plan(profile: BusinessProfile, text: str, now: datetime, *, told_need: bool = False) -> ReplyPlan | None:
+    """A caller telling of a problem or a worry (not asking), or of a need an on-call rule covers now (with
+    `told_need`, any need a routing rule names: 'I ordered a part and it hasn't come'): acknowledge it and offer the
+    next step the profile supports, a routing rule's team member when one handles it, else a message. None for
+    other statements."""
     feeling, problem = says(text, _FEELING), says(text, _PROBLEM)
     closed = not profile.is_open(now)
     match = find_member(profile, text, closed=closed, urgent=says(text, URGENT_CUES))
-    if not (problem or feeling or (match is not None and _on_call(match))):
+    by_need = match is not None and match.by == "need" and (told_need or _on_call(match))
+    if not (problem or feeling or by_need):
         return None
-    ack = UNDERSTAND if feeling and not problem else SORRY
+    ack = SORRY if problem else UNDERSTAND  # 'I have insurance with Delta' is no misfortune
     if match is not None and match.by == "need":
         plan = put_through(profile, match.member, now, on_call=_on_call(match))
         if plan.transfer_to is not None:
             return ReplyPlan(plan.intent, text=f"{ack} {plan.text}", transfer_to=plan.transfer_to)
     return ReplyPlan(Intent.STATEMENT, text=f"{ack} {HELP_NEXT}", expect=Expect.OFFER_ANSWER)
+
+
+def tells_problem(text: str) -> bool:
+    """Whether the words tell of a problem or a worry ('my tooth hurts', 'I'm nervous about it')."""
+    return says(text, _PROBLEM) or says(text, _FEELING)
 
 
 def on_call_need(profile: BusinessProfile, text: str, now: datetime) -> bool:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from itertools import groupby
 
 from appliance.reception import facts, plans
-from appliance.reception.messages import wants_message
+from appliance.reception.messages import has_message_parts, wants_message
 from appliance.reception.phrasebook import (
     ANYTHING_ELSE,
     DIDNT_CATCH,
@@ -144,17 +144,7 @@ def plan_reply(profile: BusinessProfile, text: str, *, llm_answers_questions: bo
         return ReplyPlan(Intent.MESSAGE, text=MESSAGE_ASK, expect=Expect.MESSAGE)
     if short := _short_reply(profile, said):
         return short
-    now = now or datetime.now(UTC)
-    if plan := plans.person_plan(profile, text, now):
-        return plan
-    if wants_message(text):
-        return ReplyPlan(Intent.MESSAGE, text=MESSAGE_PROMPT, expect=Expect.MESSAGE)
-    index, score = best_faq(profile, text)
-    if score >= 0.6:
-        return _fact(Intent.FAQ, profile.faqs[index].answer)
-    if plan := plans.day_facts_plan(profile, text, now) or _fact_plan(profile, text):
-        return plan
-    if not is_question(text) and (plan := plans.statement_plan(profile, text, now)):
+    if plan := _known_plan(profile, text, now or datetime.now(UTC)):
         return plan
     if is_question(text) and not llm_answers_questions:
         return ReplyPlan(Intent.UNKNOWN, text=f"{NO_INFO} {OFFER}", expect=Expect.OFFER_ANSWER)
@@ -163,14 +153,36 @@ def plan_reply(profile: BusinessProfile, text: str, *, llm_answers_questions: bo
     return ReplyPlan(Intent.OPEN, use_llm=True)
 
 
+def _known_plan(profile: BusinessProfile, text: str, now: datetime) -> ReplyPlan | None:
+    """What the profile answers, in code: someone to put through, a message, a problem or need told, an FAQ, a
+    fact; None when it has nothing for these words."""
+    if plan := plans.person_plan(profile, text, now):
+        return plan
+    if wants_message(text):
+        return ReplyPlan(Intent.MESSAGE, text=MESSAGE_PROMPT, expect=Expect.MESSAGE)
+    told = not asks(text)
+    if told and plans.tells_problem(text) and (plan := plans.statement_plan(profile, text, now)):
+        return plan  # before the facts: 'my e-bike won't charge' tells of a problem, it asks no price
+    index, score = best_faq(profile, text)
+    if score >= 0.6:
+        return _fact(Intent.FAQ, profile.faqs[index].answer)
+    if plan := plans.day_facts_plan(profile, text, now) or _fact_plan(profile, text):
+        return plan
+    return plans.statement_plan(profile, text, now, told_need=True) if told else None
+
+
 def is_goodbye(text: str) -> bool:
     """Whether the caller says they are done (a short goodbye)."""
     return says(text, _GOODBYE) and len(words(text)) <= 8
 
 
 def takes_message(expect: Expect, text: str) -> bool:
-    """Whether these words are the message the receptionist asked for (not a goodbye, not silence)."""
-    return expect is Expect.MESSAGE and bool(words(text)) and not is_goodbye(text)
+    """Whether these words are the message the receptionist asked for: not a goodbye, not silence, and not a
+    question in its place ('Are you open Saturday?' after the after-hours greeting is answered) unless it holds
+    something of a message (a number, a name, a call back, a problem told)."""
+    if expect is not Expect.MESSAGE or not words(text) or is_goodbye(text):
+        return False
+    return not asks(text) or has_message_parts(text) or plans.tells_problem(text)
 
 
 def _short_reply(profile: BusinessProfile, said: list[str]) -> ReplyPlan | None:

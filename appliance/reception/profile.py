@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from appliance.errors import ConfigError
+from appliance.phone import DEFAULT_REGION, PhoneNumber
 from appliance.reception.closures import Closure
 from appliance.reception.directory import AfterHours, ClosureEntry, Route, TeamMember, check_directory
 from appliance.reception.phrasebook import CONSENT, GOODBYE, GREETING
@@ -138,7 +139,7 @@ class Profile(BaseModel):
             raise ValueError(f"brand id(s) {dup} appear more than once; give each [[brands]] its own id")
         if sum(b.default for b in self.brands) > 1:
             raise ValueError("more than one brand says default = true; mark only one")
-        numbers = [n for b in self.brands for n in b.numbers]
+        numbers = [_dialled(n, DEFAULT_REGION) for b in self.brands for n in b.numbers]
         if dup := sorted({n for n in numbers if numbers.count(n) > 1}):
             raise ValueError(f"number(s) {dup} are claimed by several brands; each called number picks one brand")
         return self
@@ -148,16 +149,21 @@ class Profile(BaseModel):
         """The brand that answers calls no brand claims."""
         return next((b for b in self.brands if b.default), self.brands[0])
 
-    def brand_for(self, called: str) -> BusinessProfile:
-        """The brand answering a call to this number or SIP user part (the default when none claims it)."""
-        wanted = _dialled(called)
-        return next((b for b in self.brands if wanted in {_dialled(n) for n in b.numbers}), self.default)
+    def brand_for(self, called: str, region: str = DEFAULT_REGION) -> BusinessProfile:
+        """The brand answering a call to this number or SIP user part (the default when none claims it); numbers
+        are compared in their canonical form in `region` (a trunk's '12125550100' is '+1 212 555 0100')."""
+        wanted = _dialled(called, region)
+        return next((b for b in self.brands if wanted in {_dialled(n, region) for n in b.numbers}), self.default)
 
 
-def _dialled(number: str) -> str:
-    """A called number or user part as compared: case, spaces, dashes and a 'sip:' prefix do not matter."""
-    number = number.strip().lower().removeprefix("sip:").removeprefix("tel:").split("@")[0]
-    return "".join(c for c in number if c not in " -().")
+def _dialled(number: str, region: str) -> str:
+    """A called number or user part as compared: case, spaces, dashes and a 'sip:' prefix do not matter, and a
+    full phone number is its E.164 form ('2125550100', '12125550100' and '+1 (212) 555-0100' are one)."""
+    user = number.strip().lower().removeprefix("sip:").removeprefix("tel:").split("@")[0]
+    user = "".join(c for c in user if c not in " -().")
+    if user.removeprefix("+").isdigit() and (parsed := PhoneNumber.parse(user, region)) is not None and parsed.e164:
+        return parsed.canonical
+    return user
 
 
 def load_profiles(path: Path) -> Profile:

@@ -14,12 +14,14 @@ from zoneinfo import ZoneInfo
 from appliance.reception.directory import Route, TeamMember
 from appliance.reception.profile import BusinessProfile
 from appliance.reception.spans import DAYS, parse_span
-from appliance.reception.wording import joined_pairs, says, singular, singular_words, sound_key, words
+from appliance.reception.wording import joined_pairs, says, singular, singular_words, sound_key, stems, words
 
 _ASKS = ("speak to", "speak with", "talk to", "talk with", "put me through", "transfer me", "connect me",
          "put me on", "get me", "reach", "get hold of", "get a hold of", "who do i speak", "who do i talk",
          "who handles", "who deals with", "who can help", "who should i", "i need", "i'd like", "i want",
-         "is there someone", "can i get", "looking for")
+         "is there someone", "can i get", "looking for", "who looks after", "who takes care of", "in charge of",
+         "who's the", "who is the", "who do i", "who would i", "who can i", "calling about", "calling regarding",
+         "question about", "questions about", "ask about", "i'm calling for")
 _PRESENT = ("in today", "in now", "available", "there today", "around", "in the office", "working today")
 # 'A person, please': the front desk. One home for these words (the plans and the ask test both use them).
 PERSON = ("a person", "a human", "human", "someone", "somebody", "real person", "live person", "the front desk",
@@ -66,6 +68,7 @@ def find_member(profile: BusinessProfile, text: str, *, closed: bool = False, ur
     for member in profile.team:
         if any(f" {role} " in said for role in _roles(member)):
             return Match(member, "role")
+    said += stems(text)  # 'I ordered a part', 'I was invoiced': a need's word in another form
     for route in profile.routes:
         if _route_applies(route, closed, urgent) and any(f" {cue} " in said for cue in _cues(route)):
             return Match(_member(profile, route.to), "need", route)

@@ -67,6 +67,22 @@ def singular(word: str) -> str:
     return word
 
 
+_ENDINGS = ("ed", "ing")
+_STEM_MIN = 3  # letters left: 'red' and 'ring' keep their ends
+
+
+def stems(text: str) -> str:
+    """The words of a text that end in -ed or -ing, without the ending (and with an 'e' put back), space-padded:
+    'I ordered a part' names the 'order' rule, 'I was invoiced twice' the 'invoice' one."""
+    found = []
+    for word in words(text):
+        for ending in _ENDINGS:
+            stem = word.removesuffix(ending)
+            if stem != word and len(stem) >= _STEM_MIN:
+                found += [stem, stem + "e"]
+    return f" {' '.join(found)} "
+
+
 def singular_words(text: str) -> str:
     """The words of a text in their singular forms, space-padded for a whole-phrase search: 'the accounts
     department' and 'the account department' both read ' the account department '."""

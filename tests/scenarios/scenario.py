@@ -22,6 +22,11 @@ DECLINED = "declined"  # the outcome of a call refused before it was answered (6
 OUTCOMES = frozenset({*(o.value for o in Outcome), DECLINED})
 TARGET_DOES = ("answer", "decline", "ignore")  # what the team member's phone does with the transfer
 _PHONE = re.compile(r"\{phone\.([a-z0-9_-]+)\}")
+STATEMENT = "statement"  # the category of callers who tell rather than ask: scored for non-sequiturs too
+# What no reply to a caller who told of something may say: sympathy for a loss, no answer, a fact not asked for.
+NON_SEQUITURS = ("sorry for your loss", "condolences", "I don't have that information", "can't help with that",
+                 "dollars", "we're open", "we're closed", "located at")
+_NON_SEQUITUR = "a non-sequitur"
 _STEP_KEYS = frozenset({"text", "spoken", "keys", "over_reply_s", "reply_has", "reply_lacks"})
 _MESSAGE_KEYS = frozenset({"name", "callback_number", "urgency", "reason_has"})
 _SCENARIO_KEYS = frozenset({"id", "category", "about", "called", "at", "caller_id", "say", "wait_for_hangup",
@@ -212,7 +217,15 @@ def check(scenario: Scenario, record: CallRecord) -> list[str]:
     everything = " ".join([record.greeting, *record.replies])
     failures += _facts("the call", everything, scenario.reply_has, scenario.reply_lacks)
     failures += _results(scenario, record)
+    failures += _non_sequiturs(scenario, record)
     return failures + record.problems
+
+
+def _non_sequiturs(scenario: Scenario, record: CallRecord) -> list[str]:
+    if scenario.category != STATEMENT:
+        return []
+    said = " ".join(record.replies)
+    return [f"{_NON_SEQUITUR}: {fact!r}" for fact in NON_SEQUITURS if _has(said, fact)]
 
 
 def _step_facts(scenario: Scenario, record: CallRecord) -> list[str]:
@@ -279,11 +292,24 @@ def summary(results: list[tuple[Scenario, CallRecord, list[str]]], runner: str) 
              f"{len([s for s in passed if not s.needs])} of {len(built)} scenarios of built features pass "
              f"({_rate([s for s in passed if not s.needs], built)}); {len(pending)} fail as not built yet "
              f"({', '.join(sorted({s.needs for s in pending})) or 'none'})"]
+    lines += _statement_scores(results)
     for scenario, record, failures in results:
         if failures:
             status = f"not built yet: {scenario.needs}" if scenario.needs else "FAILED"
             lines += [f"- {scenario.id} ({status}): " + "; ".join(failures), transcript(record)]
     return lines
+
+
+def _statement_scores(results: list[tuple[Scenario, CallRecord, list[str]]]) -> list[str]:
+    """The callers who told rather than asked, scored twice: no non-sequitur, and the right next step (every
+    other check of the scenario)."""
+    told = [failures for s, _, failures in results if s.category == STATEMENT]
+    if not told:
+        return []
+    sequitur = [f for f in told if not any(x.startswith(_NON_SEQUITUR) for x in f)]
+    step = [f for f in told if all(x.startswith(_NON_SEQUITUR) for x in f)]
+    return [f"statements ({len(told)}): {len(sequitur)} with no non-sequitur ({_rate(sequitur, told)}), "
+            f"{len(step)} offer the right next step ({_rate(step, told)})"]
 
 
 def _rate(part: list[Any], whole: list[Any]) -> str:

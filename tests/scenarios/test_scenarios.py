@@ -13,11 +13,11 @@ import pytest
 
 from tests.scenarios.conftest import Result
 from tests.scenarios.fast import FastRunner
-from tests.scenarios.scenario import Scenario, check, load_scenarios, transcript
+from tests.scenarios.scenario import CallRecord, Exchange, Scenario, Step, check, load_scenarios, summary, transcript
 
 SCENARIOS = load_scenarios()
 COVERED = ("hours", "facts", "transfer-name", "transfer-role", "transfer-need", "transfer-outcome", "warm-transfer",
-           "message", "call-handling", "brands")
+           "message", "call-handling", "brands", "statement")
 
 
 def _param(scenario: Scenario) -> object:
@@ -48,6 +48,7 @@ def test_the_suite_covers_the_issue() -> None:
     phrasings = {c: counts[c] for c in ("transfer-name", "transfer-role", "transfer-need")}
     assert min(phrasings.values()) >= 3, phrasings
     assert {s.called for s in SCENARIOS} >= {"reception", "bikes"}
+    assert counts["statement"] >= 10  # callers who tell rather than ask, each scored for non-sequiturs too
 
 
 def test_every_transfer_names_a_member_of_the_called_brand() -> None:
@@ -55,3 +56,13 @@ def test_every_transfer_names_a_member_of_the_called_brand() -> None:
     for scenario in SCENARIOS:
         team = {m.id for m in runner_profile.brand_for(scenario.called).team}
         assert not scenario.transfer_to or scenario.transfer_to in team, scenario.id
+
+
+def test_a_statement_is_scored_for_a_non_sequitur_and_for_its_next_step() -> None:
+    told = Scenario("told", "statement", "t.toml", (Step("My tooth hurts."),), reply_has=("message",))
+    mourned = CallRecord(exchanges=[Exchange("My tooth hurts.", ["I'm sorry for your loss."])])
+    helped = CallRecord(exchanges=[Exchange("My tooth hurts.", ["I'm sorry to hear that. I can take a message."])])
+    assert check(told, mourned) == ["the call lacks 'message'", "a non-sequitur: 'sorry for your loss'"]
+    assert check(told, helped) == []
+    lines = summary([(told, mourned, check(told, mourned)), (told, helped, [])], "test")
+    assert lines[1] == "statements (2): 1 with no non-sequitur (50 %), 1 offer the right next step (50 %)"

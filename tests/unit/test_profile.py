@@ -50,7 +50,7 @@ to = "ann"
 [[brands]]
 id = "glow"
 name = "Glow Salon"
-numbers = ["salon"]
+numbers = ["salon", "+1 212 555 0300"]
 """
 
 
@@ -67,6 +67,10 @@ def test_two_brands_pick_by_called_number(tmp_path: Path) -> None:
     assert profile.brand_for("+15550100").id == "maple"
     assert profile.brand_for("FrontDesk").id == "maple"
     assert profile.brand_for("unknown").id == "maple"  # the default answers what no brand claims
+    assert profile.brand_for("sip:+12125550300@trunk").id == "glow"
+    for called in ("12125550300", "2125550300", "sip:(212) 555-0300@10.0.0.5"):  # a trunk's forms of one number
+        assert profile.brand_for(called).id == "glow", called
+    assert profile.brand_for("+12125550301").id == "maple"
     maple = profile.default
     assert maple.voice == tmp_path / "voices" / "amy.onnx"
     assert [m.name for m in maple.team] == ["Front desk", "Ann Lee", "Dr. Okafor"]
@@ -95,11 +99,13 @@ def test_the_single_business_file_still_loads_as_one_brand(tmp_path: Path) -> No
     ('id = "ann"', "appear more than once"),
     ('target = "200"', "is not a transfer target"),
     ('on = "07-04"', "'02-30' is not a closure; write '07-04'"),
-    ('numbers = ["salon"]', "claimed by several brands"),
+    ('numbers = ["salon", "+1 212 555 0300"]', "claimed by several brands"),
+    ('numbers = ["+1 555 0100", "frontdesk"]', "claimed by several brands"),
 ])
 def test_bad_values_name_the_key_and_what_is_expected(tmp_path: Path, change: str, expected: str) -> None:
     bad = {'to = "ann"': 'to = "nobody"', 'id = "ann"': 'id = "desk"', 'target = "200"': 'target = "two hundred"',
-           'on = "07-04"': 'on = "02-30"', 'numbers = ["salon"]': 'numbers = ["frontdesk"]'}[change]
+           'on = "07-04"': 'on = "02-30"', 'numbers = ["salon", "+1 212 555 0300"]': 'numbers = ["frontdesk"]',
+           'numbers = ["+1 555 0100", "frontdesk"]': 'numbers = ["+1 555 0100", "12125550300"]'}[change]
     path = write(tmp_path, TWO_BRANDS.replace(change, bad, 1))
     with pytest.raises(ConfigError, match=re.escape(expected)) as caught:
         load_profiles(path)

@@ -138,8 +138,9 @@ def test_is_question(said: str, asked: bool) -> None:
 
 
 def test_statements_go_to_the_llm_with_the_profile_as_grounding(profile: BusinessProfile) -> None:
-    plan = plan_reply(profile, "I have a terrible toothache.")
+    plan = plan_reply(profile, "I just moved to Springfield last month.")
     assert plan.use_llm and not plan.text
+    assert plan_reply(profile, "I have a terrible toothache.").text.startswith("I'm sorry to hear that.")
     prompt = system_prompt(profile)
     assert "Maple Street Dental" in prompt and "Cleaning, 95 dollars" in prompt and "8 AM to 5 PM" in prompt
 

@@ -31,6 +31,10 @@ CLOSED = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)  # 10 PM the evening before
     ("Can I speak to a person?", "desk"),
     ("Can I speak for real, person? Please.", "desk"),  # 'to a real person' as tiny.en heard it over the line
     ("I want a human.", "desk"),
+    ("I'm calling about my bill.", "ann"),  # a need told, not asked
+    ("Who looks after billing?", "ann"),
+    ("Who's in charge of invoices?", "ann"),  # 'charge' here asks for a person, not a price
+    ("I have a question about an invoice.", "ann"),
 ])
 def test_callers_are_put_through_by_name_role_or_need(clinic: BusinessProfile, said: str, member: str) -> None:
     plan = plan_reply(clinic, said, now=OPEN)
