@@ -3,13 +3,17 @@
 # account that never registers, the codecs the box speaks) and dials the box; you talk with your headset.
 #
 #   scripts/call.sh [options] [ADDRESS]
+#   scripts/call.sh --answer LISTEN [options]
 #
 #   ADDRESS          host, host:port or sip:user@host:port (default 127.0.0.1:5060; user: reception)
+#   --answer LISTEN  be a team member's softphone instead: answer every call to LISTEN (host:port or
+#                    sip:user@host:port; user: ann), e.g. 127.0.0.1:5070 for a profile target
+#                    "sip:ann@127.0.0.1:5070"; you hear the receptionist's brief and say "yes" or press 1
 #   --audio DEVICE   baresip sound device for microphone and speaker, e.g. alsa,default or alsa,plughw:1
 #                    (also $CALL_AUDIO); "none" calls without one. Default: alsa,default when this
 #                    machine has a sound card, otherwise none
 #   --wav FILE       speak FILE (a 16-bit mono WAV at 8000, 16000 or 48000 Hz) instead of the microphone
-#   --wait N         with --wav: listen N seconds (the greeting) before speaking it (default 5)
+#   --wait N         with --wav: listen N seconds (the greeting, or the brief) before speaking it (default 5)
 #   --seconds N      hang up and quit after N seconds (default: until you press q; 60 without a microphone)
 #   --record FILE    save what you heard (the box's voice) as a WAV
 #   -h, --help       this text
@@ -23,6 +27,7 @@ WAV=""
 SECONDS_LIMIT=""
 WAIT=5
 RECORD=""
+ANSWER=""
 
 usage() { awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"; }
 fail() { echo "call.sh: $*" >&2; exit 2; }
@@ -34,6 +39,7 @@ while [ $# -gt 0 ]; do
     --seconds) [ $# -ge 2 ] || fail "--seconds needs a number"; SECONDS_LIMIT="$2"; shift ;;
     --wait) [ $# -ge 2 ] || fail "--wait needs a number"; WAIT="$2"; shift ;;
     --record) [ $# -ge 2 ] || fail "--record needs a file"; RECORD="$2"; shift ;;
+    --answer) [ $# -ge 2 ] || fail "--answer needs an address to listen on, e.g. 127.0.0.1:5070"; ANSWER="$2"; shift ;;
     -h|--help) usage; exit 0 ;;
     -*) fail "unknown option '$1' (try --help)" ;;
     *) ADDRESS="$1" ;;
@@ -47,13 +53,24 @@ case "$SECONDS_LIMIT" in *[!0-9]*|0*) fail "--seconds takes a whole number of se
 case "$WAIT" in ''|*[!0-9]*) fail "--wait takes a whole number of seconds" ;; esac
 [ -z "$WAV" ] || [ -r "$WAV" ] || fail "cannot read $WAV"
 
-# The address to dial: a bare host or host:port calls the user "reception".
+# The address to dial (a bare host or host:port calls the user "reception"), or with --answer the one to
+# answer on (user "ann").
+if [ -n "$ANSWER" ]; then ADDRESS="$ANSWER"; USER_PART=ann; else USER_PART=reception; fi
 case "$ADDRESS" in
   sip:*) URI="$ADDRESS" ;;
   *@*) URI="sip:$ADDRESS" ;;
-  *) URI="sip:reception@$ADDRESS" ;;
+  *) URI="sip:$USER_PART@$ADDRESS" ;;
 esac
 HOST="${URI#sip:}"; HOST="${HOST#*@}"; HOST="${HOST%%;*}"; HOST="${HOST%:*}"
+if [ -n "$ANSWER" ]; then
+  LISTEN="${URI#sip:}"; LISTEN="${LISTEN#*@}"; LISTEN="${LISTEN%%;*}"
+  USER_PART="${URI#sip:}"; USER_PART="${USER_PART%@*}"
+  case "$LISTEN" in
+    *:*[!0-9]*|*:) fail "--answer $ANSWER: give host:port, e.g. 127.0.0.1:5070" ;;
+    *:*) ;;
+    *) fail "--answer $ANSWER: give the port to answer on too, e.g. $LISTEN:5070" ;;
+  esac
+fi
 
 # baresip's modules folder differs between distributions; $BARESIP_MODULES overrides.
 MODULES="${BARESIP_MODULES:-}"
@@ -142,7 +159,9 @@ fi
   echo "module_path $MODULES"
   # Loopback calls come from loopback (else baresip uses its LAN address); otherwise baresip takes its
   # default address. Either way any free port, so a box on this machine keeps 5060.
-  case "$HOST" in 127.*|localhost) echo "sip_listen 127.0.0.1:0" ;; esac
+  if [ -n "$ANSWER" ]; then echo "sip_listen $LISTEN"
+  else case "$HOST" in 127.*|localhost) echo "sip_listen 127.0.0.1:0" ;; esac
+  fi
   echo "module g722.so"
   echo "module g711.so"
   if [ -f "$FOLDER/voice.wav" ]; then
@@ -159,10 +178,16 @@ fi
   echo "module_app account.so"
   echo "module_app menu.so"
 } > "$FOLDER/config"
-# A local anonymous account: calls go straight to the box and nothing registers anywhere.
-echo "<sip:anonymous@127.0.0.1>;regint=0" > "$FOLDER/accounts"
-
-echo "calling $URI (audio: $AUDIO${WAV:+, voice from $WAV}${SECONDS_LIMIT:+, hanging up after $SECONDS_LIMIT s})"
-set -- baresip -f "$FOLDER" -e "/dial $URI"
+if [ -n "$ANSWER" ]; then
+  # The team member's softphone: an account for the target's user that picks up every call at once.
+  echo "<sip:$USER_PART@$HOST>;regint=0;answermode=auto" > "$FOLDER/accounts"
+  echo "answering calls to $URI (audio: $AUDIO${WAV:+, voice from $WAV}${SECONDS_LIMIT:+, quitting after $SECONDS_LIMIT s})"
+  set -- baresip -f "$FOLDER"
+else
+  # A local anonymous account: calls go straight to the box and nothing registers anywhere.
+  echo "<sip:anonymous@127.0.0.1>;regint=0" > "$FOLDER/accounts"
+  echo "calling $URI (audio: $AUDIO${WAV:+, voice from $WAV}${SECONDS_LIMIT:+, hanging up after $SECONDS_LIMIT s})"
+  set -- baresip -f "$FOLDER" -e "/dial $URI"
+fi
 if [ -n "$SECONDS_LIMIT" ]; then set -- "$@" -t "$SECONDS_LIMIT"; fi
 "$@"

@@ -116,6 +116,7 @@ class Transferring:
     member: str  # the team member's id in the profile
     target: str  # their extension, number or SIP URI
     at: float
+    name: str = ""  # their name, as the summary says it
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,7 @@ class TransferFailed:
     target: str
     status: int  # the SIP status that ended it (486 busy, 603 declined, 408 no answer, ...)
     at: float
+    name: str = ""
 
 
 @dataclass(frozen=True)

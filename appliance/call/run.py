@@ -158,7 +158,7 @@ class CallRun:
             return ""
         if result.ok:
             return self.talk.end_reason(closed_by_caller=False) if result.how == "bridged" else ""
-        self._emit(TransferFailed(member.id, member.target, result.status, self._offset()))
+        self._emit(TransferFailed(member.id, member.target, result.status, self._offset(), member.name))
         self._start_reply(self.talk.transfer_failed())
         return ""
 
@@ -316,7 +316,7 @@ class CallRun:
 
     def _put_through(self, member: TeamMember, turn: TurnSpoken | None) -> None:
         self.talk.put_through(member)
-        self._emit(Transferring(member.id, member.target, self._offset()))
+        self._emit(Transferring(member.id, member.target, self._offset(), member.name))
         if member.transfer == "blind":
             self.control.transfer(member.target)
             return
@@ -329,11 +329,11 @@ class CallRun:
         warm = self._warm
         if warm is None or warm.result is None:
             return ""
-        self._warm = None
+        self._warm, member = None, warm.member
         if warm.result.accepted:
             self.control.join(warm.leg_key)
             return self.talk.end_reason(closed_by_caller=False)
-        self._emit(TransferFailed(warm.member.id, warm.member.target, warm.result.status, self._offset()))
+        self._emit(TransferFailed(member.id, member.target, warm.result.status, self._offset(), member.name))
         self._start_reply(self.talk.transfer_failed())
         return ""
 

@@ -146,7 +146,7 @@ def plan_reply(profile: BusinessProfile, text: str, *, llm_answers_questions: bo
         return short
     if plan := _known_plan(profile, text, now or datetime.now(UTC)):
         return plan
-    if is_question(text) and not llm_answers_questions:
+    if asks(text) and not llm_answers_questions:  # "I was wondering if you take walk-ins." too
         return ReplyPlan(Intent.UNKNOWN, text=f"{NO_INFO} {OFFER}", expect=Expect.OFFER_ANSWER)
     if says(text, _GRATITUDE) and set(said) <= _THANKS_ONLY:
         return ReplyPlan(Intent.ACKNOWLEDGE, text=f"{WELCOME} {ANYTHING_ELSE}")

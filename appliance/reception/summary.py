@@ -66,9 +66,9 @@ def _done(events: Sequence[CallEvent]) -> str:
     parts: list[str] = []
     for event in events:
         if isinstance(event, Transferring):
-            parts.append(f"put through to {event.member} ({event.target})")
+            parts.append(f"put through to {event.name or event.member} ({event.target})")
         elif isinstance(event, TransferFailed):
-            parts.append(f"the transfer to {event.member} failed ({event.status})")
+            parts.append(f"the transfer to {event.name or event.member} failed ({event.status})")
         elif isinstance(event, MessageTaken):
             parts.append(_message(event))
     text = "; ".join(parts)

@@ -186,8 +186,7 @@ class CallStore:
                 gaps.record_gap(self._sealer, call_id, event)
 
     def _add_event(self, call_id: str, event: _Logged) -> None:
-        data: dict[str, Any] = dict(vars(event))
-        at = data.pop("at")
+        at = (data := dict(vars(event))).pop("at")
         seq = self._next_seq("call_events", call_id)
         sealed = self._sealer.seal(self._sealer.key_of_call(call_id), json.dumps(data), "call_events",
                                    f"{call_id}:{seq}", "data")
@@ -195,8 +194,9 @@ class CallStore:
                         [call_id, seq, at, _EVENT_KINDS[type(event)], sealed])
         if isinstance(event, ErrorRaised):
             self.db.execute("UPDATE calls SET error_code = ? WHERE id = ?", [event.code, call_id])
-        elif isinstance(event, Transferring):
-            self.db.execute("UPDATE calls SET destination = ? WHERE id = ?", [event.target, call_id])
+        elif isinstance(event, Transferring | TransferFailed):  # a failed transfer leaves no destination
+            where = event.target if isinstance(event, Transferring) else None
+            self.db.execute("UPDATE calls SET destination = ? WHERE id = ?", [where, call_id])
 
     def _close(self, call_id: str, ended: CallEnded) -> None:
         answered = self.db.execute("SELECT answered_at FROM calls WHERE id = ?", [call_id]).fetchone()[0]

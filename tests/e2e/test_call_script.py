@@ -17,7 +17,7 @@ import pytest
 
 from appliance.call.audio import resample
 from models import Transcriber
-from tests.e2e.support import RECEPTIONIST, ROOT, RunningAppliance
+from tests.e2e.support import RECEPTIONIST, ROOT, RunningAppliance, espeak_wav, free_port, read_wav
 
 pytestmark = pytest.mark.sip
 
@@ -82,3 +82,71 @@ def test_the_readme_call_reaches_the_box_and_the_caller_hears_it(baresip: None, 
     assert len(pcm) > 15 * rate and np.sqrt(np.mean((pcm / 32768.0) ** 2)) > 0.01
     said = transcriber.transcribe(resample(pcm, rate, 16000).astype(np.float32) / 32768.0).lower()
     assert "maple street" in said and "monday to friday" in said, said
+
+
+# The README's steps to be put through to a second softphone, run with this test's ports and files.
+README_PUT_THROUGH = (
+    ".venv/bin/receptionist profile show > mine.toml",
+    """sed -i 's|^target = "201"|target = "sip:ann@127.0.0.1:5070"|' mine.toml""",
+    ".venv/bin/receptionist profile import mine.toml",
+    "scripts/call.sh --answer 127.0.0.1:5070",
+    "scripts/call.sh",
+)
+
+
+def said_again(text: str, path: Path, times: int, gap_s: float) -> Path:
+    """A 16 kHz WAV of `text` said `times` times, `gap_s` apart (a team member saying yes until heard)."""
+    once = read_wav(espeak_wav(text, path.with_suffix(".once.wav")))
+    gap = np.zeros(int(gap_s * 16000), dtype=np.float32)
+    pcm = np.concatenate([part for _ in range(times) for part in (once, gap)])
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(16000)
+        out.writeframes((pcm * 32767).astype("<i2").tobytes())
+    return path
+
+
+def run_readme_line(line: str, appliance: RunningAppliance, ann_port: int, folder: Path) -> None:
+    """One of the README's profile steps, with this appliance's config and Ann's port."""
+    config = f"--config {appliance.data_dir / 'config.toml'}"
+    line = line.replace("127.0.0.1:5070", f"127.0.0.1:{ann_port}").replace(".venv/bin/receptionist", shlex.join(
+        RECEPTIONIST))
+    for action in ("show", "import mine.toml"):
+        line = line.replace(f"profile {action}", f"profile {action} {config}")
+    done = subprocess.run(["/bin/bash", "-c", line], capture_output=True, text=True, timeout=120, cwd=folder,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False)
+    assert done.returncode == 0, line + "\n" + done.stderr[-2000:]
+
+
+def test_the_readme_puts_a_caller_through_to_a_second_softphone(baresip: None, appliance: RunningAppliance,
+                                                                 transcriber: Transcriber, tmp_path: Path) -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert all(line in readme for line in README_PUT_THROUGH)
+    ann_port = free_port()
+    for line in README_PUT_THROUGH[:3]:
+        run_readme_line(line, appliance, ann_port, tmp_path)
+    yes = said_again("Yes, put them through.", tmp_path / "yes.wav", times=6, gap_s=2.5)
+    billing = espeak_wav("Can I speak to someone in billing?", tmp_path / "billing.wav")
+    ann_heard = tmp_path / "ann-heard.wav"
+    ann = subprocess.Popen([str(CALL_SH), "--answer", f"127.0.0.1:{ann_port}", "--audio", "none", "--wav", str(yes),
+                            "--wait", "6", "--seconds", "70", "--record", str(ann_heard)], cwd=ROOT,
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        time.sleep(1.0)  # Ann's softphone listens before the caller dials
+        done = call_sh("--audio", "none", "--wav", str(billing), "--seconds", "45", f"127.0.0.1:{appliance.sip_port}",
+                       timeout=90)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+        calls = exported_calls(appliance, tmp_path / "calls.json")
+    finally:
+        ann.terminate()
+        ann_out = ann.communicate(timeout=30)[0]
+    call = calls[-1]
+    assert "billing" in call["turns"][1]["text"].lower(), call["turns"]
+    assert "I'll see if Ann Lee is available" in call["turns"][2]["text"]
+    assert (call["outcome"], call["end_reason"]) == ("transferred", f"transferred:sip:ann@127.0.0.1:{ann_port}"), \
+        (call, ann_out[-2000:])
+    with wave.open(str(ann_heard), "rb") as wav:  # Ann heard the brief: who is calling and what they said
+        pcm = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2")
+        said = transcriber.transcribe(resample(pcm, wav.getframerate(), 16000).astype(np.float32) / 32768.0)
+    assert "calling" in said.lower() and "billing" in said.lower(), said

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from appliance.call.events import CallStarted, ErrorRaised, MessageTaken
+from appliance.call.events import CallStarted, ErrorRaised, MessageTaken, TransferFailed, Transferring
 from appliance.storage.crypto import DecryptionError, KeyMissingError, MasterKey, WrongMasterKeyError
 from appliance.storage.store import CallStore
 from tests.store.conftest import NUMBER, PHRASE, add_call, contains, file_bytes
@@ -25,6 +25,17 @@ def test_a_call_reads_back_decrypted_with_the_old_shape(store: CallStore) -> Non
     assert [(e["kind"], e["data"]) for e in call["events"]] == [
         ("dtmf", '{"digit": "7"}'), ("error", '{"code": "STT", "message": "speech engine failed"}')]
     assert store.recent_calls(5)[0]["caller_name"] == "Ana Canary"
+
+
+def test_a_transfer_sets_the_destination_and_a_failed_one_clears_it(store: CallStore) -> None:
+    add_call(store, "t1")
+    store.record("t1", Transferring("ann", "201", 1010.0, "Ann Lee"))
+    assert store.call("t1")["destination"] == "201"
+    store.record("t1", TransferFailed("ann", "201", 486, 1030.0, "Ann Lee"))
+    call = store.call("t1")
+    assert call["destination"] is None  # the call log shows no target the caller never reached
+    assert [e["kind"] for e in call["events"]][-2:] == ["transfer", "transfer-failed"]
+    assert '"name": "Ann Lee"' in call["events"][-1]["data"]
 
 
 def test_a_message_taken_on_a_call_is_stored_encrypted(store: CallStore, db_path: Path) -> None:

@@ -325,7 +325,7 @@ async def test_a_stuck_llm_puts_the_call_on_the_menu_and_the_call_still_ends(pro
                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(engines_module, "STOP_WAIT_S", 0.1)
     chat = StuckChat()
-    engines = StuckLlmEngines(None, chat, None, heard=["Tell me a story about dragons."])  # type: ignore[arg-type]
+    engines = StuckLlmEngines(None, chat, None, heard=["We just moved here from Ohio."])  # type: ignore[arg-type]
     h = make(profile, engines, reply_deadline_s=0.5)
     try:
         assert await speak_until_the_menu(h) is Outcome.FALLBACK  # ended although the LLM's thread never came back
@@ -700,7 +700,7 @@ async def test_speech_recognition_failing_puts_the_call_on_the_menu_and_a_messag
 
 async def test_a_reply_that_takes_too_long_puts_the_call_on_the_menu(profile: BusinessProfile,
                                                                      engines: FakeEngines) -> None:
-    engines.heard, engines.llm_delay = ["Tell me a story about dragons."], 30.0  # a box too busy to answer
+    engines.heard, engines.llm_delay = ["We just moved here from Ohio."], 30.0  # a box too busy to answer
     h = make(profile, engines, reply_deadline_s=0.5)
     assert await speak_until_the_menu(h) is Outcome.FALLBACK
     [error] = [e for e in h.events if isinstance(e, ErrorRaised)]

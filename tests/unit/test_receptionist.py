@@ -55,6 +55,7 @@ def test_open_now_uses_the_business_time_zone(profile: BusinessProfile) -> None:
         ("Yes, my tooth still hurts.", Intent.STATEMENT),
         ("Can I speak to someone about my bill from last year?", Intent.TRANSFER),
         ("Can I bring my dog?", Intent.UNKNOWN),
+        ("I was wondering if you take walk-ins.", Intent.UNKNOWN),  # asked, not told: honest, and a gap
         ("My tooth has been hurting since Sunday.", Intent.STATEMENT),
         ("", Intent.EMPTY),
     ],

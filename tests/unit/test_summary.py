@@ -40,10 +40,12 @@ def test_a_message_for_a_team_member_with_a_number_not_confirmed() -> None:
 def test_a_transfer_that_failed_then_a_goodbye() -> None:
     events = [CallStarted("c2", "anonymous", "desk", 1.0),
               TurnSpoken(Speaker.RECEPTIONIST, "One moment ...", 1, 2, intent="transfer"),
-              Transferring("ann", "201", 2.0), TransferFailed("ann", "201", 486, 5.0),
+              Transferring("ann", "201", 2.0, "Ann Lee"), TransferFailed("ann", "201", 486, 5.0, "Ann Lee"),
               CallEnded(Outcome.ANSWERED, "caller hung up", 9.0)]
     assert summarize(events) == ("A caller with a withheld number called about speaking to someone. Put through "
-                                 "to ann (201); the transfer to ann failed (486). Outcome: answered.")
+                                 "to Ann Lee (201); the transfer to Ann Lee failed (486). Outcome: answered.")
+    unnamed = [Transferring("ann", "201", 2.0) if isinstance(e, Transferring) else e for e in events]
+    assert "Put through to ann (201)" in summarize(unnamed)  # an event stored before names were
 
 
 def test_a_silent_call_says_so() -> None:
