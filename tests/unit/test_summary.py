@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from appliance.call.events import (
     CallEnded,
+    CallEvent,
     CallStarted,
     MessageTaken,
     Outcome,
@@ -18,7 +19,7 @@ STARTED = CallStarted("c1", "+15550100", "desk", 1.0, "Ana Silva")
 
 
 def test_a_message_call() -> None:
-    events = [STARTED,
+    events: list[CallEvent] = [STARTED,
               TurnSpoken(Speaker.CALLER, "When are you open?", 1, 2),
               TurnSpoken(Speaker.RECEPTIONIST, "We're open ...", 2, 3, intent="hours"),
               TurnSpoken(Speaker.RECEPTIONIST, "I can take a message ...", 4, 5, intent="take-message"),
@@ -31,20 +32,20 @@ def test_a_message_call() -> None:
 
 
 def test_a_message_for_a_team_member_with_a_number_not_confirmed() -> None:
-    events = [STARTED, MessageTaken(None, "+15551234567", "About my bill.", "normal", 6.0, "ann"),
+    events: list[CallEvent] = [STARTED, MessageTaken(None, "+15551234567", "About my bill.", "normal", 6.0, "ann"),
               CallEnded(Outcome.MESSAGE_TAKEN, "caller hung up", 9.0)]
     assert summarize(events).split(". ", 1)[1] == (
         'Message for ann, call back on +15551234567 (not confirmed): "About my bill." Outcome: a message was taken.')
 
 
 def test_a_transfer_that_failed_then_a_goodbye() -> None:
-    events = [CallStarted("c2", "anonymous", "desk", 1.0),
+    events: list[CallEvent] = [CallStarted("c2", "anonymous", "desk", 1.0),
               TurnSpoken(Speaker.RECEPTIONIST, "One moment ...", 1, 2, intent="transfer"),
               Transferring("ann", "201", 2.0, "Ann Lee"), TransferFailed("ann", "201", 486, 5.0, "Ann Lee"),
               CallEnded(Outcome.ANSWERED, "caller hung up", 9.0)]
     assert summarize(events) == ("A caller with a withheld number called about speaking to someone. Put through "
                                  "to Ann Lee (201); the transfer to Ann Lee failed (486). Outcome: answered.")
-    unnamed = [Transferring("ann", "201", 2.0) if isinstance(e, Transferring) else e for e in events]
+    unnamed: list[CallEvent] = [Transferring("ann", "201", 2.0) if isinstance(e, Transferring) else e for e in events]
     assert "Put through to ann (201)" in summarize(unnamed)  # an event stored before names were
 
 
