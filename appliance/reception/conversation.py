@@ -170,6 +170,8 @@ class Conversation:
     def transfer_failed(self) -> ReplyPlan:
         """The team member could not be reached: back to the caller, with a message offered."""
         member, self.transferring = self.transferring, None
+        if self.degraded:  # only phrases made before the first call: the voice may be what failed
+            return self._follow(keypad_menu())
         self.outcome = Outcome.ANSWERED
         return self._follow(not_reached(member) if member else self.goodbye(""))
 

@@ -83,3 +83,13 @@ def test_audio_or_no_reply_owed_is_no_silence_to_watch() -> None:
     assert not watch.overdue(11.0, owed=True, playing=True)  # the first sentence plays
     assert not watch.overdue(12.5, owed=True, playing=False)  # the gap to the next one starts now
     assert not watch.overdue(20.0, owed=False, playing=False)  # nothing owed: the caller's turn
+
+
+def test_a_transfer_from_the_menu_that_fails_stays_a_fallback_in_fixed_phrases(profile: BusinessProfile) -> None:
+    c = talk(profile)
+    c.fallback()
+    plan = c.pressed("0")  # the front desk, from the keypad menu
+    assert plan is not None and plan.transfer_to is not None
+    c.put_through(plan.transfer_to)
+    assert c.transfer_failed().text == KEYPAD_MENU  # no name in it: only phrases made before the first call
+    assert c.outcome is Outcome.FALLBACK
