@@ -58,10 +58,13 @@ def hours_sentence(profile: BusinessProfile) -> str:
 
 
 def address_sentence(profile: BusinessProfile) -> str:
-    """Where the business is."""
+    """Where the business is, and how to get there when the profile says (`directions`)."""
     if not profile.address:
         return ""
-    return f"We're located at {profile.address}."
+    directions = profile.directions.strip()
+    if directions and directions[-1] not in ".!?":
+        directions += "."
+    return f"We're located at {profile.address}. {directions}".strip()
 
 
 def services_sentence(profile: BusinessProfile) -> str:
@@ -83,6 +86,8 @@ def profile_brief(profile: BusinessProfile) -> str:
     lines = [f"Business: {profile.name}.", f"Hours: {hours_sentence(profile)}"]
     if profile.address:
         lines.append(f"Address: {profile.address}.")
+    if profile.directions:
+        lines.append(f"Directions: {profile.directions}")
     if profile.phone:
         lines.append(f"Phone: {profile.phone}.")
     lines.extend(f"Service: {s.name}, {s.price or 'price on request'}." for s in profile.services)

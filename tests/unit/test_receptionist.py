@@ -178,3 +178,12 @@ def test_bad_profile_names_the_key(tmp_path: Path) -> None:
 def test_missing_profile_says_what_to_do(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="receptionist init"):
         load_profile(tmp_path / "nope.toml")
+
+
+def test_directions_follow_the_address(profile: BusinessProfile) -> None:
+    guided = profile.model_copy(update={"directions": "Across from the library, on the corner of Oak Avenue"})
+    assert plan_reply(guided, "How do I find you?").text.startswith(
+        "We're located at 123 Maple Street, Springfield. Across from the library, on the corner of Oak Avenue.")
+    assert "Directions: Across from the library" in system_prompt(guided)
+    plain = plan_reply(profile, "How do I find you?").text
+    assert plain.startswith("We're located at 123 Maple Street, Springfield. Is")
