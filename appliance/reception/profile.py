@@ -179,14 +179,15 @@ def parse_profile(text: str, origin: Path | str, base: Path) -> Profile:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"cannot read business profile {origin}: {exc}") from exc
+    within: tuple[str | int, ...] = ()
     if "brands" not in data:
         _LOGGER.info("%s describes one business at the top level: read as one brand (see README: Brands to "
                      "add more)", origin)
-        data = {"brands": [data]}
+        data, within = {"brands": [data]}, ("brands", 0)
     try:
         profile = Profile.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(describe_validation_error(origin, exc)) from exc
+        raise ConfigError(describe_validation_error(origin, exc, within)) from exc
     return _anchor_voices(profile, base)
 
 

@@ -94,6 +94,14 @@ def test_the_single_business_file_still_loads_as_one_brand(tmp_path: Path) -> No
     assert load_profile(path).name == "Corner Shop"
 
 
+def test_a_single_business_files_errors_name_its_own_keys(tmp_path: Path) -> None:
+    path = write(tmp_path, 'name = "Corner Shop"\nhours = { monday = ["nine to five"] }\ncolour = "red"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_profiles(path)
+    assert "\n  hours.monday.0: " in str(caught.value) and "\n  colour: unknown key" in str(caught.value)
+    assert "brands" not in str(caught.value)  # the file has no brands: its keys are named as written
+
+
 @pytest.mark.parametrize(("change", "expected"), [
     ('to = "ann"', 'routes[0].to = \'nobody\' is not in the team'),
     ('id = "ann"', "appear more than once"),
