@@ -18,7 +18,8 @@ from appliance.reception.phrasebook import CALL_BACK, NO_NUMBER, TAKEN, THANKS, 
 from appliance.reception.wording import says
 
 _WANTS = ("message", "call me back", "call back", "callback", "call me", "an appointment", "book", "booking",
-          "schedule", "reschedule", "cancel", "speak to", "talk to", "speak with", "talk with", "someone call")
+          "schedule", "reschedule", "cancel", "speak to", "talk to", "speak with", "talk with", "someone call",
+          "get back to me", "give me a call", "give me a ring")
 _LEAVES = ("message", "call me back", "call back", "callback", "call me", "get back to me", "let them know", "tell her",
            "tell him", "tell them", "pass on", "book", "booking", "schedule", "reschedule", "cancel", "appointment")
 URGENT_CUES = ("urgent", "urgently", "emergency", "asap", "as soon as possible", "right away", "severe", "bleeding",

@@ -4,6 +4,7 @@ moment in; a ReplyPlan (or None: another policy answers) out."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -38,13 +39,15 @@ _PROBLEM = ("hurt", "hurts", "hurting", "pain", "painful", "ache", "aching", "so
             "damaged", "stopped working", "not working", "doesn't work", "won't start", "problem", "issue",
             "trouble", "wrong", "sick", "injured", "emergency", "came off", "fell off", "falling off", "won't",
             "doesn't fit", "don't fit", "lost", "rejected", "denied", "charged twice", "overcharged", "mistake",
-            "don't understand", "hasn't arrived", "hasn't come", "never arrived", "didn't arrive", "missing", "late",
+            "don't understand", "hasn't arrived", "haven't arrived", "hasn't come", "never arrived", "not arrived",
+            "didn't arrive", "didn't come", "still waiting", "keeps", "missing", "late",
             "squeak", "squeaks", "squeaking", "click", "clicks", "clicking", "flat", "stuck", "bent", "snapped",
-            "infection", "infected", "bleeds", "itchy", "numb", "can't", "toothache", "headache")
+            "infection", "infected", "bleed", "bleeds", "itchy", "numb", "can't", "toothache", "headache")
 _FEELING = ("nervous", "anxious", "scared", "worried", "afraid", "frightened", "stressed", "unsure", "not sure")
 _SYMPATHY = ("sorry to hear", "sorry for your loss", "sorry for the loss", "condolences", "sorry about that",
              "sorry for the misunderstanding", "sorry for the confusion", "sorry you're")
-_CALL_ME_BACK = ("call me back", "call me", "callback", "call back", "ring me back", "get back to me")
+_CALL_ME_BACK = ("call me back", "call me", "callback", "call back", "ring me back", "get back to me",
+                 "give me a call", "give me a ring")
 _A_MESSAGE = ("message", "a note", "let them know", "tell her", "tell him", "tell them", "pass on")
 
 
@@ -129,6 +132,17 @@ def statement_plan(profile: BusinessProfile, text: str, now: datetime, *, told_n
         if plan.transfer_to is not None:
             return ReplyPlan(plan.intent, text=f"{ack} {plan.text}", transfer_to=plan.transfer_to)
     return ReplyPlan(Intent.STATEMENT, text=f"{ack} {HELP_NEXT}", expect=Expect.OFFER_ANSWER)
+
+
+def need_plan(profile: BusinessProfile, text: str, now: datetime) -> ReplyPlan | None:
+    """A question the profile's facts do not answer, about a need a routing rule names: put through to the person
+    who handles it (or told they are away, with a message offered); None when no rule names it."""
+    match = find_member(profile, text, closed=not profile.is_open(now), urgent=says(text, URGENT_CUES))
+    if match is None or match.by != "need":
+        return None
+    plan = put_through(profile, match.member, now, on_call=_on_call(match))
+    told = says(text, _PROBLEM)  # 'My claim was rejected, what now?': a problem told in a question's form
+    return replace(plan, text=f"{SORRY} {plan.text}") if told else plan
 
 
 def tells_problem(text: str) -> bool:

@@ -168,7 +168,9 @@ def _known_plan(profile: BusinessProfile, text: str, now: datetime) -> ReplyPlan
         return _fact(Intent.FAQ, profile.faqs[index].answer)
     if plan := plans.day_facts_plan(profile, text, now) or _fact_plan(profile, text):
         return plan
-    return plans.statement_plan(profile, text, now, told_need=True) if told else None
+    if told:
+        return plans.statement_plan(profile, text, now, told_need=True)
+    return plans.need_plan(profile, text, now)  # 'Can I check on my order?': whoever handles orders
 
 
 def is_goodbye(text: str) -> bool:

@@ -25,8 +25,8 @@ _ASKS = ("speak to", "speak with", "talk to", "talk with", "put me through", "tr
 _PRESENT = ("in today", "in now", "available", "there today", "around", "in the office", "working today")
 # 'A person, please': the front desk. One home for these words (the plans and the ask test both use them).
 PERSON = ("a person", "a human", "human", "someone", "somebody", "real person", "live person", "the front desk",
-          "operator", "anyone")
-_ASKS_PERSON = (*PERSON, "reception", "a receptionist")
+          "operator", "anyone", "reception", "the receptionist")
+_ASKS_PERSON = (*PERSON, "a receptionist")
 _ACCEPT = ("yes", "yeah", "yep", "sure", "ok", "okay", "put them through", "put him through", "put her through",
            "i'll take it", "go ahead", "connect", "of course", "fine")
 _DECLINE = ("no", "not now", "can't", "cannot", "busy", "decline", "take a message", "call back", "not available",

@@ -16,6 +16,7 @@ from appliance.call.events import Outcome
 
 FOLDER = Path(__file__).resolve().parent
 PROFILE = FOLDER / "profile.toml"
+PARAPHRASES = FOLDER / "paraphrases.toml"  # wordings measured by tests/scenarios/paraphrases.py, not calls
 OPEN_MOMENT = "2026-12-02T10:00:00-05:00"  # a Wednesday morning: both brands are open
 DEFAULT_CALLER = "+12025550123"
 DECLINED = "declined"  # the outcome of a call refused before it was answered (603)
@@ -120,10 +121,11 @@ class CallRecord:
 
 
 def load_scenarios(folder: Path = FOLDER) -> list[Scenario]:
-    """Every scenario of the suite's files (all but the profile), in file order; ids must be unique."""
+    """Every scenario of the suite's files (all but the profile and the paraphrases), in file order; ids must be
+    unique."""
     found: list[Scenario] = []
     for path in sorted(folder.glob("*.toml")):
-        if path != PROFILE:
+        if path not in (PROFILE, PARAPHRASES):
             found += _read_file(path)
     ids = [s.id for s in found]
     if dup := sorted({i for i in ids if ids.count(i) > 1}):
