@@ -39,7 +39,8 @@ _STOP = frozenset(
 )
 _GOODBYE = ("bye", "goodbye", "that's all", "that is all", "nothing else", "that's it", "hang up", "no thanks",
             "have a nice day", "have a good day", "have a great day")
-_ADDRESS = ("where", "address", "located", "location", "directions", "find you")
+_ADDRESS = ("address", "located", "location", "directions", "find you")
+_WHERE = frozenset(("where", "where's"))
 _PRICE = ("price", "prices", "cost", "costs", "how much", "charge", "fee", "fees", "rate")
 _SERVICES = ("services", "service", "offer", "provide", "do you do")
 GROUNDED_SHARE = 0.6
@@ -212,9 +213,11 @@ def _fact_plan(profile: BusinessProfile, text: str) -> ReplyPlan | None:
 
 
 def _asks_where(text: str) -> bool:
-    """A question that starts with "where" as speech recognition sometimes writes it, "wear" ("Wear is your
-    shop?"): a question never starts with the verb."""
-    return is_question(text) and words(text)[:1] == ["wear"]
+    """A question with "where" in it ("Where's your shop?", "Can you tell me where you are?"), or starting with
+    "wear", as speech recognition may write it (a question never starts with the verb); a "where" in a statement
+    asks nothing ("My gums bleed where I brush.")."""
+    said = words(text)
+    return asks(text) and (bool(set(said) & _WHERE) or said[:1] == ["wear"])
 
 
 def _fact(intent: Intent, sentence: str) -> ReplyPlan:

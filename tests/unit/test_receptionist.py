@@ -40,6 +40,9 @@ def test_open_now_uses_the_business_time_zone(profile: BusinessProfile) -> None:
         ("Where are you located?", Intent.ADDRESS),
         ("Wear with your office?", Intent.ADDRESS),  # "where" as speech recognition may write it
         ("What should I wear?", Intent.UNKNOWN),
+        ("Where's your shop?", Intent.ADDRESS),
+        ("Tell me where you are.", Intent.ADDRESS),  # asked indirectly
+        ("My gums bleed where I brush.", Intent.STATEMENT),  # a "where" that asks nothing
         ("How much is a cleaning?", Intent.PRICE),
         ("What services do you offer?", Intent.SERVICES),
         ("Do you accept insurance?", Intent.FAQ),
