@@ -8,6 +8,7 @@ as typed. Seconds per utterance instead of a half-hour SIP run.
     python -m bench.hearing --only transfer-name --save heard.json   # --load heard.json: only new steps are heard
     python -m bench.hearing --plain              # every turn ended by the 500 ms window, not by its words
     python -m bench.hearing --whisper data/models/small/whisper-base   # another speech-to-text model
+    python -m bench.hearing --beam 1             # greedy decoding (default: the appliance's [models] whisper_beam)
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
-from appliance.call.context import vocabulary
+from appliance.call.context import business_terms, vocabulary
 from appliance.call.turns import TurnConfig
 from appliance.clock import parse_moment
+from appliance.config import ModelSettings
 from appliance.reception.conversation import Conversation, Rules
 from appliance.reception.plan import DICTATION
 from appliance.reception.profile import Profile
@@ -74,7 +76,7 @@ def _norm(text: str) -> list[str]:
     return out
 
 
-def hear(transcriber: Transcriber, text: str, prompt: str, config: TurnConfig,
+def hear(transcriber: Transcriber, text: str, vocabulary: tuple[str, frozenset[str]], config: TurnConfig,
          patient: bool, *, voice: str, codec: str) -> tuple[list[str], float]:
     """The turns the appliance hears when an espeak-ng caller says text, and the seconds spent transcribing."""
     spent = 0.0
@@ -82,7 +84,8 @@ def hear(transcriber: Transcriber, text: str, prompt: str, config: TurnConfig,
     def transcribe(pcm: np.ndarray) -> str:
         nonlocal spent
         started = time.monotonic()
-        text = transcriber.transcribe(pcm.astype(np.float32) / 32768.0, initial_prompt=prompt)
+        prompt, terms = vocabulary
+        text = transcriber.transcribe(pcm.astype(np.float32) / 32768.0, initial_prompt=prompt, terms=terms)
         spent += time.monotonic() - started
         return text
 
@@ -90,7 +93,7 @@ def hear(transcriber: Transcriber, text: str, prompt: str, config: TurnConfig,
 
 
 def hear_all(scenarios: list[Scenario], profile: Profile, config: TurnConfig, voice: str = SCENARIO_VOICE,
-             whisper: Path | None = None, *, codec: str = "PCMU",
+             whisper: Path | None = None, *, codec: str = "PCMU", beam: int = ModelSettings().whisper_beam,
              known: dict[str, list[str]] | None = None) -> dict[str, list[str]]:
     """Each distinct spoken step's heard turns, keyed by brand and words (and whether the caller dictates then,
     as the conversation on the typed words says); steps in `known` (an earlier run's) are not heard again."""
@@ -101,9 +104,9 @@ def hear_all(scenarios: list[Scenario], profile: Profile, config: TurnConfig, vo
         for step, patient in zip(scenario.steps, dictating(scenario, profile), strict=True):
             key = _key(brand.id, step.voice)
             if step.text and key not in found:
-                transcriber = transcriber or shared_registry().transcriber(whisper)
-                found[key], seconds = hear(transcriber, step.voice, vocabulary(brand), config, patient, voice=voice,
-                                           codec=codec)
+                transcriber = transcriber or shared_registry().transcriber(whisper, beam_size=beam)
+                words = (vocabulary(brand), business_terms(brand))
+                found[key], seconds = hear(transcriber, step.voice, words, config, patient, voice=voice, codec=codec)
                 print(f"  {seconds:4.1f} s  {step.voice!r} -> {' | '.join(found[key])!r}", flush=True)
     return found
 
@@ -219,6 +222,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--save", type=Path, help="write what was heard to this JSON file")
     parser.add_argument("--voice", default=SCENARIO_VOICE, help=f"the callers' espeak-ng voice ({SCENARIO_VOICE})")
     parser.add_argument("--whisper", type=Path, help="a faster-whisper model folder (default: the embedded one)")
+    parser.add_argument("--beam", type=int, default=ModelSettings().whisper_beam,
+                        help="the speech-to-text's beam ([models] whisper_beam; 1: greedy)")
     parser.add_argument("--load", type=Path, help="use what a --save run heard; hear only the steps it lacks")
     parser.add_argument("--codec", choices=CODECS, default="PCMU",
                         help="the line: PCMU (as a trunk) or G722 (as a LAN desk phone)")
@@ -230,7 +235,8 @@ def main(argv: list[str] | None = None) -> int:
     spoken = [s for s in scenarios if any(step.text for step in s.steps)]
     config = TurnConfig(finished_after_ms=500, unfinished_window_ms=500) if args.plain else TurnConfig()
     known = json.loads(args.load.read_text()) if args.load else None
-    heard = hear_all(spoken, profile, config, args.voice, args.whisper, codec=args.codec, known=known)
+    heard = hear_all(spoken, profile, config, args.voice, args.whisper, codec=args.codec, beam=args.beam,
+                     known=known)
     if args.save:
         args.save.write_text(json.dumps(heard, indent=1))
     items = [item for scenario in spoken for item in compare(scenario, profile, heard)]

@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from models.errors import SPEECH_TO_TEXT
+from models.hypotheses import best_hypothesis
 from models.repeats import mend
 
 _LOGGER = logging.getLogger(__name__)
@@ -76,10 +77,12 @@ class Transcriber:
         cpu_threads: int | None = None,
         language: str | None = None,
         min_window_seconds: float | None = 10.0,
+        beam_size: int = 1,
         config_key: str = "",
     ) -> None:
         self.model_path = model_path
         self.config_key = config_key
+        self.beam_size = beam_size  # more than 1: the best guesses are weighed with the business's words
         # Whisper always encodes a 30 s window; an utterance-sized window is 3-5x faster. Below ~10 s the
         # decoder starts to loop on short phrases, so that is the floor; None keeps the standard 30 s.
         self.min_window_seconds = min_window_seconds
@@ -143,26 +146,28 @@ class Transcriber:
         sample_rate: int = SAMPLE_RATE,
         *,
         initial_prompt: str | None = None,
+        terms: frozenset[str] = frozenset(),
     ) -> str:
-        """Transcribe one utterance of 16 kHz mono PCM (float32 in [-1, 1] or int16); blocking."""
+        """Transcribe one utterance of 16 kHz mono PCM (float32 in [-1, 1] or int16); blocking. With a beam, the
+        hypothesis kept is the best once the business words (`terms`, see models.hypotheses) it holds count."""
         if sample_rate != SAMPLE_RATE:
             raise ValueError(f"audio must be sampled at {SAMPLE_RATE} Hz, got {sample_rate}")
         samples = _as_float32(audio)
         if samples.size == 0:
             return ""
         with self._lock:
-            text = self._transcribe_fitted(samples, initial_prompt) if self._tokenizer is not None else None
+            text = self._transcribe_fitted(samples, initial_prompt, terms) if self._tokenizer is not None else None
             if text is None:
                 text = self._transcribe_standard(samples, initial_prompt)
         return text
 
     def _transcribe_standard(self, samples: npt.NDArray[np.float32], initial_prompt: str | None) -> str:
-        """Faster-whisper's own path: 30 s windows, one greedy pass."""
+        """Faster-whisper's own path: 30 s windows, one pass."""
         segments, _info = self._model.transcribe(
             samples,
             language=self.language,
-            beam_size=1,
-            # One greedy pass: the temperature fallback re-decodes up to five times and ruins latency.
+            beam_size=self.beam_size,
+            # One pass: the temperature fallback re-decodes up to five times and ruins latency.
             temperature=0.0,
             condition_on_previous_text=False,
             vad_filter=False,  # the caller already cut the turn with its own VAD
@@ -171,8 +176,10 @@ class Transcriber:
         )
         return " ".join(segment.text.strip() for segment in segments).strip()
 
-    def _transcribe_fitted(self, samples: npt.NDArray[np.float32], initial_prompt: str | None) -> str | None:
-        """Encode an utterance-sized window and decode greedily; None when the standard path must decide."""
+    def _transcribe_fitted(self, samples: npt.NDArray[np.float32], initial_prompt: str | None,
+                           terms: frozenset[str]) -> str | None:
+        """Encode an utterance-sized window and decode it (greedily, or the beam's best guesses); None when the
+        standard path must decide."""
         import faster_whisper  # noqa: PLC0415 - already loaded with the model
 
         model, tokenizer, helpers = self._model, self._tokenizer, faster_whisper.transcribe
@@ -188,18 +195,30 @@ class Transcriber:
         max_new = _TOKENS_PER_SECOND_CAP * content // _FRAMES_PER_SECOND + 16
         max_new = min(max_new, model.max_length - len(prompt))
         result = model.model.generate(
-            encoded, [prompt], beam_size=1, max_length=len(prompt) + max_new, return_scores=True,
-            return_no_speech_prob=True, suppress_blank=True, suppress_tokens=self._suppress_tokens,
+            encoded, [prompt], beam_size=self.beam_size, num_hypotheses=self.beam_size,
+            max_length=len(prompt) + max_new, return_scores=True, return_no_speech_prob=True, suppress_blank=True,
+            suppress_tokens=self._suppress_tokens,
         )[0]
         tokens = result.sequences_ids[0]
         avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)
         if result.no_speech_prob > _NO_SPEECH_PROB and avg_logprob < _LOG_PROB_FLOOR:
             return ""
-        decoded = str(tokenizer.decode(tokens)).strip()
+        hypotheses = zip(result.sequences_ids, result.scores, strict=True)
+        guesses = [(self._mended(ids, max_new), score) for ids, score in hypotheses]
+        usable = [(text, score) for text, score in guesses if text is not None]
+        if not usable:
+            return None
+        return usable[best_hypothesis(usable, terms)][0]
+
+    def _mended(self, tokens: list[int], max_new: int) -> str | None:
+        """A hypothesis' text with a sentence written again kept once; None where it may have looped."""
+        import faster_whisper  # noqa: PLC0415 - already loaded with the model
+
+        decoded = str(self._tokenizer.decode(tokens)).strip()
         text = mend(decoded, cut=len(tokens) >= max_new)  # a sentence written again is kept once
-        if text is None or helpers.get_compression_ratio(text) > _COMPRESSION_RATIO_CEILING:
+        if text is None or faster_whisper.transcribe.get_compression_ratio(text) > _COMPRESSION_RATIO_CEILING:
             # The standard window is the reference, and it keeps a repetition the caller really said.
-            _LOGGER.debug("Fitted-window decode may have looped (%r); using the standard 30 s window", decoded)
+            _LOGGER.debug("Fitted-window decode may have looped (%r)", decoded)
             return None
         if text != decoded:
             _LOGGER.debug("Fitted-window decode wrote a sentence again (%r); kept once", decoded)

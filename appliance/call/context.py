@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from appliance.call.audio import Pcm
 from appliance.call.engines import Engines
 from appliance.call.sentences import split_sentences
 from appliance.call.speech import Mouth, PhraseCache, Playout
@@ -20,6 +21,7 @@ from appliance.reception import facts, phrasebook
 from appliance.reception.policy import system_prompt
 from appliance.reception.profile import BusinessProfile, Profile
 from models import Synthesizer
+from models.hypotheses import business_words
 
 
 @dataclass
@@ -37,6 +39,11 @@ class RunContext:
     llm_answers_questions: bool = False
     default_region: str = DEFAULT_REGION  # where callers' national numbers are (a message's callback number)
     clock: Clock = field(default_factory=Clock)  # the wall clock (hours, who can be reached)
+    terms: frozenset[str] = frozenset()  # the business's words, which the speech-to-text's guesses are weighed with
+
+    async def hear(self, pcm: Pcm) -> str:
+        """The words of one utterance of the caller, as this brand's speech-to-text hears them."""
+        return await self.engines.transcribe(pcm, self.vocabulary, self.terms)
 
     def mouth_for(self, playout: Playout) -> Mouth:
         """A mouth speaking on one call's playout."""
@@ -60,14 +67,25 @@ VOCABULARY_CHARS = 600  # Whisper reads at most 224 prompt tokens; a short promp
 def vocabulary(profile: BusinessProfile) -> str:
     """What Whisper should expect to hear: the business, service and team names, roles and departments, the needs
     of the routing rules and their words, common asks, the FAQ questions (as many as fit in VOCABULARY_CHARS)."""
-    team = [part for m in profile.team for part in (m.name, m.role, m.department) if part]
-    needs = [need for route in profile.routes for need in (route.need, *route.words)]
-    names = list(dict.fromkeys([profile.name, *(s.name for s in profile.services), *team, *needs]))
+    names = list(dict.fromkeys(_asked_about(profile)))
     text = f"{', '.join(names)}. {_COMMON_ASKS}"
     for faq in profile.faqs:
         if len(text) + 1 + len(faq.question) <= VOCABULARY_CHARS:
             text += f" {faq.question}"
     return text
+
+
+def _asked_about(profile: BusinessProfile) -> list[str]:
+    """What callers ring this business about: its name, services, team names, roles and departments, and the needs
+    of its routing rules with their words."""
+    team = [part for m in profile.team for part in (m.name, m.role, m.department) if part]
+    needs = [need for route in profile.routes for need in (route.need, *route.words)]
+    return [profile.name, *(s.name for s in profile.services), *team, *needs]
+
+
+def business_terms(profile: BusinessProfile) -> frozenset[str]:
+    """The words of what callers ring this business about, which weigh the speech-to-text's best guesses."""
+    return business_words(_asked_about(profile))
 
 
 @dataclass(frozen=True)
@@ -113,4 +131,4 @@ async def build_context(settings: Settings, engines: Engines, profile: BusinessP
     turn = settings.turns.config()
     return RunContext(profile, engines, phrases, settings.call, turn, prompt, vocabulary(profile),
                       settings.models.llm_history_messages, settings.models.llm_answers_questions,
-                      settings.business.default_region, clock or Clock())
+                      settings.business.default_region, clock or Clock(), business_terms(profile))

@@ -77,11 +77,12 @@ class Engines:
         other._tts_lock = asyncio.Lock()
         return other
 
-    async def transcribe(self, pcm: Pcm, prompt: str | None = None) -> str:
-        """Text of one 16 kHz utterance."""
+    async def transcribe(self, pcm: Pcm, prompt: str | None = None, terms: frozenset[str] = frozenset()) -> str:
+        """Text of one 16 kHz utterance; `prompt` primes the speech-to-text, `terms` are the business's words."""
         audio = pcm.astype(np.float32) / 32768.0
         async with self._stt_lock:
-            return await asyncio.to_thread(self.transcriber.transcribe, audio, 16000, initial_prompt=prompt)
+            return await asyncio.to_thread(self.transcriber.transcribe, audio, 16000, initial_prompt=prompt,
+                                           terms=terms)
 
     async def synthesize(self, text: str, rate: int = 16000) -> Pcm:
         """Speech for one sentence, at the given sample rate."""
@@ -203,7 +204,7 @@ def load_engines(settings: Settings, registry: ModelRegistry) -> Engines:
                                replica=n, config_key="models.llm") for n in range(pool.copies)]
         return Engines(
             registry.transcriber(m.whisper, device=m.whisper_device, language=m.whisper_language or None,
-                                 config_key="models.whisper"),
+                                 beam_size=m.whisper_beam, config_key="models.whisper"),
             chats[0],
             registry.synthesizer(m.voice, m.voice_config, config_key="models.voice"),
             tuple(chats[1:]),

@@ -69,7 +69,7 @@ class CallRun:
         self.talk = Conversation(Rules(ctx.profile, ctx.call.max_call_s, ctx.call.no_input_timeout_s,
                                        ctx.llm_answers_questions, ctx.default_region, ctx.clock.now),
                                  started.caller, self.answered)
-        self.ears = Listening(ctx.turn_config, lambda pcm: ctx.engines.transcribe(pcm, ctx.vocabulary),
+        self.ears = Listening(ctx.turn_config, ctx.hear,
                               patient=lambda: self.talk.expect in DICTATION)
         self.replier = Replier(ctx.engines, ctx.mouth_for(control), ctx.profile, ctx.system_prompt,
                                ctx.history_messages)
@@ -254,7 +254,7 @@ class CallRun:
         """The caller's turn as heard, or None for a backchannel or an echo said over a reply (no turn)."""
         started = time.monotonic()
         try:
-            text = await (speculative or self.ctx.engines.transcribe(utterance.pcm(), self.ctx.vocabulary))
+            text = await (speculative or self.ctx.hear(utterance.pcm()))
         except Exception as exc:
             _LOGGER.warning("call %s: speech recognition failed (%s)", self.started.call_id, type(exc).__name__)
             self._emit(ErrorRaised(ErrorCode.STT.value, str(exc), self._offset()))

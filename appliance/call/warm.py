@@ -45,7 +45,7 @@ class WarmTransfer:
         self.leg_key = control.ring(member.target, ctx.call.transfer_ring_s)
         self.leg: LegLine | None = None
         self.result: WarmResult | None = None
-        self._ears = Listening(ctx.turn_config, lambda pcm: ctx.engines.transcribe(pcm, ctx.vocabulary))
+        self._ears = Listening(ctx.turn_config, ctx.hear)
         self._answer_by: float | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._spawn(self._hold())
@@ -95,7 +95,7 @@ class WarmTransfer:
         self._answer_by = time.monotonic() + self.ctx.call.transfer_answer_s
 
     async def _decide(self, end: TurnEnd) -> None:
-        text = await (end.speculative or self.ctx.engines.transcribe(end.utterance.pcm(), self.ctx.vocabulary))
+        text = await (end.speculative or self.ctx.hear(end.utterance.pcm()))
         verdict = accepts(text)
         if verdict is not None and self.result is None:
             self._end(WarmResult(verdict, 200 if verdict else DECLINED))

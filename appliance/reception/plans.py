@@ -35,7 +35,8 @@ from appliance.reception.wording import says
 
 HOURS_CUES = ("open", "opening", "hours", "close", "closing", "closed", "what time")  # a question about hours
 _PROBLEM = ("hurt", "hurts", "hurting", "pain", "painful", "ache", "aching", "sore", "broke", "broken", "cracked",
-            "chipped", "loose", "fell out", "came out", "bleeding", "swollen", "swelling", "leak", "leaking",
+            "chipped", "loose", "fell out", "came out", "knocked out", "falling", "bleeding", "swollen", "swelling",
+            "leak", "leaking",
             "damaged", "stopped working", "not working", "doesn't work", "won't start", "problem", "issue",
             "trouble", "wrong", "sick", "injured", "emergency", "came off", "fell off", "falling off", "won't",
             "doesn't fit", "don't fit", "lost", "rejected", "denied", "charged twice", "overcharged", "mistake",

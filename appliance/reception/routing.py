@@ -21,7 +21,7 @@ _ASKS = ("speak to", "speak with", "talk to", "talk with", "put me through", "tr
          "who handles", "who deals with", "who can help", "who should i", "i need", "i'd like", "i want",
          "is there someone", "can i get", "looking for", "who looks after", "who takes care of", "in charge of",
          "who's the", "who is the", "who do i", "who would i", "who can i", "calling about", "calling regarding",
-         "question about", "questions about", "ask about", "i'm calling for")
+         "question about", "questions about", "ask about", "talk about", "speak about", "i'm calling for")
 _PRESENT = ("in today", "in now", "available", "there today", "around", "in the office", "working today")
 # 'A person, please': the front desk. One home for these words (the plans and the ask test both use them).
 PERSON = ("a person", "a human", "human", "someone", "somebody", "real person", "live person", "the front desk",

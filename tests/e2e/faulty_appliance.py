@@ -49,10 +49,10 @@ class FaultyTranscriber(Transcriber):
         self.real, self.faults = real, faults
 
     def transcribe(self, audio: npt.NDArray[Any], sample_rate: int = 16000, *,
-                   initial_prompt: str | None = None) -> str:
+                   initial_prompt: str | None = None, terms: frozenset[str] = frozenset()) -> str:
         if STT_RAISES in self.faults:
             raise RuntimeError("CUDA error: out of memory (injected)")
-        return self.real.transcribe(audio, sample_rate, initial_prompt=initial_prompt)
+        return self.real.transcribe(audio, sample_rate, initial_prompt=initial_prompt, terms=terms)
 
 
 class FaultyChat(ChatModel):

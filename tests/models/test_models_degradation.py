@@ -50,11 +50,11 @@ class DiesAfterFirstTurn(Transcriber):
         self.real, self.calls = real, 0
 
     def transcribe(self, audio: npt.NDArray[Any], sample_rate: int = 16000, *,
-                   initial_prompt: str | None = None) -> str:
+                   initial_prompt: str | None = None, terms: frozenset[str] = frozenset()) -> str:
         self.calls += 1
         if self.calls > 1:
             raise RuntimeError("CUDA error: out of memory (injected)")
-        return self.real.transcribe(audio, sample_rate, initial_prompt=initial_prompt)
+        return self.real.transcribe(audio, sample_rate, initial_prompt=initial_prompt, terms=terms)
 
 
 class Mute(Synthesizer):

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 import pytest
-from model_test_audio import resample
+from model_test_audio import read_wav, resample
 
 from models import ChatMessage, ChatModel, Synthesizer, Transcriber
+from models.hypotheses import business_words
 
 pytestmark = pytest.mark.models
 
@@ -53,6 +56,18 @@ def test_transcriber_hears_the_voice(transcriber: Transcriber, hours_audio: npt.
 
 def test_transcriber_hears_espeak(transcriber: Transcriber, espeak_question: npt.NDArray[np.float32]) -> None:
     assert "open" in transcriber.transcribe(espeak_question).lower()
+
+
+def test_a_beam_weighs_its_guesses_with_the_business_words(transcriber: Transcriber, tmp_path: Path) -> None:
+    """Five guesses, the one holding 'billing' kept; a short answer is not written twice (the beam's loop)."""
+    beam = Transcriber(transcriber.model_path, beam_size=5)
+    terms = business_words(["Ann Lee", "billing", "invoice"])
+    for said, heard in (("Can I talk to someone in billing?", "billing"), ("Yes.", "yes")):
+        subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(tmp_path / "a.wav"), said], check=True)
+        audio, rate = read_wav(tmp_path / "a.wav")
+        text = beam.transcribe(resample(audio, rate), initial_prompt="Ann Lee, billing, invoice.", terms=terms)
+        assert heard in text.lower()
+        assert len(text.split()) <= len(said.split()) + 1, text
 
 
 def test_transcriber_accepts_int16(transcriber: Transcriber, hours_audio: npt.NDArray[np.int16]) -> None:

@@ -77,7 +77,7 @@ class TypedEngines(Engines):
         super().__init__(cast(Transcriber, None), chat, cast(Synthesizer, None))
         self.hearing = ""
 
-    async def transcribe(self, pcm: Pcm, prompt: str | None = None) -> str:
+    async def transcribe(self, pcm: Pcm, prompt: str | None = None, terms: frozenset[str] = frozenset()) -> str:
         """The words of the step being said."""
         return self.hearing
 

@@ -83,7 +83,7 @@ class FakeEngines(Engines):
     stt_delay: float = 0.0
     llm_delay: float = 0.0
 
-    async def transcribe(self, pcm: Pcm, prompt: str | None = None) -> str:
+    async def transcribe(self, pcm: Pcm, prompt: str | None = None, terms: frozenset[str] = frozenset()) -> str:
         await asyncio.sleep(self.stt_delay)
         if self.stt_error:
             raise self.stt_error

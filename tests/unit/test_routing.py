@@ -35,6 +35,7 @@ CLOSED = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)  # 10 PM the evening before
     ("Who looks after billing?", "ann"),
     ("Who's in charge of invoices?", "ann"),  # 'charge' here asks for a person, not a price
     ("I have a question about an invoice.", "ann"),
+    ("Can I talk about my invoice?", "ann"),
 ])
 def test_callers_are_put_through_by_name_role_or_need(clinic: BusinessProfile, said: str, member: str) -> None:
     plan = plan_reply(clinic, said, now=OPEN)
@@ -55,6 +56,8 @@ def test_after_hours_only_the_after_hours_rules_put_through(clinic: BusinessProf
     assert urgent.intent is Intent.TRANSFER and urgent.transfer_to is not None
     assert urgent.transfer_to.id == "oncall" and urgent.text.startswith("I'm sorry to hear that.")
     assert plan_reply(clinic, "Can I speak with Ann Lee?", now=CLOSED).intent is Intent.UNAVAILABLE
+    knocked = plan_reply(clinic, "My tooth got knocked out.", now=CLOSED)  # an injury told: sympathy first
+    assert knocked.text.startswith("I'm sorry to hear that."), knocked
 
 
 @pytest.mark.parametrize("said", [
