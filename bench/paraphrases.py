@@ -13,8 +13,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from appliance.call.context import vocabulary
+from appliance.call.context import business_terms, vocabulary
 from appliance.call.turns import TurnConfig
+from appliance.config import ModelSettings
 from bench.hearing import hear
 from bench.line import CODECS
 from models import shared_registry
@@ -30,16 +31,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--codec", choices=CODECS, default="PCMU", help="the line's codec (PCMU)")
     parser.add_argument("--voice", default=SCENARIO_VOICE, help=f"the callers' espeak-ng voice ({SCENARIO_VOICE})")
     parser.add_argument("--whisper", type=Path, default=None, help="another speech-to-text model's folder")
+    parser.add_argument("--beam", type=int, default=ModelSettings().whisper_beam,
+                        help="the speech-to-text's beam ([models] whisper_beam; 1: greedy)")
     args = parser.parse_args(argv)
     profile, wordings = FastRunner.load_profile(), load_wordings()
     print("\n".join(report(measure(profile, wordings), "typed")), flush=True)
     if args.typed:
         return 0
-    transcriber = shared_registry().transcriber(args.whisper)
+    transcriber = shared_registry().transcriber(args.whisper, beam_size=args.beam)
 
     def heard(wording: Wording) -> str:
-        prompt = vocabulary(profile.brand_for(wording.brand))
-        turns, _ = hear(transcriber, wording.said, prompt, TurnConfig(), False, voice=args.voice, codec=args.codec)
+        brand = profile.brand_for(wording.brand)
+        words = (vocabulary(brand), business_terms(brand))
+        turns, _ = hear(transcriber, wording.said, words, TurnConfig(), False, voice=args.voice, codec=args.codec)
         return " ".join(turns)
 
     how = f"heard over {args.codec}, espeak-ng {args.voice}, the embedded speech-to-text"
