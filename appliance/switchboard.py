@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from appliance.bus import EventBus
 from appliance.call.context import RunContext
 from appliance.call.control import CallControl
-from appliance.call.events import CallStarted, Recorded
+from appliance.call.events import CallEnded, CallStarted, Outcome, Recorded
 from appliance.call.inputs import (
     AudioIn,
     CallInput,
@@ -109,12 +109,17 @@ class Switchboard:
         self._lines[call.key] = line
         self.loop.call_soon_threadsafe(self._start, line)
 
-    def screen(self, caller_number: str, called: str) -> int:
-        """Before answering: 603 Decline for a caller the brand blocks with 'decline', else 0 (answer)."""
+    def screen(self, caller_number: str, called: str, sip_call_id: str = "") -> int:
+        """Before answering: 603 Decline for a caller the brand blocks with 'decline' (the call is still logged,
+        as blocked), else 0 (answer)."""
         ctx = self.pick(called)
         profile = ctx.profile
-        return DECLINE if profile.blocked_action == "decline" and is_blocked(profile, caller_number,
-                                                                           ctx.default_region) else 0
+        if profile.blocked_action != "decline" or not is_blocked(profile, caller_number, ctx.default_region):
+            return 0
+        started = CallStarted(uuid.uuid4().hex, caller_number, called, time.time(), sip_call_id=sip_call_id,
+                              brand=profile.id)
+        self.loop.call_soon_threadsafe(self._declined, started)
+        return DECLINE
 
     def on_audio(self, key: str, frame: bytes) -> None:
         """Hand one caller frame to the run."""
@@ -178,6 +183,12 @@ class Switchboard:
             self._controls.pop(call_id, None)
             if line.recorder is not None and line.recorder.seconds > 0:
                 await self._publish_recording(call_id, line.recorder)
+
+    def _declined(self, started: CallStarted) -> None:
+        """A blocked caller refused before answering: a call record all the same (who, when, which brand)."""
+        _LOGGER.info("call %s declined: a blocked number", started.call_id)
+        self.bus.publish(started.call_id, started)
+        self.bus.publish(started.call_id, CallEnded(Outcome.BLOCKED, "declined (603): a blocked number", started.at))
 
     async def _publish_recording(self, call_id: str, recorder: CallRecorder) -> None:
         wav = await asyncio.to_thread(recorder.wav)

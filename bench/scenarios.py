@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from appliance.clock import CLOCK_ENV
+from appliance.reception.screening import DECLINE
 from appliance.storage.store import CallStore
 from bench.line import CODECS
 from tests.e2e.legs import Phone
@@ -58,6 +59,7 @@ class Played:
 
     caller: dict[str, Any]
     phone: list[dict[str, Any]] = field(default_factory=list)  # the phone's JSON events, "done" last
+    at: float = 0.0  # when the call was placed (wall clock)
 
 
 class SipSuite:
@@ -105,16 +107,19 @@ class SipSuite:
             phone = Phone(*PHONE_ARGS[scenario.target_does], "--max-s", "120", identity=scenario.transfer_to,
                           port=self.ports[scenario.transfer_to])
         caller: dict[str, Any] = {}
+        at = time.time()
         try:
             caller = place(box.uri(scenario.called), scenario, out, self.voice, self.codec)
         finally:
             events = _finish(phone, bool(caller.get("refers"))) if phone else []
-        return Played(caller, events)
+        return Played(caller, events, at)
 
     def _record(self, box: RunningAppliance, played: Played) -> CallRecord:
         if not played.caller.get("answered"):
             status = played.caller.get("status")
-            return CallRecord(answered=False, outcome="declined" if status == 603 else f"not answered ({status})")
+            if status != DECLINE:
+                return CallRecord(answered=False, outcome=f"not answered ({status})")
+            return CallRecord(answered=False, outcome="declined", problems=declined_logged(box, played.at))
         return stored_record(box, str(played.caller["sip_call_id"]))
 
 
@@ -146,6 +151,21 @@ def _finish(phone: Phone, called: bool) -> list[dict[str, Any]]:
         phone.wait("done", timeout=10 if called else 0.5)
     phone.kill()
     return list(phone.events)
+
+
+def declined_logged(box: RunningAppliance, since: float) -> list[str]:
+    """What is wrong with the record of a call refused with 603 since `since`: it must be stored as blocked."""
+    store = CallStore(box.data_dir / "receptionist.db")
+    try:
+        deadline = time.monotonic() + STORED_TIMEOUT_S
+        while not (rows := [r for r in store.recent_calls(50) if r["started_at"] >= since - 1]):
+            if time.monotonic() > deadline:
+                return ["the box stored no record of the refused call"]
+            time.sleep(0.2)
+    finally:
+        store.close()
+    outcomes = [r["outcome"] for r in rows]
+    return [] if outcomes == ["blocked"] else [f"the refused call was stored as {outcomes}"]
 
 
 def stored_record(box: RunningAppliance, sip_call_id: str) -> CallRecord:

@@ -197,7 +197,7 @@ class SipEndpoint:
         info = call.getInfo()
         number, _ = parse_party(str(info.remoteUri))
         called, _ = parse_party(str(info.localUri))
-        return int(screen(number, called))
+        return int(screen(number, called, str(info.callIdString)))
 
     def call_media_changed(self, call: PjCall) -> None:
         """Wire the call's audio (to the application, or to the call it is bridged to); report a new call or

@@ -33,6 +33,8 @@ def summarize(events: Sequence[CallEvent]) -> str:
     """One to three sentences about a call, from its events in order."""
     started = next((e for e in events if isinstance(e, CallStarted)), None)
     ended = next((e for e in reversed(events) if isinstance(e, CallEnded)), None)
+    if ended is not None and ended.outcome is Outcome.BLOCKED and not _caller_turns(events):
+        return f"{_who(started)} called from a blocked number and was not put through. Outcome: blocked."
     sentences = [f"{_who(started)} {_asked(events)}."]
     if done := _done(events):
         sentences.append(done)
@@ -54,12 +56,16 @@ def _asked(events: Sequence[CallEvent]) -> str:
     answered = [_TOPICS[e.intent] for e in events
                 if isinstance(e, TurnSpoken) and e.speaker is Speaker.RECEPTIONIST and e.intent in _TOPICS]
     topics = list(dict.fromkeys(answered))  # in order, once each
-    said = [e.text for e in events if isinstance(e, TurnSpoken) and e.speaker is Speaker.CALLER and e.text]
+    said = _caller_turns(events)
     if topics:
         return "called about " + _join(topics)
     if said:
         return f'called and said "{_quote(said[0])}"'
     return "called and said nothing the receptionist could hear"
+
+
+def _caller_turns(events: Sequence[CallEvent]) -> list[str]:
+    return [e.text for e in events if isinstance(e, TurnSpoken) and e.speaker is Speaker.CALLER and e.text]
 
 
 def _done(events: Sequence[CallEvent]) -> str:

@@ -220,9 +220,16 @@ class FastRunner:
 
     async def _play(self, scenario: Scenario) -> CallRecord:
         ctx = self.context(scenario)
-        board = Switchboard(lambda called: ctx, EventBus(), self.loop)
-        if board.screen(scenario.caller_id, scenario.called):
-            return CallRecord(answered=False, outcome=DECLINED)
+        bus, published = EventBus(), []
+        bus.subscribe(lambda _call, event: published.append(event), backlog=None)
+        board = Switchboard(lambda called: ctx, bus, self.loop)
+        if board.screen(scenario.caller_id, scenario.called, "scenario"):
+            await asyncio.sleep(0)  # the declined call's record is published on the loop
+            await asyncio.to_thread(bus.close)
+            logged = [e.outcome.value for e in published if isinstance(e, CallEnded)]
+            return CallRecord(answered=False, outcome=DECLINED,
+                              problems=[] if logged == ["blocked"] else [f"the refused call was logged as {logged}"])
+        bus.close()
         inputs: Inputs = asyncio.Queue()
         line = ScenarioLine(inputs, ANSWERS[scenario.target_does])
         events: list[CallEvent] = []

@@ -1,6 +1,7 @@
-"""Three representative scenarios over real SIP (the real-SIP runner's path, `bench/scenarios.py`): a fact
-asked, a transfer by role (the REFER the caller gets, the audio the bridged team phone exchanges with it), and a
-barge-in; the whole suite runs with `python -m bench.scenarios`."""
+"""Four representative scenarios over real SIP (the real-SIP runner's path, `bench/scenarios.py`): a fact
+asked, a transfer by role (the REFER the caller gets, the audio the bridged team phone exchanges with it), a
+barge-in, and a blocked caller refused with 603 and still logged; the whole suite runs with
+`python -m bench.scenarios`."""
 
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ from tests.e2e.support import have_espeak
 from tests.scenarios.scenario import load_scenarios, summary
 
 pytestmark = pytest.mark.sip
-REPRESENTATIVE = ("hours-weekly", "role-billing", "barge-in-reply")
+REPRESENTATIVE = ("hours-weekly", "role-billing", "barge-in-reply", "blocked-declined")
 
 
-def test_three_scenarios_pass_over_real_sip(tmp_path: Path) -> None:
+def test_four_scenarios_pass_over_real_sip(tmp_path: Path) -> None:
     if not have_espeak():
         pytest.fail("espeak-ng is missing: run scripts/setup.sh --dev")
     suite = SipSuite(tmp_path)
