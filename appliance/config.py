@@ -93,7 +93,7 @@ class ModelSettings(_Section):
     whisper: Path | None = None
     whisper_device: Literal["auto", "cpu", "cuda"] = "auto"
     whisper_language: str = Field(default="en", pattern=r"^([a-z]{2,3})?$")  # a multilingual model is told it
-    whisper_beam: int = Field(default=5, ge=1, le=10)  # best guesses weighed with the business's words; 1: greedy
+    whisper_beam: int = Field(default=0, ge=0, le=10)  # guesses weighed with business words; 0: 5 on GPU, 1 on CPU
     llm: Path | None = None
     llm_context: int = Field(default=2048, ge=512, le=131072)
     llm_gpu_layers: int = Field(default=0, ge=-1)

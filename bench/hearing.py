@@ -8,7 +8,7 @@ as typed. Seconds per utterance instead of a half-hour SIP run.
     python -m bench.hearing --only transfer-name --save heard.json   # --load heard.json: only new steps are heard
     python -m bench.hearing --plain              # every turn ended by the 500 ms window, not by its words
     python -m bench.hearing --whisper data/models/small/whisper-base   # another speech-to-text model
-    python -m bench.hearing --beam 1             # greedy decoding (default: the appliance's [models] whisper_beam)
+    python -m bench.hearing --beam 5             # five guesses, weighed with the business words
 """
 
 from __future__ import annotations
@@ -223,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--voice", default=SCENARIO_VOICE, help=f"the callers' espeak-ng voice ({SCENARIO_VOICE})")
     parser.add_argument("--whisper", type=Path, help="a faster-whisper model folder (default: the embedded one)")
     parser.add_argument("--beam", type=int, default=ModelSettings().whisper_beam,
-                        help="the speech-to-text's beam ([models] whisper_beam; 1: greedy)")
+                        help="the speech-to-text's beam ([models] whisper_beam; 0: automatic, 1: greedy)")
     parser.add_argument("--load", type=Path, help="use what a --save run heard; hear only the steps it lacks")
     parser.add_argument("--codec", choices=CODECS, default="PCMU",
                         help="the line: PCMU (as a trunk) or G722 (as a LAN desk phone)")

@@ -130,7 +130,7 @@ def main() -> None:
     parser.add_argument("--codec", default="PCMU", choices=["PCMU", "PCMA", "G722"])
     parser.add_argument("--parallel", default="1,2", help="numbers of simultaneous calls, e.g. 1,2,4")
     parser.add_argument("--llm-copies", type=int, default=0, help="[models] llm_copies (0: automatic)")
-    parser.add_argument("--whisper-beam", type=int, default=5, help="[models] whisper_beam (1: greedy)")
+    parser.add_argument("--whisper-beam", type=int, default=0, help="[models] whisper_beam (0: automatic; 1: greedy)")
     parser.add_argument("--mix", default="facts", choices=sorted(QUESTIONS), help="the callers' questions")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-latency-") as tmp:
@@ -140,7 +140,7 @@ def main() -> None:
         # every caller dials from 127.0.0.1: let one source hold all four lines, as a PBX would
         appliance = start_appliance(root / "data", replace={"max_calls_per_source = 3": "max_calls_per_source = 4",
                                                             "llm_copies = 0": f"llm_copies = {args.llm_copies}",
-                                                            "whisper_beam = 5": f"whisper_beam = {args.whisper_beam}"})
+                                                            "whisper_beam = 0": f"whisper_beam = {args.whisper_beam}"})
         rss = memory_mb(appliance.process.pid)[0]
         print(f"appliance ready in {time.monotonic() - started:.1f} s; RSS {rss:.0f} MB")
         try:

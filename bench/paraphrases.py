@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--voice", default=SCENARIO_VOICE, help=f"the callers' espeak-ng voice ({SCENARIO_VOICE})")
     parser.add_argument("--whisper", type=Path, default=None, help="another speech-to-text model's folder")
     parser.add_argument("--beam", type=int, default=ModelSettings().whisper_beam,
-                        help="the speech-to-text's beam ([models] whisper_beam; 1: greedy)")
+                        help="the speech-to-text's beam ([models] whisper_beam; 0: automatic, 1: greedy)")
     args = parser.parse_args(argv)
     profile, wordings = FastRunner.load_profile(), load_wordings()
     print("\n".join(report(measure(profile, wordings), "typed")), flush=True)

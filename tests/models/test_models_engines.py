@@ -70,6 +70,11 @@ def test_a_beam_weighs_its_guesses_with_the_business_words(transcriber: Transcri
         assert len(text.split()) <= len(said.split()) + 1, text
 
 
+def test_an_automatic_beam_is_one_guess_on_a_cpu(transcriber: Transcriber) -> None:
+    automatic = Transcriber(transcriber.model_path, device="cpu", beam_size=0)
+    assert automatic.beam_size == 1
+
+
 def test_transcriber_accepts_int16(transcriber: Transcriber, hours_audio: npt.NDArray[np.int16]) -> None:
     pcm16 = (resample(hours_audio, 22050) * 32767).astype(np.int16)
     assert "monday" in transcriber.transcribe(pcm16).lower()
