@@ -65,8 +65,9 @@ class Played:
 class SipSuite:
     """Plays scenarios over real SIP: the team's phones on fixed loopback ports, named in the box's profile."""
 
-    def __init__(self, folder: Path, voice: str = SCENARIO_VOICE, codec: str = "PCMU") -> None:
+    def __init__(self, folder: Path, voice: str = SCENARIO_VOICE, codec: str = "PCMU", beam: int = 0) -> None:
         self.folder, self.voice, self.codec = folder, voice, codec
+        self.beam = beam  # [models] whisper_beam of the box (0: its automatic default)
         self.ports = {member: free_port() for member in team_ids()}
         self.profile = blind(profile_text({member: f"127.0.0.1:{port}" for member, port in self.ports.items()}))
         self.logs: list[str] = []  # each appliance's log, once it stopped
@@ -79,7 +80,7 @@ class SipSuite:
         before = os.environ.get(CLOCK_ENV)
         os.environ[CLOCK_ENV] = moment
         try:
-            running = start_appliance(data)
+            running = start_appliance(data, replace={"whisper_beam = 0": f"whisper_beam = {self.beam}"})
         finally:
             os.environ[CLOCK_ENV] = before or ""
         try:
@@ -282,6 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--minutes", type=float, default=45.0, help="stop starting calls after this long")
     parser.add_argument("--out", type=Path, default=None, help="keep WAVs, plans and appliance logs here")
     parser.add_argument("--voice", default=SCENARIO_VOICE, help=f"the callers' espeak-ng voice ({SCENARIO_VOICE})")
+    parser.add_argument("--beam", type=int, default=0, help="the box's [models] whisper_beam (0: automatic)")
     parser.add_argument("--codec", choices=CODECS, default="PCMU",
                         help="what the callers' phones offer: PCMU (as a trunk) or G722 (as a LAN desk phone)")
     args = parser.parse_args(argv)
@@ -289,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     folder = args.out or Path(tempfile.mkdtemp(prefix="scenarios-sip-"))
     folder.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    results, left = run_suite(SipSuite(folder, args.voice, args.codec), scenarios, args.minutes)
+    results, left = run_suite(SipSuite(folder, args.voice, args.codec, args.beam), scenarios, args.minutes)
     print("\n".join(summary(results, f"real SIP, espeak-ng callers ({args.voice}) over {args.codec}, embedded "
                                      "default models")))
     if left:

@@ -20,7 +20,10 @@ REPRESENTATIVE = ("hours-weekly", "role-billing", "barge-in-reply", "blocked-dec
 def test_four_scenarios_pass_over_real_sip(tmp_path: Path) -> None:
     if not have_espeak():
         pytest.fail("espeak-ng is missing: run scripts/setup.sh --dev")
-    suite = SipSuite(tmp_path)
+    # These calls test the paths (the REFER, the bridged audio, barge-in, the 603 and its record), not hearing:
+    # five guesses weighed with the business's words keep tiny.en's words for them stable ("someone in billing",
+    # which one greedy guess sometimes hears as "someone in the evening"); `bench.scenarios` measures hearing.
+    suite = SipSuite(tmp_path, beam=5)
     results, left = run_suite(suite, [s for s in load_scenarios() if s.id in REPRESENTATIVE], minutes=3)
     assert [s.id for s, _, _ in results] == sorted(REPRESENTATIVE, key=[s.id for s in load_scenarios()].index)
     assert all(not failures for _, _, failures in results), "\n".join(summary(results, "real SIP"))
