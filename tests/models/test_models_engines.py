@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 import pytest
-from model_test_audio import read_wav, resample
+from model_test_audio import resample
 
 from models import ChatMessage, ChatModel, Synthesizer, Transcriber
 from models.hypotheses import business_words
+from tests.e2e.support import SCENARIO_VOICE, espeak_wav
+from tests.e2e.support import read_wav as read_16k
 
 pytestmark = pytest.mark.models
 
@@ -63,9 +64,8 @@ def test_a_beam_weighs_its_guesses_with_the_business_words(transcriber: Transcri
     beam = Transcriber(transcriber.model_path, beam_size=5)
     terms = business_words(["Ann Lee", "billing", "invoice"])
     for said, heard in (("Can I talk to someone in billing?", "billing"), ("Yes.", "yes")):
-        subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(tmp_path / "a.wav"), said], check=True)
-        audio, rate = read_wav(tmp_path / "a.wav")
-        text = beam.transcribe(resample(audio, rate), initial_prompt="Ann Lee, billing, invoice.", terms=terms)
+        audio = read_16k(espeak_wav(said, tmp_path / "a.wav", SCENARIO_VOICE))
+        text = beam.transcribe(audio, initial_prompt="Ann Lee, billing, invoice.", terms=terms)
         assert heard in text.lower()
         assert len(text.split()) <= len(said.split()) + 1, text
 
