@@ -93,7 +93,7 @@ class Appliance:
             _LOGGER.warning("the receptionist's clock starts at %s ($%s): hours and the team are read at that time",
                             self.clock.now().isoformat(timespec="minutes"), CLOCK_ENV)
         await asyncio.to_thread(live.import_file)  # no profile to answer with fails before the slow model loads
-        self._engines = await asyncio.to_thread(load_engines, settings, shared_registry())
+        self._engines = await asyncio.to_thread(load_engines, settings, shared_registry(), answering=True)
         await live.start(self._builder(self._engines))
         _LOGGER.info("models loaded and phrases ready in %.1f s", time.monotonic() - began)
         self._call_log = CallLog(store, settings.recordings_dir, summarize)
@@ -139,10 +139,14 @@ class Appliance:
     # --- what a panel may ask ---
 
     def health(self) -> dict[str, Any]:
-        """Liveness of SIP, models and storage, and the profile version calls are answered from; `llm_stuck_s`:
-        how long the LLM has been stuck on a reply nobody waits for (calls that need it get the keypad menu)."""
+        """Liveness of SIP, models and storage, and the profile version calls are answered from; `faults`: the
+        models that did not load at the start (status `degraded`: calls get the keypad menu where they need one
+        of them); `llm_stuck_s`: how long the LLM has been stuck on a reply nobody waits for (calls that need it
+        get the keypad menu)."""
         stuck = self._engines.llm_stuck_s if self._engines else None
-        return {"status": "ok" if self._endpoint else "starting", "version": __version__,
+        faults = list(self._engines.faults) if self._engines else []
+        status = ("degraded" if faults else "ok") if self._endpoint else "starting"
+        return {"status": status, "version": __version__, "faults": faults,
                 "sip": f"{self.settings.sip.bind_address}:{self.settings.sip.port}",
                 "active_calls": len(self._board.runs) if self._board else 0,
                 "profile_version": self._profile.version if self._profile else 0,  # the one calls are answered from

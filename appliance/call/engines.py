@@ -18,10 +18,12 @@ import threading
 import time
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from appliance.call.audio import Pcm, resample
+from appliance.call.unloaded import chats_or_standin, transcriber_or_standin, voice_or_default
 from appliance.config import Settings
 from appliance.errors import ApplianceError, ErrorCode, StageError
 from models import ChatMessage, ChatModel, ModelError, ModelRegistry, Synthesizer, Transcriber, default_llm_model
@@ -58,6 +60,7 @@ class Engines:
     chat: ChatModel
     synthesizer: Synthesizer
     spare_chats: tuple[ChatModel, ...] = ()
+    faults: tuple[str, ...] = ()  # models that did not load at the start, and what calls get instead
 
     def __post_init__(self) -> None:
         self._stt_lock = asyncio.Lock()
@@ -191,23 +194,37 @@ def llm_pool(configured: int, model_bytes: int, cores: int, gpu_layers: int, lin
     return LlmPool(copies, max(1, (cores - 1) // copies))
 
 
-def load_engines(settings: Settings, registry: ModelRegistry) -> Engines:
+def load_engines(settings: Settings, registry: ModelRegistry, *, answering: bool = False) -> Engines:
     """Load (once per process) the three models named in the config, or the embedded defaults; a load error
-    names the config key that chose the file."""
+    names the config key that chose the file. `answering` (the running appliance): a model that does not load
+    leaves a stand-in and a fault instead of stopping the start (see `appliance.call.unloaded`)."""
     m = settings.models
+    faults: list[str] = []
     try:
-        llm_path = m.llm or default_llm_model("models.llm")
-        size = llm_path.stat().st_size if llm_path.is_file() else 0  # a missing file: the load below says so
-        pool = llm_pool(m.llm_copies, size, len(os.sched_getaffinity(0)), m.llm_gpu_layers,
-                        settings.call.max_concurrent_calls)
-        chats = [registry.chat(m.llm, n_ctx=m.llm_context, n_gpu_layers=m.llm_gpu_layers, n_threads=pool.threads,
-                               replica=n, config_key="models.llm") for n in range(pool.copies)]
-        return Engines(
-            registry.transcriber(m.whisper, device=m.whisper_device, language=m.whisper_language or None,
-                                 beam_size=m.whisper_beam, config_key="models.whisper"),
-            chats[0],
-            registry.synthesizer(m.voice, m.voice_config, config_key="models.voice"),
-            tuple(chats[1:]),
-        )
+        def transcriber() -> Transcriber:
+            return registry.transcriber(m.whisper, device=m.whisper_device, language=m.whisper_language or None,
+                                        beam_size=m.whisper_beam, config_key="models.whisper")
+
+        def voice(path: Path | None = m.voice, config: Path | None = m.voice_config) -> Synthesizer:
+            return registry.synthesizer(path, config, config_key="models.voice")
+
+        if not answering:
+            chats = _chats(settings, registry)
+            return Engines(transcriber(), chats[0], voice(), tuple(chats[1:]))
+        stt = transcriber_or_standin(transcriber, faults)
+        chats = chats_or_standin(lambda: _chats(settings, registry), faults)
+        spoken = voice_or_default(voice, (lambda: voice(None, None)) if m.voice is not None else None, faults)
+        return Engines(stt, chats[0], spoken, tuple(chats[1:]), tuple(faults))
     except ModelError as exc:
         raise ApplianceError(str(exc), code=ErrorCode.MODEL) from exc
+
+
+def _chats(settings: Settings, registry: ModelRegistry) -> list[ChatModel]:
+    """The LLM's copies (see `llm_pool`)."""
+    m = settings.models
+    llm_path = m.llm or default_llm_model("models.llm")
+    size = llm_path.stat().st_size if llm_path.is_file() else 0  # a missing file: the load below says so
+    pool = llm_pool(m.llm_copies, size, len(os.sched_getaffinity(0)), m.llm_gpu_layers,
+                    settings.call.max_concurrent_calls)
+    return [registry.chat(m.llm, n_ctx=m.llm_context, n_gpu_layers=m.llm_gpu_layers, n_threads=pool.threads,
+                          replica=n, config_key="models.llm") for n in range(pool.copies)]

@@ -91,14 +91,14 @@ class FaultySynthesizer(Synthesizer):
         return self.real.synthesize(text)
 
 
-def wrapped(load: Callable[[Settings, ModelRegistry], Engines], faults: Faults) -> Callable[..., Engines]:
+def wrapped(load: Callable[..., Engines], faults: Faults) -> Callable[..., Engines]:
     """The appliance's engine loader, handing over its loaded models wrapped."""
 
-    def load_faulty(settings: Settings, registry: ModelRegistry) -> Engines:
-        real = load(settings, registry)
+    def load_faulty(settings: Settings, registry: ModelRegistry, **options: bool) -> Engines:
+        real = load(settings, registry, **options)
         return Engines(FaultyTranscriber(real.transcriber, faults), FaultyChat(real.chat, faults),
                        FaultySynthesizer(real.synthesizer, faults),
-                       tuple(FaultyChat(chat, faults) for chat in real.spare_chats))
+                       tuple(FaultyChat(chat, faults) for chat in real.spare_chats), real.faults)
 
     return load_faulty
 

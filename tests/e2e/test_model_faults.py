@@ -12,7 +12,6 @@ from __future__ import annotations
 import itertools
 import json
 import shutil
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,10 +24,9 @@ from models import default_llm_model, default_voice_model, default_whisper_model
 from tests.e2e.conftest import stored_messages, wait_for_end
 from tests.e2e.faulty_appliance import FAULTS_FILE, LLM_HANGS, LLM_RAISES, STT_RAISES, TTS_RAISES
 from tests.e2e.support import (
-    RECEPTIONIST,
-    ROOT,
     RunningAppliance,
     espeak_wav,
+    launch,
     panel_json,
     place_call,
     start_appliance,
@@ -168,7 +166,8 @@ def test_it_stops_cleanly_with_the_llm_stuck(faulty: RunningAppliance, questions
 
 def test_model_files_vanishing_while_it_runs(questions: dict[str, Path], tmp_path: Path) -> None:
     """The loaded models are in memory (the LLM's file mapped): calls go on as before once the files the config
-    names are deleted; the next start refuses, naming the config key of the first file it misses."""
+    names are deleted. The next start answers all the same: in the embedded default voice, with the keypad menu
+    for the caller's words (no speech-to-text), a message left on it, and the faults on the panel's health."""
     models = tmp_path / "models"
     whisper = shutil.copytree(default_whisper_model(), models / "whisper")
     llm = Path(shutil.copy(default_llm_model(), models / "llm.gguf"))
@@ -184,10 +183,20 @@ def test_model_files_vanishing_while_it_runs(questions: dict[str, Path], tmp_pat
         assert record["outcome"] == "answered" and errors(record) == []
         assert "Monday to Friday" in replies(record)[1] and "llm_first_token_ms" in record["turns"][-1]["timings"]
         assert max(silences(result)[1:]) < SILENCE_LIMIT_MS
+        assert panel_json(appliance)["faults"] == []
     finally:
         assert appliance.stop() == 0
-    config = str(tmp_path / "data" / "config.toml")
-    again = subprocess.run([*RECEPTIONIST, "run", "--config", config], capture_output=True, text=True, timeout=120,
-                           cwd=ROOT, check=False)
-    said = again.stderr + again.stdout
-    assert again.returncode != 0 and "not found" in said and ("models.llm" in said or "models.whisper" in said)
+    again = launch(appliance.data_dir, appliance.sip_port, appliance.web_port, tmp_path / "again.log")
+    try:
+        health = panel_json(again)
+        assert health["status"] == "degraded" and len(health["faults"]) == 3, health
+        assert all(key in " ".join(health["faults"]) for key in ("models.whisper", "models.llm", "models.voice"))
+        result, record = call(again, tmp_path / "again", questions["hours"], questions["hours"], KEY_1,
+                              questions["message"])
+        assert replies(record)[1:] == [DIDNT_CATCH, KEYPAD_MENU, MESSAGE_ASK, TAKEN_REPLY]
+        assert record["outcome"] == "fallback" and max(silences(result)[1:]) < SILENCE_LIMIT_MS
+        [message] = stored_messages(again, record["contact_id"])
+        assert message["reason"] == UNTRANSCRIBED and message["callback_number"]  # the caller ID is kept
+    finally:
+        assert again.stop() == 0
+    assert again.log.read_text().count("cannot load") >= 3 and "Traceback" not in again.log.read_text()

@@ -10,10 +10,12 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from appliance.call import engines as engines_module
 from appliance.call.engines import Engines, LlmPool, llm_pool, load_engines
+from appliance.call.unloaded import UnloadedChat, UnloadedTranscriber
 from appliance.config import load_settings
 from appliance.errors import ApplianceError, ErrorCode, StageError
 from models import ChatMessage, ModelError, ModelRegistry
@@ -144,6 +146,41 @@ def test_a_model_load_error_names_the_config_key(tmp_path: Path) -> None:
         load_engines(load_settings(config), ModelRegistry())
     assert caught.value.code is ErrorCode.MODEL and "Point models.whisper at" in str(caught.value)
     assert isinstance(caught.value.__cause__, ModelError) and caught.value.__cause__.config_key == "models.whisper"
+
+
+def test_a_running_appliance_answers_with_stand_ins_for_models_that_do_not_load(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    (tmp_path / "broken.gguf").write_bytes(b"GGUF" + b"\x00" * 64)
+    config = tmp_path / "config.toml"
+    config.write_text('[models]\nwhisper = "missing-whisper"\nllm = "broken.gguf"\nvoice = "missing.onnx"\n')
+    engines = load_engines(load_settings(config), ModelRegistry(), answering=True)
+    assert isinstance(engines.transcriber, UnloadedTranscriber) and isinstance(engines.chat, UnloadedChat)
+    assert engines.spare_chats == () and engines.synthesizer.synthesize("Hello.").size > 0  # the embedded voice
+    keys = ["models.whisper", "models.llm", "models.voice"]
+    assert [next(k for k in keys if k in fault) for fault in engines.faults] == keys
+    assert "the embedded default voice" in engines.faults[2] and "restart the appliance" in engines.faults[0]
+    assert [r.levelname for r in caplog.records if "cannot load" in r.message] == ["ERROR"] * 3
+    with pytest.raises(ModelError):
+        engines.transcriber.transcribe(np.zeros(1600, dtype=np.float32))
+    engines.chat.warm("You are a receptionist.")  # nothing to warm: the contexts are still built
+
+
+async def test_a_reply_from_an_llm_that_did_not_load_fails_as_a_stage(tmp_path: Path) -> None:
+    error = ModelError(tmp_path / "broken.gguf", "models.llm", "not a GGUF file", what="language model")
+    engines = Engines(None, UnloadedChat(error), None)  # type: ignore[arg-type]
+    with pytest.raises(ModelError, match=r"models\.llm"):
+        [piece async for piece in engines.stream_chat([ChatMessage("user", "hello")])]
+
+
+def test_with_no_voice_at_all_the_start_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[models]\nvoice = "missing.onnx"\n')
+    registry = ModelRegistry()
+    monkeypatch.setattr(registry, "synthesizer", lambda *a, **k: (_ for _ in ()).throw(
+        ModelError(tmp_path / "missing.onnx", "models.voice", "not found", what="voice")))
+    with pytest.raises(ApplianceError, match=r"models\.voice") as caught:
+        load_engines(load_settings(config), registry, answering=True)
+    assert caught.value.code is ErrorCode.MODEL
 
 
 async def test_two_copies_of_the_llm_write_two_calls_replies_at_once() -> None:
