@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -84,7 +84,7 @@ class LiveProfile:
             raise ApplianceError(f"no business profile is stored: fix {self.path} and start again")
         self._use(await build(self._parse(live)), live.version)
 
-    def for_called(self, called: str) -> RunContext:
+    def for_called(self, called: str | Sequence[str]) -> RunContext:
         """The run context of the brand answering a call to this number (the switchboard's pick)."""
         if self.reception is None:
             raise ApplianceError("the appliance is not answering calls yet; the profile is read when it starts")

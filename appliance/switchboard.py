@@ -7,7 +7,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from appliance.bus import EventBus
@@ -81,10 +81,16 @@ class _LineWithLegs:
         return len(self._line)
 
 
+def _identities(dialled: str, called: str) -> tuple[str, ...]:
+    """How a call names the line it reached, in order of preference: its request URI's user part, then its To
+    header's (a PBX or trunk may rewrite one of them; a brand may claim either)."""
+    return tuple(name for name in (dialled, called) if name)
+
+
 class Switchboard:
     """A SipListener that starts one CallRun per answered call and publishes its events."""
 
-    def __init__(self, pick: Callable[[str], RunContext], bus: EventBus, loop: asyncio.AbstractEventLoop,
+    def __init__(self, pick: Callable[[Sequence[str]], RunContext], bus: EventBus, loop: asyncio.AbstractEventLoop,
                  known_name: KnownName | None = None) -> None:
         self.pick, self.bus, self.loop = pick, bus, loop  # pick: the run context of the brand a number reaches
         self.known_name = known_name  # a returning caller's stored name (called in a thread by the run)
@@ -98,7 +104,7 @@ class Switchboard:
 
     def on_call_started(self, call: CallInfo) -> None:
         """Give the call an id, its input queue and (when recording is on) a recorder; start its run."""
-        ctx = self.pick(call.called)
+        ctx = self.pick(_identities(call.dialled, call.called))
         started = CallStarted(uuid.uuid4().hex, call.caller_number, call.called, time.time(), call.caller_name,
                               call.source, call.codec, call.sip_call_id, ctx.profile.id)
         recorder = CallRecorder() if ctx.profile.recording.enabled else None
@@ -109,10 +115,10 @@ class Switchboard:
         self._lines[call.key] = line
         self.loop.call_soon_threadsafe(self._start, line)
 
-    def screen(self, caller_number: str, called: str, sip_call_id: str = "") -> int:
+    def screen(self, caller_number: str, called: str, sip_call_id: str = "", dialled: str = "") -> int:
         """Before answering: 603 Decline for a caller the brand blocks with 'decline' (the call is still logged,
         as blocked), else 0 (answer)."""
-        ctx = self.pick(called)
+        ctx = self.pick(_identities(dialled, called))
         profile = ctx.profile
         if profile.blocked_action != "decline" or not is_blocked(profile, caller_number, ctx.default_region):
             return 0

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pjsua2 as pj
 
 from sip.media import FrameQueue
+from sip.uri import request_user
 
 if TYPE_CHECKING:
     from sip.endpoint import SipEndpoint
@@ -19,12 +20,13 @@ class PjCall(pj.Call):  # type: ignore[misc]
     """One SIP call; lives in the endpoint's table until PJSIP reports it disconnected."""
 
     def __init__(self, owner: SipEndpoint, account: Any, call_id: int, key: str, source: str, *,
-                 outgoing: bool = False) -> None:
+                 outgoing: bool = False, dialled: str = "") -> None:
         super().__init__(account, call_id)
         self.owner = owner
         self.key = key
         self.source = source  # the peer's address; for an outgoing leg, the URI dialled
         self.outgoing = outgoing
+        self.dialled = dialled  # an incoming call's request URI's user part ('' if it has none)
         self.bridge: Any = None
         self.playout = FrameQueue()
         self.started = False  # reported to the listener (started, or a leg answered)
@@ -80,7 +82,7 @@ class PjAccount(pj.Account):  # type: ignore[misc]
 
     def onIncomingCall(self, prm: Any) -> None:
         """A new INVITE: let the endpoint decide to answer or refuse it."""
-        self.owner.incoming_call(self, prm.callId, str(prm.rdata.srcAddress))
+        self.owner.incoming_call(self, prm.callId, str(prm.rdata.srcAddress), request_user(str(prm.rdata.wholeMsg)))
 
     def onRegState(self, prm: Any) -> None:
         """Log registration results (a failure says what the registrar answered)."""

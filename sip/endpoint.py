@@ -168,10 +168,10 @@ class SipEndpoint:
             except pj.Error as exc:
                 _LOGGER.warning("SIP command failed: %s", exc.info())
 
-    def incoming_call(self, account: PjAccount, call_id: int, source: str) -> None:
+    def incoming_call(self, account: PjAccount, call_id: int, source: str, dialled: str = "") -> None:
         """Answer an INVITE the gate let through, unless the lines filled up meanwhile (a second check)."""
         key = self.new_key()
-        call = PjCall(self, account, call_id, key, source)
+        call = PjCall(self, account, call_id, key, source, dialled=dialled)
         self._calls[key] = call
         prm = pj.CallOpParam()
         try:
@@ -197,7 +197,7 @@ class SipEndpoint:
         info = call.getInfo()
         number, _ = parse_party(str(info.remoteUri))
         called, _ = parse_party(str(info.localUri))
-        return int(screen(number, called, str(info.callIdString)))
+        return int(screen(number, called, str(info.callIdString), call.dialled))
 
     def call_media_changed(self, call: PjCall) -> None:
         """Wire the call's audio (to the application, or to the call it is bridged to); report a new call or
@@ -246,7 +246,7 @@ class SipEndpoint:
         codec = str(call.getStreamInfo(index).codecName)
         control = LineControl(self, call.key, call.playout)
         return CallInfo(call.key, number, name, called, str(info.callIdString), call.source, codec, control,
-                        call.outgoing)
+                        call.outgoing, call.dialled)
 
     def call_disconnected(self, call: PjCall, status: int, reason: str) -> None:
         """Forget a finished call (and hang up the call bridged to it). Its last reference goes when this

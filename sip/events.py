@@ -26,13 +26,14 @@ class CallInfo:
     codec: str
     control: LineControl
     outgoing: bool = False
+    dialled: str = ""  # an incoming call's request URI's user part (`called` is the To header's)
 
 
 class SipListener(Protocol):
     """Receives call events. Every method runs on a PJSIP thread and must return within microseconds.
 
-    A listener may also offer `screen(caller_number, called, sip_call_id) -> int`: asked before an incoming call
-    is answered, it returns a SIP status to refuse it with (e.g. 603 Decline), or 0 to answer.
+    A listener may also offer `screen(caller_number, called, sip_call_id, dialled) -> int`: asked before an
+    incoming call is answered, it returns a SIP status to refuse it with (e.g. 603 Decline), or 0 to answer.
 
     An incoming call gets on_call_started. An outgoing leg (SipEndpoint.dial) gets on_leg_answered or
     on_leg_failed instead, never on_call_started, so it never looks like a new caller. Every call, incoming or

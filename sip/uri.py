@@ -17,6 +17,13 @@ def parse_party(header: str) -> tuple[str, str]:
     return (user.group("user") if user else uri), name.strip()
 
 
+def request_user(message: str) -> str:
+    """The user part of a SIP request's request URI ('INVITE sip:bikes@10.0.0.2 SIP/2.0': 'bikes'; '' if none)."""
+    parts = message.split("\r\n", 1)[0].split("\n", 1)[0].split()
+    user = _USER.match(parts[1]) if len(parts) == 3 and parts[2].startswith("SIP/") else None
+    return user.group("user") if user else ""
+
+
 def source_ip(address: str) -> str:
     """The IP of a PJSIP source address: '1.2.3.4:5060' or '[::1]:5060'."""
     if address.startswith("["):

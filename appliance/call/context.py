@@ -4,7 +4,7 @@ phrase cache (fixed phrases synthesized ahead), the words that prime Whisper, an
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -96,8 +96,9 @@ class Reception:
     contexts: dict[str, RunContext]
     region: str = DEFAULT_REGION  # where a called number in national form is
 
-    def for_called(self, called: str) -> RunContext:
-        """The run context of the brand answering calls to this number (the default brand otherwise)."""
+    def for_called(self, called: str | Sequence[str]) -> RunContext:
+        """The run context of the brand answering calls to this number (the default brand otherwise; see
+        `Profile.brand_for`)."""
         return self.contexts[self.profile.brand_for(called, self.region).id]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import tomllib
+from collections.abc import Sequence
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Literal
@@ -149,11 +150,16 @@ class Profile(BaseModel):
         """The brand that answers calls no brand claims."""
         return next((b for b in self.brands if b.default), self.brands[0])
 
-    def brand_for(self, called: str, region: str = DEFAULT_REGION) -> BusinessProfile:
+    def brand_for(self, called: str | Sequence[str], region: str = DEFAULT_REGION) -> BusinessProfile:
         """The brand answering a call to this number or SIP user part (the default when none claims it); numbers
-        are compared in their canonical form in `region` (a trunk's '12125550100' is '+1 212 555 0100')."""
-        wanted = _dialled(called, region)
-        return next((b for b in self.brands if wanted in {_dialled(n, region) for n in b.numbers}), self.default)
+        are compared in their canonical form in `region` (a trunk's '12125550100' is '+1 212 555 0100'). A call
+        may name itself several ways, in order of preference (its request URI's user part, then its To
+        header's): the first that a brand claims picks it."""
+        for one in (called,) if isinstance(called, str) else called:
+            wanted = _dialled(one, region)
+            if brand := next((b for b in self.brands if wanted in {_dialled(n, region) for n in b.numbers}), None):
+                return brand
+        return self.default
 
 
 def _dialled(number: str, region: str) -> str:

@@ -77,6 +77,15 @@ def test_two_brands_pick_by_called_number(tmp_path: Path) -> None:
     assert maple.routes[0].to == "ann" and maple.after_hours.to == "oncall"
 
 
+def test_a_call_named_two_ways_goes_to_the_first_name_a_brand_claims(tmp_path: Path) -> None:
+    """The request URI's user part first, then the To header's: a PBX may rewrite either."""
+    profile = load_profiles(write(tmp_path, TWO_BRANDS))
+    assert profile.brand_for(("salon", "frontdesk")).id == "glow"
+    assert profile.brand_for(("box-contact", "+1 212 555 0300")).id == "glow"  # a trunk's INVITE to our contact
+    assert profile.brand_for(("frontdesk", "salon")).id == "maple"
+    assert profile.brand_for(("nobody", "unknown")).id == "maple" and profile.brand_for(()).id == "maple"
+
+
 def test_closures_shut_the_business_on_their_days(tmp_path: Path) -> None:
     maple = load_profiles(write(tmp_path, TWO_BRANDS)).default
     closure = maple.closure_on(date(2030, 7, 4))

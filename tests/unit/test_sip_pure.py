@@ -11,7 +11,7 @@ from sip.events import TransferHow
 from sip.media import FRAME_BYTES, SILENCE, FrameQueue
 from sip.timers import Timers
 from sip.transfer import REFER_GRACE_S, TransferDesk, bridge_after
-from sip.uri import SourceFilter, parse_party, transfer_uri
+from sip.uri import SourceFilter, parse_party, request_user, transfer_uri
 
 
 @pytest.mark.parametrize(
@@ -25,6 +25,22 @@ from sip.uri import SourceFilter, parse_party, transfer_uri
 )
 def test_parse_party(header: str, expected: tuple[str, str]) -> None:
     assert parse_party(header) == expected
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("INVITE sip:bikes@10.0.0.2:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.9\r\n\r\n", "bikes"),
+        ("INVITE sips:+12125550300@box.lan;user=phone SIP/2.0\r\n", "+12125550300"),
+        ("INVITE sip:10.0.0.2 SIP/2.0\r\n", ""),  # no user part
+        ("INVITE tel:+15550100 SIP/2.0\r\n", ""),
+        ("SIP/2.0 200 OK\r\n", ""),  # not a request
+        ("", ""),
+        ("INVITE sip:a@b\r\n", ""),  # no version: not a request line
+    ],
+)
+def test_request_user(message: str, expected: str) -> None:
+    assert request_user(message) == expected
 
 
 def test_source_filter() -> None:
