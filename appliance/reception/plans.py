@@ -109,7 +109,7 @@ def day_facts_plan(profile: BusinessProfile, text: str, now: datetime) -> ReplyP
         return _fact(Intent.DURATION, service_facts.duration_sentence(services, text))
     if services and (extreme := service_facts.asks_price_extreme(text)):
         return _fact(Intent.PRICE, service_facts.price_extreme_sentence(services, extreme))
-    if says(text, HOURS_CUES) or says(text, ("right now", "today", "tomorrow", "tonight")):
+    if profile.hours_given and (says(text, HOURS_CUES) or says(text, ("right now", "today", "tomorrow", "tonight"))):
         answer = opening.hours_answer(opening.from_profile(profile), text, now.astimezone(ZoneInfo(profile.timezone)))
         if answer:
             return _fact(Intent.HOURS, answer)

@@ -118,11 +118,20 @@ class BusinessProfile(BaseModel):
         """The closure that shuts the business on this date, if any."""
         return next((c.rule for c in self.closures if c.rule.covers(day)), None)
 
+    @property
+    def hours_given(self) -> bool:
+        """Whether the profile gives any weekly opening hours (without them, the receptionist cannot know when the
+        business is open, so it never says it is closed but on a closure day)."""
+        return any(self.hours.get(day) for day in DAYS)
+
     def is_open(self, moment: datetime) -> bool:
-        """Whether the business is open at a timezone-aware moment."""
+        """Whether the business is open at a timezone-aware moment (always, but on closures, when no hours are
+        given: a brand whose hours are not set is not announced closed)."""
         local = moment.astimezone(ZoneInfo(self.timezone))
         if self.closure_on(local.date()) is not None:
             return False
+        if not self.hours_given:
+            return True
         now = local.time()
         return any(start <= now < end for start, end in self.spans(DAYS[local.weekday()]))
 
