@@ -24,6 +24,7 @@ from appliance.bus import EventBus
 from appliance.call.context import Reception, build_reception
 from appliance.call.engines import Engines, load_engines
 from appliance.call.events import CallEvent
+from appliance.call.unloaded import ModelFault
 from appliance.clock import CLOCK_ENV, clock_from_env
 from appliance.config import Settings
 from appliance.errors import ApplianceError, ErrorCode, NotFoundError
@@ -140,11 +141,11 @@ class Appliance:
 
     def health(self) -> dict[str, Any]:
         """Liveness of SIP, models and storage, and the profile version calls are answered from; `faults`: the
-        models that did not load at the start (status `degraded`: calls get the keypad menu where they need one
-        of them); `llm_stuck_s`: how long the LLM has been stuck on a reply nobody waits for (calls that need it
-        get the keypad menu)."""
+        config keys of the models that did not load at the start (status `degraded`: calls get the keypad menu
+        where they need one of them; `faults()` says more); `llm_stuck_s`: how long the LLM has been stuck on a
+        reply nobody waits for (calls that need it get the keypad menu)."""
         stuck = self._engines.llm_stuck_s if self._engines else None
-        faults = list(self._engines.faults) if self._engines else []
+        faults = [fault.key for fault in self.faults()]
         status = ("degraded" if faults else "ok") if self._endpoint else "starting"
         return {"status": status, "version": __version__, "faults": faults,
                 "sip": f"{self.settings.sip.bind_address}:{self.settings.sip.port}",
@@ -152,6 +153,10 @@ class Appliance:
                 "profile_version": self._profile.version if self._profile else 0,  # the one calls are answered from
                 "uptime_s": round(time.time() - self.started, 1),
                 "llm_stuck_s": None if stuck is None else round(stuck, 1)}
+
+    def faults(self) -> tuple[ModelFault, ...]:
+        """The models that did not load at the start, and what calls get instead (until a restart)."""
+        return self._engines.faults if self._engines else ()
 
     def calls(self, limit: int = 50) -> list[dict[str, Any]]:
         """The newest stored calls, newest first, with the callers' numbers and names decrypted."""

@@ -123,7 +123,7 @@ class Switchboard:
         if profile.blocked_action != "decline" or not is_blocked(profile, caller_number, ctx.default_region):
             return 0
         started = CallStarted(uuid.uuid4().hex, caller_number, called, time.time(), sip_call_id=sip_call_id,
-                              brand=profile.id)
+                              brand=profile.id, answered=False)
         self.loop.call_soon_threadsafe(self._declined, started)
         return DECLINE
 

@@ -51,6 +51,6 @@ def create_app(appliance: Appliance) -> FastAPI:
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def index(request: Request, me: Annotated[Principal, Depends(current_principal)]) -> Response:
         """The start page: who is signed in, and the appliance's state."""
-        return render(request, "index.html", principal=me, health=appliance.health())
+        return render(request, "index.html", principal=me, health=appliance.health(), faults=appliance.faults())
 
     return app

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from appliance.call.audio import Pcm, resample
-from appliance.call.unloaded import chats_or_standin, transcriber_or_standin, voice_or_default
+from appliance.call.unloaded import ModelFault, chats_or_standin, transcriber_or_standin, voice_or_default
 from appliance.config import Settings
 from appliance.errors import ApplianceError, ErrorCode, StageError
 from models import ChatMessage, ChatModel, ModelError, ModelRegistry, Synthesizer, Transcriber, default_llm_model
@@ -60,7 +60,7 @@ class Engines:
     chat: ChatModel
     synthesizer: Synthesizer
     spare_chats: tuple[ChatModel, ...] = ()
-    faults: tuple[str, ...] = ()  # models that did not load at the start, and what calls get instead
+    faults: tuple[ModelFault, ...] = ()  # models that did not load at the start, and what calls get instead
 
     def __post_init__(self) -> None:
         self._stt_lock = asyncio.Lock()
@@ -199,7 +199,7 @@ def load_engines(settings: Settings, registry: ModelRegistry, *, answering: bool
     names the config key that chose the file. `answering` (the running appliance): a model that does not load
     leaves a stand-in and a fault instead of stopping the start (see `appliance.call.unloaded`)."""
     m = settings.models
-    faults: list[str] = []
+    faults: list[ModelFault] = []
     try:
         def transcriber() -> Transcriber:
             return registry.transcriber(m.whisper, device=m.whisper_device, language=m.whisper_language or None,

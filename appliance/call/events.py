@@ -28,7 +28,8 @@ class Speaker(StrEnum):
 
 @dataclass(frozen=True)
 class CallStarted:
-    """The call was answered: everything known about it, under the one id that names the call everywhere."""
+    """The call was answered (or, `answered` False, refused): everything known about it, under the one id that
+    names the call everywhere."""
 
     call_id: str
     caller: str
@@ -39,6 +40,7 @@ class CallStarted:
     codec: str = ""
     sip_call_id: str = ""
     brand: str = ""  # the id of the brand that answered (profile v2)
+    answered: bool = True  # False: refused before answering (a blocked caller's 603), logged all the same
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Generator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy.typing as npt
@@ -53,14 +54,23 @@ class UnloadedChat(ChatModel):
         raise self.error
 
 
-def fault(error: ModelError, effect: str) -> str:
-    """Log a model that did not load, and what the calls get instead; return the fault for `health()`."""
+@dataclass(frozen=True)
+class ModelFault:
+    """A model that did not load at the start: the config key that chose it, and what went wrong, what calls get
+    instead and what to do (for the log and the signed-in panel; `/health`, open to the LAN, names only the key)."""
+
+    key: str
+    text: str
+
+
+def fault(error: ModelError, effect: str) -> ModelFault:
+    """Log a model that did not load, and what the calls get instead."""
     said = f"{error} Until then, {effect}; restart the appliance once it is fixed."
     _LOGGER.error("%s", said)
-    return said
+    return ModelFault(error.config_key, said)
 
 
-def transcriber_or_standin(load: Callable[[], Transcriber], faults: list[str]) -> Transcriber:
+def transcriber_or_standin(load: Callable[[], Transcriber], faults: list[ModelFault]) -> Transcriber:
     """The speech-to-text model, or a stand-in if it does not load (its fault added to `faults`)."""
     try:
         return load()
@@ -69,7 +79,7 @@ def transcriber_or_standin(load: Callable[[], Transcriber], faults: list[str]) -
         return UnloadedTranscriber(exc)
 
 
-def chats_or_standin(load: Callable[[], list[ChatModel]], faults: list[str]) -> list[ChatModel]:
+def chats_or_standin(load: Callable[[], list[ChatModel]], faults: list[ModelFault]) -> list[ChatModel]:
     """The LLM's copies, or one stand-in if they do not load (its fault added to `faults`)."""
     try:
         return load()
@@ -80,7 +90,7 @@ def chats_or_standin(load: Callable[[], list[ChatModel]], faults: list[str]) -> 
 
 
 def voice_or_default(load: Callable[[], Synthesizer], default: Callable[[], Synthesizer] | None,
-                     faults: list[str]) -> Synthesizer:
+                     faults: list[ModelFault]) -> Synthesizer:
     """The configured voice, or the embedded default voice if it does not load (`default` None: the configured
     one is the default, and its error stops the start)."""
     try:

@@ -12,6 +12,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import sqlite_utils
+
 from appliance.phone import PhoneNumber
 from appliance.storage import contacts, messages, transcripts
 from appliance.storage.schema import dict_rows
@@ -42,6 +44,14 @@ class CallQuery:
     min_duration_s: float | None = None
     max_duration_s: float | None = None
     contact_id: str | None = None  # one caller's calls (their page)
+
+
+def insert(db: sqlite_utils.Database, values: list[object]) -> None:
+    """A new call's row, in progress: id, contact id, the sealed caller number, name and source, the number called,
+    codec, SIP Call-ID, started and answered (None: refused) times, and brand id."""
+    db.execute("INSERT INTO calls (id, contact_id, caller_number, caller_name, source, called, codec, sip_call_id, "
+               "started_at, answered_at, outcome, brand_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'in-progress', ?)",
+               values)
 
 
 def open_call_row(sealer: Sealer, key: Key, row: dict[str, Any]) -> dict[str, Any]:

@@ -163,11 +163,9 @@ class CallStore:
             key = contacts.contact_for(self._sealer, started.caller, number, caller_name, started.at)
             sealed = [self._sealer.seal(key, text, "calls", call_id, column)
                       for column, text in zip(calllist.CALL_TEXT, (started.caller, caller_name, source), strict=True)]
-            self.db.execute(
-                "INSERT INTO calls (id, contact_id, caller_number, caller_name, source, called, codec, sip_call_id, "
-                "started_at, answered_at, outcome, brand_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'in-progress', ?)",
-                [call_id, key[0], *sealed, started.called, codec, call_ref, started.at, started.at,
-                 brands.brand_id(self.db, started.brand, started.at)])
+            calllist.insert(self.db, [call_id, key[0], *sealed, started.called, codec, call_ref, started.at,
+                                      started.at if started.answered else None,
+                                      brands.brand_id(self.db, started.brand, started.at)])
             transcripts.seal_digest(self._sealer, key, call_id, transcripts.GENESIS)
         return call_id
 
@@ -199,7 +197,8 @@ class CallStore:
             self.db.execute("UPDATE calls SET destination = ? WHERE id = ?", [where, call_id])
 
     def _close(self, call_id: str, ended: CallEnded) -> None:
-        answered = self.db.execute("SELECT answered_at FROM calls WHERE id = ?", [call_id]).fetchone()[0]
+        answered = self.db.execute("SELECT COALESCE(answered_at, started_at) FROM calls WHERE id = ?",
+                                   [call_id]).fetchone()[0]
         duration = round(ended.at - answered, 3)
         self.db.execute("UPDATE calls SET ended_at = ?, duration_s = ?, billing_minutes = ?, outcome = ?, "
                         "end_reason = ? WHERE id = ?",

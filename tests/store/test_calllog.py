@@ -51,5 +51,6 @@ async def test_a_blocked_caller_declined_before_answering_is_still_logged(store:
     await asyncio.to_thread(bus.close)
     [row] = store.recent_calls()
     assert row["outcome"] == "blocked" and row["sip_call_id"] == "sip-blocked"
+    assert row["answered_at"] is None and row["duration_s"] == 0 and row["billing_minutes"] == 0  # never answered
     summary = store.summary(str(row["id"]))
     assert summary is not None and "called from a blocked number" in summary, summary

@@ -156,9 +156,9 @@ def test_a_running_appliance_answers_with_stand_ins_for_models_that_do_not_load(
     engines = load_engines(load_settings(config), ModelRegistry(), answering=True)
     assert isinstance(engines.transcriber, UnloadedTranscriber) and isinstance(engines.chat, UnloadedChat)
     assert engines.spare_chats == () and engines.synthesizer.synthesize("Hello.").size > 0  # the embedded voice
-    keys = ["models.whisper", "models.llm", "models.voice"]
-    assert [next(k for k in keys if k in fault) for fault in engines.faults] == keys
-    assert "the embedded default voice" in engines.faults[2] and "restart the appliance" in engines.faults[0]
+    assert [fault.key for fault in engines.faults] == ["models.whisper", "models.llm", "models.voice"]
+    assert all(f"config key {fault.key}" in fault.text for fault in engines.faults)
+    assert "the embedded default voice" in engines.faults[2].text and "restart the appliance" in engines.faults[0].text
     assert [r.levelname for r in caplog.records if "cannot load" in r.message] == ["ERROR"] * 3
     with pytest.raises(ModelError):
         engines.transcriber.transcribe(np.zeros(1600, dtype=np.float32))

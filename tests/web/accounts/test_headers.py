@@ -28,7 +28,8 @@ def test_security_headers_on_every_response(app: FastAPI) -> None:
 def test_health_is_open_and_says_nothing_about_callers(app: FastAPI) -> None:
     reply = client(app).get("/health")
     assert reply.status_code == 200 and set(reply.json()) == {"status", "version", "sip", "active_calls",
-                                                             "profile_version", "uptime_s", "llm_stuck_s"}
+                                                             "profile_version", "uptime_s", "llm_stuck_s",
+                                                             "faults"}
 
 
 def test_the_openapi_schema_is_served_under_api(app: FastAPI) -> None:
