@@ -48,6 +48,7 @@ from tests.scenarios.sip_caller import CALLER_HZ, PHONE_HZ
 PHONE_ARGS = {"answer": ["--tone", str(PHONE_HZ), "--detect", str(CALLER_HZ), "--hangup-after", "7"],
               "decline": ["--answer", "603"], "ignore": ["--answer", "180"]}
 MIN_TONE_FRAMES = 25  # half a second of the other side's tone: the bridge carries audio that way
+MIN_HOLD = 10  # frames of the hold tone (two beeps every 3 s) a caller hears while a team phone rings out
 CALL_TIMEOUT_S = 180.0
 STORED_TIMEOUT_S = 15.0
 Result = tuple[Scenario, CallRecord, list[str]]
@@ -224,9 +225,11 @@ def transfer_problems(scenario: Scenario, played: Played, target: str) -> list[s
     phone = {e["event"]: e for e in played.phone}
     if "incoming" not in phone:
         return [*problems, f"{scenario.transfer_to}'s phone was never called"]
+    transfers = played.caller.get("transfers", [])
+    if scenario.target_does == "ignore" and max((t["hold_tone_frames"] for t in transfers), default=0) < MIN_HOLD:
+        problems.append("the caller heard no hold tone while the team phone rang")
     if scenario.target_does != "answer":
         return problems
-    transfers = played.caller.get("transfers", [])
     heard_phone = max((t["phone_tone_frames"] for t in transfers), default=0)
     heard_caller = max((c.get(str(int(CALLER_HZ)), 0) for c in phone.get("done", {}).get("heard", {}).values()),
                        default=0)

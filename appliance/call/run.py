@@ -24,8 +24,6 @@ from appliance.call.events import (
     Interrupted,
     Outcome,
     Speaker,
-    TransferFailed,
-    Transferring,
     TurnSpoken,
 )
 from appliance.call.inputs import (
@@ -41,13 +39,11 @@ from appliance.call.inputs import (
 from appliance.call.listening import BargeIn, Listening, TurnEnd, Utterance
 from appliance.call.replying import Replier, Reply
 from appliance.call.returning import KnownName, name_in_time
-from appliance.call.warm import WarmTransfer
+from appliance.call.transfers import Transfers
 from appliance.call.watch import SilenceWatch
 from appliance.errors import ApplianceError, ErrorCode, StageError
 from appliance.reception.conversation import Conversation, Rules
-from appliance.reception.directory import TeamMember
 from appliance.reception.gaps import knowledge_gap
-from appliance.reception.phrasebook import BRIEF, BRIEF_CALLER
 from appliance.reception.plan import DICTATION, ReplyPlan
 
 _LOGGER = logging.getLogger(__name__)
@@ -74,7 +70,8 @@ class CallRun:
         self.replier = Replier(ctx.engines, ctx.mouth_for(control), ctx.profile, ctx.system_prompt,
                                ctx.history_messages)
         self._reply_task: asyncio.Task[None] | None = None
-        self._warm: WarmTransfer | None = None
+        self.transfers = Transfers(ctx, control, self.talk, emit=emit, offset=self._offset, reply=self._start_reply,
+                                   caller_name=started.caller_name)
         self._pending_turns: set[asyncio.Task[TurnSpoken | None]] = set()
         self._overlaps: set[asyncio.Task[None]] = set()  # words said over a reply, being judged
         self._watch = SilenceWatch(ctx.call.reply_deadline_s)
@@ -102,9 +99,7 @@ class CallRun:
             _LOGGER.exception("call %s failed", self.started.call_id)
             reason = self._fail(ErrorCode.INTERNAL, f"{type(exc).__name__}: {exc}")
         finally:
-            if self._warm is not None:
-                self._warm.cancel()
-                await self._warm.close()
+            await self.transfers.close()
             await self._stop_reply()
             await self._last_words()
             if (message := self.talk.message_left(time.time())) is not None:
@@ -135,11 +130,11 @@ class CallRun:
                 await self._typed_turn(item.text)
             elif isinstance(item, KeyPressed):
                 await self._key(item.digit)
-            elif isinstance(item, TransferResult) and (reason := self._transfer_result(item)):
+            elif isinstance(item, TransferResult) and (reason := self.transfers.blind_result(item)):
                 return reason
-            elif isinstance(item, LegInput) and self._warm is not None:
-                self._warm.on(item, time.monotonic())
-            if reason := self._warm_outcome():
+            elif isinstance(item, LegInput):
+                self.transfers.on_leg(item, time.monotonic())
+            if reason := self.transfers.warm_outcome():
                 return reason
             if reason := self._check_clock():
                 return reason
@@ -149,18 +144,6 @@ class CallRun:
         if (plan := self.talk.pressed(digit)) is not None:
             await self._stop_reply()
             self._start_reply(plan)
-
-    def _transfer_result(self, result: TransferResult) -> str:
-        """A bridged transfer ends the run (the box no longer hears the call); a REFER that worked ends with the
-        line closing; a failed one brings the caller back to the receptionist."""
-        member = self.talk.transferring
-        if member is None:
-            return ""
-        if result.ok:
-            return self.talk.end_reason(closed_by_caller=False) if result.how == "bridged" else ""
-        self._emit(TransferFailed(member.id, member.target, result.status, self._offset(), member.name))
-        self._start_reply(self.talk.transfer_failed())
-        return ""
 
     async def _typed_turn(self, text: str) -> None:
         await self._stop_reply()
@@ -176,7 +159,7 @@ class CallRun:
         await asyncio.wait({self._reply_task})
 
     def _frame(self, audio: AudioIn) -> None:
-        if self._warm is not None:  # the caller is on hold while the team member is briefed
+        if self.transfers.on_hold:  # while a team member is rung (and briefed)
             return
         now = time.monotonic()
         if self.replier.mouth.playing:
@@ -312,30 +295,7 @@ class CallRun:
             self.talk.hung_up(time.monotonic())
             self.control.hang_up()
         elif plan.transfer_to is not None:
-            self._put_through(plan.transfer_to, turn)
-
-    def _put_through(self, member: TeamMember, turn: TurnSpoken | None) -> None:
-        self.talk.put_through(member)
-        self._emit(Transferring(member.id, member.target, self._offset(), member.name))
-        if member.transfer == "blind":
-            self.control.transfer(member.target)
-            return
-        who = self.started.caller_name or BRIEF_CALLER
-        brief = BRIEF.format(who=who, said=(turn.text.strip() if turn else "") or "nothing yet.")
-        self._warm = WarmTransfer(self.ctx, member, brief, self.control)
-
-    def _warm_outcome(self) -> str:
-        """A warm transfer that ended: joined (the run ends), or not (back to the caller with a message offer)."""
-        warm = self._warm
-        if warm is None or warm.result is None:
-            return ""
-        self._warm, member = None, warm.member
-        if warm.result.accepted:
-            self.control.join(warm.leg_key)
-            return self.talk.end_reason(closed_by_caller=False)
-        self._emit(TransferFailed(member.id, member.target, warm.result.status, self._offset(), member.name))
-        self._start_reply(self.talk.transfer_failed())
-        return ""
+            self.transfers.put_through(plan.transfer_to, turn.text if turn else "")
 
     def _finish_reply(self, reply: Reply, start: float, turn: TurnSpoken | None, last_voice: float | None,
                       intent: str) -> None:
@@ -365,8 +325,7 @@ class CallRun:
             raise exc
 
     def _check_clock(self) -> str:
-        if self._warm is not None:
-            self._warm.tick(time.monotonic())
+        self.transfers.tick(time.monotonic())
         owed = self._speaking() and not self.talk.degraded  # on the menu, every phrase is ready
         if self._watch.overdue(time.monotonic(), owed, self.replier.mouth.playing):
             self._overloaded()

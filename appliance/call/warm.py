@@ -48,7 +48,7 @@ class WarmTransfer:
         self._ears = Listening(ctx.turn_config, ctx.hear)
         self._answer_by: float | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self._spawn(self._hold())
+        self._spawn(hold(control))
 
     def on(self, item: LegInput, now: float) -> None:
         """An event of the team member's leg."""
@@ -100,14 +100,6 @@ class WarmTransfer:
         if verdict is not None and self.result is None:
             self._end(WarmResult(verdict, 200 if verdict else DECLINED))
 
-    async def _hold(self) -> None:
-        """A soft tone every few seconds, so the caller knows they are still connected."""
-        tone = hold_tone()
-        while True:
-            if not len(self.control):
-                self.control.extend(tone)
-            await asyncio.sleep(HOLD_EVERY_S)
-
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(work)
         self._tasks.add(task)
@@ -119,6 +111,16 @@ class WarmTransfer:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+async def hold(control: CallControl) -> None:
+    """Until cancelled: a soft tone every few seconds, so a caller on hold knows they are still connected (the
+    canceller clears what is still queued)."""
+    tone = hold_tone()
+    while True:
+        if not len(control):
+            control.extend(tone)
+        await asyncio.sleep(HOLD_EVERY_S)
 
 
 def hold_tone() -> list[bytes]:

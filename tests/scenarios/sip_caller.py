@@ -27,6 +27,7 @@ from tests.e2e.caller import Heard, _drain, _Line, _save, _speak, is_voiced, lea
 from tests.e2e.phone import tone_frames, tones_heard
 
 CALLER_HZ, PHONE_HZ = 1000.0, 600.0  # the tone this caller plays once bridged, and the one team phones play
+HOLD_HZ = 440.0  # the box's hold tone (appliance.call.warm.hold_tone), heard while the team phone rings
 QUIET_S = 1.5  # silence that ends a reply
 MAX_REPLY_S = 30.0
 REFER_WAIT_S = 3.0  # a transfer is expected: how long after a reply its REFER may take
@@ -90,9 +91,10 @@ def listen(line: ScenarioLine, stop_after_voice_s: float | None) -> Heard:
 
 
 def after_refer(line: ScenarioLine, out: Path) -> dict[str, Any]:
-    """Follow a refused REFER: hear the team phone's tone once bridged (then play ours to it), or the receptionist
-    speaking again when the transfer failed; until the call ends."""
+    """Follow a refused REFER: hear the hold tone while the team phone rings, the team phone's tone once bridged
+    (then play ours to it), or the receptionist speaking again when the transfer failed; until the call ends."""
     heard, phone_frames, played, first_voice, last_voice = bytearray(), 0, False, 0.0, 0.0
+    hold_frames = 0
     deadline = time.monotonic() + AFTER_REFER_S
     while time.monotonic() < deadline and not line.ended.is_set():
         try:
@@ -100,8 +102,11 @@ def after_refer(line: ScenarioLine, out: Path) -> dict[str, Any]:
         except queue.Empty:
             continue
         heard.extend(frame)
-        if tones_heard([frame], [PHONE_HZ])[str(int(PHONE_HZ))]:
+        tones = tones_heard([frame], [PHONE_HZ, HOLD_HZ])
+        if tones[str(int(PHONE_HZ))]:
             phone_frames += 1
+        elif tones[str(int(HOLD_HZ))]:
+            hold_frames += 1
         elif is_voiced(frame):
             first_voice, last_voice = first_voice or at, at
         if phone_frames >= BRIDGED_AFTER and not played and line.info is not None:
@@ -111,7 +116,8 @@ def after_refer(line: ScenarioLine, out: Path) -> dict[str, Any]:
             break
     path = out / f"after-refer{len(line.refers)}.wav"
     _save(heard, path)
-    return {"refer_to": line.refers[-1], "phone_tone_frames": phone_frames, "played_tone": played,
+    return {"refer_to": line.refers[-1], "phone_tone_frames": phone_frames, "hold_tone_frames": hold_frames,
+            "played_tone": played,
             "spoke_again": bool(first_voice), "wav": str(path)}
 
 

@@ -47,6 +47,7 @@ from appliance.call.inputs import (
 from appliance.call.run import CallRun
 from appliance.call.speech import PhraseCache
 from appliance.call.turns import TurnConfig
+from appliance.call.warm import hold_tone
 from appliance.clock import Clock
 from appliance.config import CallSettings
 from appliance.errors import StageError
@@ -63,7 +64,7 @@ from appliance.reception.plans import sympathy_fits
 from appliance.reception.policy import system_prompt
 from appliance.reception.profile import BusinessProfile
 from models import ChatMessage
-from sip.media import FRAME_SAMPLES, FrameQueue
+from sip.media import FRAME_SAMPLES, SILENCE, FrameQueue
 from tests.unit.test_engines import StuckChat
 
 OPEN_HOURS = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)  # a Wednesday, 10 AM in New York: open
@@ -499,10 +500,16 @@ async def test_a_failed_transfer_comes_back_with_a_message_offer(clinic: Busines
                                                                  engines: FakeEngines) -> None:
     h = make(blind(clinic), engines)
     h.type("Put me through to billing.")
+    log: list[bytes] = []
+    h.playout.sent_log = log
+    held: list[bytes] = []
 
     async def busy_then_hang_up() -> None:
         while not h.line.transfers:
             await asyncio.sleep(0.01)
+        rang = len(log)
+        await asyncio.sleep(0.5)
+        held.extend(f for f in log[rang:] if f != SILENCE)  # while the phone rings: the hold tone, not silence
         h.inputs.put_nowait(TransferResult(False, 486))
         while not any(isinstance(e, TransferFailed) for e in h.events) or len(h.turns(Speaker.RECEPTIONIST)) < 3:
             await asyncio.sleep(0.01)
@@ -512,7 +519,7 @@ async def test_a_failed_transfer_comes_back_with_a_message_offer(clinic: Busines
     assert await converse(h, until=8.0) is Outcome.ANSWERED
     await watcher
     [failed] = [e for e in h.events if isinstance(e, TransferFailed)]
-    assert (failed.member, failed.status) == ("ann", 486)
+    assert (failed.member, failed.status) == ("ann", 486) and len(held) > 5 and set(held) <= set(hold_tone())
     assert h.turns(Speaker.RECEPTIONIST)[-1].text.startswith("I'm sorry, Ann Lee isn't available right now.")
 
 
