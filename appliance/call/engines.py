@@ -67,6 +67,11 @@ class Engines:
         self._llm = _LlmCopies((self.chat, *self.spare_chats))
         self._tts_lock = asyncio.Lock()
 
+    @property
+    def deaf(self) -> bool:
+        """Whether the speech-to-text did not load at the start (no caller's words can be heard)."""
+        return any(fault.key == "models.whisper" for fault in self.faults)
+
     def warm(self, system_prompt: str) -> None:
         """Evaluate a system prompt in every copy of the LLM (blocking: run it in a worker thread)."""
         for chat in self._llm.copies:

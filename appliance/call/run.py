@@ -91,7 +91,8 @@ class CallRun:
         reason = "caller hung up"
         try:
             name = await name_in_time(self.known_name, self.started.caller)
-            self._start_reply(self.talk.greeting(name=name))
+            greeting = self.talk.greeting(name=name)
+            self._start_reply(self.talk.unheard_greeting(greeting) if self.ctx.engines.deaf else greeting)
             reason = await self._listen(inputs)
         except ApplianceError as exc:
             reason = self._fail(exc.code, str(exc))

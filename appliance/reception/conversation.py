@@ -75,6 +75,13 @@ class Conversation:
             self.ending = True
         return plan
 
+    def unheard_greeting(self, greeting: ReplyPlan) -> ReplyPlan:
+        """The greeting when the box cannot hear the caller at all (its speech-to-text did not load): straight on
+        to the keypad menu, unless the greeting ends the call or puts the caller through by itself."""
+        if greeting.end_call or greeting.transfer_to is not None:
+            return greeting
+        return ReplyPlan(Intent.FALLBACK, text=f"{greeting.text} {self.fallback().text}")
+
     def fallback(self) -> ReplyPlan:
         """A model failed or the box is overloaded: from now on only pre-synthesized phrases and the keypad
         menu."""

@@ -167,7 +167,8 @@ def test_it_stops_cleanly_with_the_llm_stuck(faulty: RunningAppliance, questions
 def test_model_files_vanishing_while_it_runs(questions: dict[str, Path], tmp_path: Path) -> None:
     """The loaded models are in memory (the LLM's file mapped): calls go on as before once the files the config
     names are deleted. The next start answers all the same: in the embedded default voice, with the keypad menu
-    for the caller's words (no speech-to-text), a message left on it, and the faults on the panel's health."""
+    offered with the greeting (no speech-to-text: the caller cannot be heard), a message left on it, and the
+    faults on the panel's health."""
     models = tmp_path / "models"
     whisper = shutil.copytree(default_whisper_model(), models / "whisper")
     llm = Path(shutil.copy(default_llm_model(), models / "llm.gguf"))
@@ -190,9 +191,9 @@ def test_model_files_vanishing_while_it_runs(questions: dict[str, Path], tmp_pat
     try:
         health = panel_json(again)
         assert health["status"] == "degraded" and health["faults"] == ["models.whisper", "models.llm", "models.voice"]
-        result, record = call(again, tmp_path / "again", questions["hours"], questions["hours"], KEY_1,
-                              questions["message"])
-        assert replies(record)[1:] == [DIDNT_CATCH, KEYPAD_MENU, MESSAGE_ASK, TAKEN_REPLY]
+        result, record = call(again, tmp_path / "again", questions["hours"], KEY_1, questions["message"])
+        assert replies(record)[0].endswith(KEYPAD_MENU)  # it cannot hear: the menu comes with the greeting
+        assert replies(record)[1:] == [KEYPAD_MENU, MESSAGE_ASK, TAKEN_REPLY]
         assert record["outcome"] == "fallback" and max(silences(result)[1:]) < SILENCE_LIMIT_MS
         [message] = stored_messages(again, record["contact_id"])
         assert message["reason"] == UNTRANSCRIBED and message["callback_number"]  # the caller ID is kept

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from appliance.call.events import Outcome
 from appliance.reception.conversation import HANG_UP_GRACE_S, Conversation, Rules
-from appliance.reception.phrasebook import MESSAGE_PROMPT, STILL_THERE
+from appliance.reception.phrasebook import KEYPAD_MENU, MESSAGE_ASK, MESSAGE_PROMPT, STILL_THERE
 from appliance.reception.plan import Intent, ReplyPlan
 from appliance.reception.profile import BusinessProfile
 
@@ -63,3 +63,14 @@ def test_a_failure_is_the_outcome(profile: BusinessProfile) -> None:
     c.heard("Hello?", at=1.0)
     c.failed()
     assert c.outcome is Outcome.FAILED
+
+
+def test_a_box_that_cannot_hear_offers_the_keypad_menu_with_the_greeting(profile: BusinessProfile) -> None:
+    c = talk(profile)
+    plan = c.unheard_greeting(c.greeting(datetime(2026, 11, 23, 15, 0, tzinfo=UTC)))  # a Monday, open
+    assert plan.text == f"{profile.greeting_text} {KEYPAD_MENU}" and plan.intent is Intent.FALLBACK
+    assert c.degraded and c.outcome is Outcome.FALLBACK
+    pressed = c.pressed("1")
+    assert pressed is not None and pressed.text == MESSAGE_ASK
+    goodbye = ReplyPlan(Intent.GOODBYE, text="We are closed today. Goodbye.", end_call=True)
+    assert talk(profile).unheard_greeting(goodbye) is goodbye  # a greeting that ends the call needs no menu
