@@ -87,6 +87,12 @@ def _identities(dialled: str, called: str) -> tuple[str, ...]:
     return tuple(name for name in (dialled, called) if name)
 
 
+def _line_called(ctx: RunContext, dialled: str, called: str) -> str:
+    """The called number or user part a call is stored with: the one that picked its brand (the request URI's
+    when a PBX kept the dialled number there), else the To header's."""
+    return next((n for n in _identities(dialled, called) if ctx.profile.answers(n, ctx.default_region)), called)
+
+
 class Switchboard:
     """A SipListener that starts one CallRun per answered call and publishes its events."""
 
@@ -105,7 +111,8 @@ class Switchboard:
     def on_call_started(self, call: CallInfo) -> None:
         """Give the call an id, its input queue and (when recording is on) a recorder; start its run."""
         ctx = self.pick(_identities(call.dialled, call.called))
-        started = CallStarted(uuid.uuid4().hex, call.caller_number, call.called, time.time(), call.caller_name,
+        called = _line_called(ctx, call.dialled, call.called)
+        started = CallStarted(uuid.uuid4().hex, call.caller_number, called, time.time(), call.caller_name,
                               call.source, call.codec, call.sip_call_id, ctx.profile.id)
         recorder = CallRecorder() if ctx.profile.recording.enabled else None
         if recorder is not None:
@@ -122,8 +129,8 @@ class Switchboard:
         profile = ctx.profile
         if profile.blocked_action != "decline" or not is_blocked(profile, caller_number, ctx.default_region):
             return 0
-        started = CallStarted(uuid.uuid4().hex, caller_number, called, time.time(), sip_call_id=sip_call_id,
-                              brand=profile.id, answered=False)
+        started = CallStarted(uuid.uuid4().hex, caller_number, _line_called(ctx, dialled, called), time.time(),
+                              sip_call_id=sip_call_id, brand=profile.id, answered=False)
         self.loop.call_soon_threadsafe(self._declined, started)
         return DECLINE
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 
 from appliance.call.events import MessageTaken
 from appliance.phone import DEFAULT_REGION, PhoneNumber
@@ -34,6 +35,8 @@ _NOT_NAMES = frozenset(("no", "nope", "nah", "nothing", "never", "mind", "all", 
                         "huh", "excuse", "again", "wait", "hold", "on", "fine", "great", "perfect", "cheers",
                         "alright", "right", "got", "see", "good", "anonymous", "hang", "one", "moment", "sec"))
 ASKS_AGAIN = ("pardon", "what", "sorry", "hello", "huh", "excuse me", "come again", "say that again")
+# Three letters or more, one by one ("B-E-R-G", "B, E, R, G"): a name spelled out.
+_SPELLED = re.compile(r"(?<![\w'’])[A-Za-z](?:[\s.,-]+[A-Za-z]\b){2,}")  # not the s of "it's"
 _NAME_WORDS = 3  # a name given alone: at most this many words
 MIN_DIGITS = 7  # fewer is a room, a date or an amount, not a number to call back
 
@@ -76,7 +79,8 @@ def read_message(said: str, caller_number: str, region: str = DEFAULT_REGION, *,
     heard = number is not None
     if number is None and (caller := PhoneNumber.parse(caller_number, region)) is not None:
         number = caller.canonical
-    return CallerMessage(_name(said), number, said.strip(), says(said, URGENT_CUES), for_member, number_heard=heard)
+    name = corrected_name(said, _name(said)) if spelled(said) else _name(said)  # "This is Dana Fox, F-O-X"
+    return CallerMessage(name, number, said.strip(), says(said, URGENT_CUES), for_member, number_heard=heard)
 
 
 def spoken_number(said: str, region: str = DEFAULT_REGION) -> str | None:
@@ -97,9 +101,12 @@ def _first_number(said: str, region: str, *, sound_alike: bool) -> PhoneNumber |
     return PhoneNumber.parse(numbers[0], region) if numbers else None
 
 
-def thanks(message: CallerMessage) -> str:
-    """Thanks, by the caller's first name when they gave it."""
-    return THANKS_NAMED.format(name=message.name.split()[0]) if message.name else THANKS
+def thanks(message: CallerMessage, *, full: bool = False) -> str:
+    """Thanks, by the caller's first name when they gave it (`full`: by the whole name, as heard, so that the
+    caller can put it right before the message is final)."""
+    if not message.name:
+        return THANKS
+    return THANKS_NAMED.format(name=message.name if full else message.name.split()[0])
 
 
 def confirmation(message: CallerMessage, *, thanked: bool = False) -> str:
@@ -120,6 +127,29 @@ def answered_name(said: str) -> str | None:
     if 1 <= len(kept) <= _NAME_WORDS and all(word[0].isupper() and word.lower() not in _NOT_NAMES for word in kept):
         return " ".join(kept)
     return None
+
+
+def spelled(said: str) -> str | None:
+    """A word spelled letter by letter ('B-E-R-G', 'B, E, R, G.', 'b e r g'), capitalized; None without one."""
+    match = _SPELLED.search(said)
+    if match is None:
+        return None
+    return "".join(re.findall(r"[A-Za-z]", match.group(0))).capitalize()
+
+
+def corrected_name(said: str, old: str | None) -> str | None:
+    """The caller's name as put right in an answer to the read-back ('No, my name is Anna Berg', 'It's Berg,
+    B-E-R-G'): a name of two words or more is the whole name; one word takes the place of the word of the old
+    name it is most like (the last one when none is). None when no name was given."""
+    given = spelled(said) or _name(said)
+    if given is None:
+        return None
+    parts, kept = given.split(), (old or "").split()
+    if len(parts) == 1 and len(kept) > 1:
+        alike = [SequenceMatcher(None, word.lower(), given.lower()).ratio() for word in kept]
+        best = max(range(len(kept)), key=lambda i: (alike[i], i))
+        given = " ".join(given if i == best else word for i, word in enumerate(kept))
+    return given
 
 
 def _name(said: str) -> str | None:

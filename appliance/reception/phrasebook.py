@@ -35,6 +35,7 @@ NAME_ASK = "May I have your name, please?"  # a message taken without the caller
 READ_BACK = "The number I have is {digits}. Is that right?"
 NUMBER_ASK = "What number should the team call you back on?"
 NUMBER_AGAIN = f"Sorry about that. {NUMBER_ASK}"
+RENAMED = "Sorry about that, {name}."  # the caller put their name right
 NUMBER_PART = "I heard {digits}, which isn't a full phone number."  # too few digits, or no such area code
 NUMBER_GIVEN_UP = "I'm sorry, I couldn't get the number right."
 DIGIT_NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")

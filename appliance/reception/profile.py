@@ -124,6 +124,11 @@ class BusinessProfile(BaseModel):
         business is open, so it never says it is closed but on a closure day)."""
         return any(self.hours.get(day) for day in DAYS)
 
+    def answers(self, called: str, region: str = DEFAULT_REGION) -> bool:
+        """Whether this brand claims calls to this number or SIP user part (see `Profile.brand_for`)."""
+        wanted = _dialled(called, region)
+        return any(wanted == _dialled(number, region) for number in self.numbers)
+
     def is_open(self, moment: datetime) -> bool:
         """Whether the business is open at a timezone-aware moment (always, but on closures, when no hours are
         given: a brand whose hours are not set is not announced closed)."""
@@ -165,8 +170,7 @@ class Profile(BaseModel):
         may name itself several ways, in order of preference (its request URI's user part, then its To
         header's): the first that a brand claims picks it."""
         for one in (called,) if isinstance(called, str) else called:
-            wanted = _dialled(one, region)
-            if brand := next((b for b in self.brands if wanted in {_dialled(n, region) for n in b.numbers}), None):
+            if brand := next((b for b in self.brands if b.answers(one, region)), None):
                 return brand
         return self.default
 

@@ -12,6 +12,10 @@ reads its number (spoken, or else the caller ID) back in digit groups and asks "
 - two failed tries (a "no", a correction, a number that is not full, or an answer with neither), and the message
   is final with the last number heard (or the caller ID), unconfirmed, and the caller is told the team will see it;
 - a goodbye: the message is final as it stands, and the policy says goodbye;
+- the caller's name, as heard, is said with the first read-back ("Thank you, Anna Berg. The number I have
+  is ..."), so it can be put right too: "No, my name is Anna Berg" or "It's Berg, B-E-R-G" (a spelled word, or one
+  word, takes the place of the word of the name it is most like) renames the message and reads the number back
+  again ("Sorry about that, Anna Berg. The number I have is ..."), at most TRIES times;
 - a message without the caller's name (none said, or none heard): once the number is settled, or at once when
   there is no number to read back, the caller is asked for it, once ("May I have your name, please?"). The
   answer's name ('Tom Reed.', 'This is Tom Reed') goes into the message, which is then final, with or without it.
@@ -33,6 +37,7 @@ from appliance.reception.messages import (
     CallerMessage,
     answered_name,
     confirmation,
+    corrected_name,
     spoken_number,
     thanks,
 )
@@ -46,6 +51,7 @@ from appliance.reception.phrasebook import (
     NUMBER_GIVEN_UP,
     NUMBER_PART,
     READ_BACK,
+    RENAMED,
     THANKS,
 )
 from appliance.reception.plan import Expect, Intent, ReplyPlan
@@ -87,6 +93,7 @@ class ReadBack:
         self.misses = 0
         self.asked_number = False  # the last question was "What number ...?", not "Is that right?"
         self.name_asks = 0  # times "May I have your name?" was asked: once it was, the number is settled
+        self.renames = 0  # times the caller put their name right ("No, my name is Anna Berg")
 
     @classmethod
     def take(cls, message: CallerMessage, region: str) -> tuple[ReadBack | None, Step]:
@@ -97,12 +104,17 @@ class ReadBack:
             if message.name is None:
                 return check, check._ask_name(THANKS)
             return None, _final(message, f"{confirmation(message)} {ANYTHING_ELSE}")
-        return check, check._check(thanks(message))
+        return check, check._check(thanks(message, full=True))
 
     def answer(self, said: str) -> Step:
         """The caller's answer to the read-back, to "What number ...?" or to "May I have your name?"."""
         if self.name_asks:
             return self._named(said)
+        if (name := self._renaming(said)) is not None:
+            self.renames += 1
+            self.message = replace(self.message, name=name)
+            if spoken_number(said, self.region) is None:
+                return self._renamed(name)
         if (number := spoken_number(said, self.region)) is not None:
             return self._heard(number, agrees(said) is not False)
         if is_goodbye(said):
@@ -124,6 +136,22 @@ class ReadBack:
             self.misses += 1  # a correction (the number read back was wrong), or a number still not full
         self.message = replace(self.message, callback_number=number, number_heard=True)
         return self._given_up() if self.misses >= TRIES else self._check(THANKS)
+
+    def _renaming(self, said: str) -> str | None:
+        """The name the caller puts right in this answer: another name, or the same one heard again with a "no"
+        (the caller then hears it is still the same and can spell it); None for none, or past TRIES times."""
+        name = corrected_name(said, self.message.name)
+        if name is None or self.renames >= TRIES:
+            return None
+        same = name.lower() == (self.message.name or "").lower()
+        return None if same and agrees(said) is not False else name
+
+    def _renamed(self, name: str) -> Step:
+        """The name put right: the number is read back (or asked for) again, the caller named."""
+        before = RENAMED.format(name=name)
+        if self.asked_number:
+            return Step(ReplyPlan(Intent.READ_BACK, text=f"{before} {NUMBER_ASK}", expect=Expect.CALLBACK_NUMBER))
+        return self._check(before)
 
     def _check(self, before: str) -> Step:
         """The number read back, or, when the caller said one that cannot be dialled, asked for again."""

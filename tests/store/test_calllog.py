@@ -40,17 +40,18 @@ async def test_a_blocked_caller_declined_before_answering_is_still_logged(store:
     """603 Decline for a blocked number: the caller is refused, and the call log keeps who rang, when, and why
     the call was not answered."""
     profile = BusinessProfile.model_validate({"name": "Maple Street Dental", "blocked": ["+1 (555) 010-0999"],
-                                              "blocked_action": "decline"})
+                                              "blocked_action": "decline", "numbers": ["frontdesk"]})
     bus = EventBus()
     bus.subscribe(CallLog(store, tmp_path / "recordings", summarize), name="call-log", backlog=None)
     ctx = make(profile, FakeEngines(None, None, None)).run.ctx  # type: ignore[arg-type]
     board = Switchboard(lambda _called: ctx, bus, asyncio.get_running_loop())
     assert board.screen("+12025550123", "reception", "sip-ok") == 0
-    assert board.screen("sip:15550100999@10.0.0.2", "reception", "sip-blocked") == 603
+    # the request URI named the brand's line and the To header another: the call is stored as to the brand's
+    assert board.screen("sip:15550100999@10.0.0.2", "reception", "sip-blocked", "frontdesk") == 603
     await asyncio.sleep(0.05)  # the record is published on the loop
     await asyncio.to_thread(bus.close)
     [row] = store.recent_calls()
-    assert row["outcome"] == "blocked" and row["sip_call_id"] == "sip-blocked"
+    assert (row["outcome"], row["sip_call_id"], row["called"]) == ("blocked", "sip-blocked", "frontdesk")
     assert row["answered_at"] is None and row["duration_s"] == 0 and row["billing_minutes"] == 0  # never answered
     summary = store.summary(str(row["id"]))
     assert summary is not None and "called from a blocked number" in summary, summary

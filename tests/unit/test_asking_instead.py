@@ -53,7 +53,7 @@ def test_a_question_after_hours_is_answered_and_a_message_still_taken(profile: B
     assert expecting(c) is Expect.ANYTHING
     assert turn(c, "Can I speak to Ann Lee?").startswith("I'm sorry, Ann Lee isn't available right now.")
     assert turn(c, "Yes, please.") == "Please tell me your name, your phone number, and what it's about."
-    assert turn(c, "This is Tom Reed, call me back on 202 555 0147.").startswith("Thank you, Tom. The number")
+    assert turn(c, "This is Tom Reed, call me back on 202 555 0147.").startswith("Thank you, Tom Reed. The number")
     message = c.heard("Yes.", at=2.0)
     assert message is not None and (message.name, message.for_member) == ("Tom Reed", "ann")
 

@@ -41,6 +41,8 @@ def test_a_full_message() -> None:
         ("it's about my appointment on the 12th", "anonymous", None, None),  # no name, no number to call
         ("I'm Bob and my room is 12", "5550100", "Bob", "5550100"),  # 12 is too short to be a phone number
         ("I'm Bob, call 0044 20 7946 0958", "", "Bob", "+442079460958"),
+        ("This is Dana Socks, F-O-X, call me at 202 555 0147.", "", "Dana Fox", "+12025550147"),  # spelled
+        ("Call me at 202 555 0147, it's C, O, L, E.", "", "Cole", "+12025550147"),
     ],
 )
 def test_names_and_numbers(said: str, caller: str, name: str | None, number: str | None) -> None:
