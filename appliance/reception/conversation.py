@@ -16,7 +16,7 @@ from appliance.phone import DEFAULT_REGION
 from appliance.reception.degraded import hearing_lost, keypad_menu, keypad_plan, message_taken, untranscribed
 from appliance.reception.directory import TeamMember
 from appliance.reception.messages import read_message
-from appliance.reception.phrasebook import STILL_THERE, TIME_LIMIT
+from appliance.reception.phrasebook import MESSAGE_PROMPT, STILL_THERE, TIME_LIMIT
 from appliance.reception.plan import Expect, Intent, ReplyPlan
 from appliance.reception.plans import key_plan, not_reached, on_call_need, opening_plan
 from appliance.reception.policy import plan_reply, takes_message
@@ -77,10 +77,12 @@ class Conversation:
 
     def unheard_greeting(self, greeting: ReplyPlan) -> ReplyPlan:
         """The greeting when the box cannot hear the caller at all (its speech-to-text did not load): straight on
-        to the keypad menu, unless the greeting ends the call or puts the caller through by itself."""
+        to the keypad menu, unless the greeting ends the call or puts the caller through by itself. An after-hours
+        greeting's spoken ask for a message is left out: nothing said could be written down, key 1 takes it."""
         if greeting.end_call or greeting.transfer_to is not None:
             return greeting
-        return ReplyPlan(Intent.FALLBACK, text=f"{greeting.text} {self.fallback().text}")
+        said = greeting.text.removesuffix(MESSAGE_PROMPT).strip()
+        return ReplyPlan(Intent.FALLBACK, text=f"{said} {self.fallback().text}")
 
     def fallback(self) -> ReplyPlan:
         """A model failed or the box is overloaded: from now on only pre-synthesized phrases and the keypad

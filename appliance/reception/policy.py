@@ -203,6 +203,8 @@ def _short_reply(profile: BusinessProfile, said: list[str]) -> ReplyPlan | None:
 def _fact_plan(profile: BusinessProfile, text: str) -> ReplyPlan | None:
     if says(text, _PRICE) and (price := _service_price(profile, text)):
         return _fact(Intent.PRICE, price)
+    if says(text, plans.HOURS_CUES) and not profile.hours_given:  # a knowledge gap the owner then sees
+        return ReplyPlan(Intent.UNKNOWN, text=f"{NO_INFO} {OFFER}", expect=Expect.OFFER_ANSWER)
     if says(text, plans.HOURS_CUES):
         return _fact(Intent.HOURS, facts.hours_sentence(profile))
     if (says(text, _ADDRESS) or _asks_where(text)) and profile.address:

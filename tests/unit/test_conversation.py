@@ -74,3 +74,14 @@ def test_a_box_that_cannot_hear_offers_the_keypad_menu_with_the_greeting(profile
     assert pressed is not None and pressed.text == MESSAGE_ASK
     goodbye = ReplyPlan(Intent.GOODBYE, text="We are closed today. Goodbye.", end_call=True)
     assert talk(profile).unheard_greeting(goodbye) is goodbye  # a greeting that ends the call needs no menu
+
+
+def test_a_box_that_cannot_hear_does_not_ask_to_be_told_a_message_after_hours(profile: BusinessProfile) -> None:
+    c = talk(profile)
+    closed = c.greeting(datetime(2026, 11, 29, 15, 0, tzinfo=UTC))  # a Sunday: closed, a message is asked for
+    assert closed.text.endswith(MESSAGE_PROMPT)
+    plan = c.unheard_greeting(closed)
+    assert plan.text.startswith("Thank you for calling Maple Street Dental. We're closed right now. We open")
+    assert plan.text.endswith(f"AM. {KEYPAD_MENU}") and MESSAGE_PROMPT not in plan.text
+    pressed = c.pressed("1")
+    assert pressed is not None and pressed.text == MESSAGE_ASK  # key 1 still takes the message
