@@ -131,10 +131,11 @@ def answered_name(said: str) -> str | None:
 
 def spelled(said: str) -> str | None:
     """A word spelled letter by letter ('B-E-R-G', 'B, E, R, G.', 'b e r g'), capitalized; None without one."""
-    match = _SPELLED.search(said)
-    if match is None:
-        return None
-    return "".join(re.findall(r"[A-Za-z]", match.group(0))).capitalize()
+    for match in _SPELLED.finditer(said):
+        letters = "".join(re.findall(r"[A-Za-z]", match.group(0))).lower()
+        if not set(letters) <= {"a", "i"}:  # "I, I, I think..." is a stammer, not a spelling
+            return letters.capitalize()
+    return None
 
 
 def corrected_name(said: str, old: str | None) -> str | None:

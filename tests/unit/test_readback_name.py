@@ -107,7 +107,8 @@ def test_final_words_thank_by_first_name(profile: BusinessProfile) -> None:
 
 @pytest.mark.parametrize(("said", "word"), [
     ("B-E-R-G", "Berg"), ("It's Berg, B, E, R, G.", "Berg"), ("b e r g", "Berg"), ("L. O. P. E. Z.", "Lopez"),
-    ("I'd like a cleaning.", None), ("It's a big day.", None), ("A B", None),
+    ("I'd like a cleaning.", None), ("It's a big day.", None), ("A B", None), ("I, I, I think so.", None),
+    ("I, a, I mean, it's C, O, L, E.", "Cole"),
 ])
 def test_spelled_words(said: str, word: str | None) -> None:
     assert spelled(said) == word
