@@ -47,6 +47,7 @@ class WarmTransfer:
         self.result: WarmResult | None = None
         self._ears = Listening(ctx.turn_config, ctx.hear)
         self._answer_by: float | None = None
+        self._heard_from = float("inf")  # answers are heard from the brief's end: none begun over it, or cut by it
         self._tasks: set[asyncio.Task[None]] = set()
         self._spawn(hold(control))
 
@@ -63,9 +64,9 @@ class WarmTransfer:
             self._end(WarmResult(False, HUNG_UP if self.leg is not None else NO_REPLY))
         elif isinstance(item, LegKey) and item.digit in "12":
             self._end(WarmResult(item.digit == "1", 200 if item.digit == "1" else DECLINED))
-        elif isinstance(item, LegAudio) and self._answer_by is not None:
+        elif isinstance(item, LegAudio) and self.leg is not None:
             heard = self._ears.frame(item.pcm, now)
-            if isinstance(heard, TurnEnd):
+            if isinstance(heard, TurnEnd) and heard.utterance.started >= self._heard_from:
                 self._spawn(self._decide(heard))
 
     def tick(self, now: float) -> None:
@@ -92,7 +93,8 @@ class WarmTransfer:
         for sentence in split_sentences(self.brief):
             await mouth.say(sentence)
         await mouth.drained()
-        self._answer_by = time.monotonic() + self.ctx.call.transfer_answer_s
+        self._heard_from = time.monotonic()
+        self._answer_by = self._heard_from + self.ctx.call.transfer_answer_s
 
     async def _decide(self, end: TurnEnd) -> None:
         text = await (end.speculative or self.ctx.hear(end.utterance.pcm()))

@@ -244,3 +244,21 @@ def baresip_call(uri: str, question: Path, folder: Path, seconds: int = 22) -> P
     if not heard:
         raise RuntimeError("baresip recorded nothing: the call did not connect")
     return heard[-1]
+
+
+def transcribed_parts(transcriber: Any, pcm: np.ndarray, rate: int, gap_s: float = 0.5) -> str:
+    """What a recording says, transcribed part by part between its silences (the tiny model, given one long
+    recording with pauses in it, often stops after its first sentence)."""
+    mono = resample(pcm, rate, 16000).astype(np.float32) / 32768.0
+    frames = mono[: mono.size // 320 * 320].reshape(-1, 320)
+    voiced = np.sqrt(np.mean(frames**2, axis=1)) > 0.01  # above -40 dBFS
+    parts, start, quiet = [], None, 0
+    for index, loud in enumerate([*voiced, False] + [False] * int(gap_s / 0.02)):
+        if loud:
+            start, quiet = (index if start is None else start), 0
+        elif start is not None:
+            quiet += 1
+            if quiet > gap_s / 0.02:
+                parts.append(mono[max(0, start - 10) * 320: (index - quiet + 11) * 320])  # 0.2 s either side
+                start = None
+    return " ".join(transcriber.transcribe(part) for part in parts)

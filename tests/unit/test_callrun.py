@@ -634,6 +634,45 @@ async def test_silence_after_the_brief_counts_as_no(clinic: BusinessProfile, eng
     assert leg.hung_up and [e.status for e in h.events if isinstance(e, TransferFailed)] == [408]
 
 
+class SpeakingLeg(FakeLeg):
+    """A team member's line that is still playing the brief until `playing` is cleared."""
+
+    playing = True
+
+    def __len__(self) -> int:
+        return int(self.playing)
+
+
+async def test_an_answer_begun_over_the_brief_is_not_taken(clinic: BusinessProfile, engines: FakeEngines) -> None:
+    """Ann talks over the brief's end: what is heard of it after the brief is a cut-off tail (the tiny model
+    can read 'No.' into one), so only an answer she begins once the brief has ended counts."""
+    engines.heard = ["Yes, put them through."]
+    h, leg = make(clinic, engines, transfer_answer_s=0.5), SpeakingLeg()
+    h.type("Can I speak with Ann Lee, please?")
+
+    async def ann() -> None:
+        while not h.line.rings:
+            await asyncio.sleep(0.01)
+        h.inputs.put_nowait(LegAnswered(leg))
+        while not leg.heard:
+            await asyncio.sleep(0.01)
+        for _ in range(20):  # she starts speaking while the brief still plays
+            h.inputs.put_nowait(LegAudio(VOICE))
+        await asyncio.sleep(0.2)
+        leg.playing = False
+        await asyncio.sleep(0.2)
+        for item in [LegAudio(VOICE)] * 10 + [LegAudio(QUIET)] * 40:  # ... and ends after it
+            h.inputs.put_nowait(item)
+        while not (h.line.joined or any(isinstance(e, TransferFailed) for e in h.events)):
+            await asyncio.sleep(0.01)
+        h.caller_hangs_up()
+
+    watcher = asyncio.ensure_future(ann())
+    await converse(h, until=10.0)
+    await watcher
+    assert [e.status for e in h.events if isinstance(e, TransferFailed)] == [408] and not h.line.joined
+
+
 async def test_a_dead_voice_puts_the_call_on_the_keypad_menu(clinic: BusinessProfile, engines: FakeEngines) -> None:
     h = make(clinic, engines)
     await h.run.ctx.phrases.preload(fixed_phrases(clinic))  # what the appliance synthesizes before any call
